@@ -1,0 +1,1 @@
+[assembly: NUnit.Framework.Parallelizable(NUnit.Framework.ParallelScope.None)]
