@@ -69,7 +69,7 @@ public sealed partial class Tensor
 
     // A whole-number alpha goes as an int so integral tensors accept it (libtorch rejects a float alpha for them).
     private static A Alpha(double alpha) =>
-        Math.Abs(alpha) < 9e15 && alpha == Math.Floor(alpha) ? (long)alpha : alpha;
+        Math.Abs(alpha) < 9e15 && alpha == Math.Floor(alpha) ? (A)(long)alpha : (A)alpha;
     /// <summary>In place: this *= other.</summary>
     public Tensor mul_(Tensor other) { Ops.CallInPlace("mul_.Tensor", this, other); return this; }
     /// <summary>In place: this *= scalar.</summary>
