@@ -165,6 +165,14 @@ std::string prefixed(const std::string& prefix, const std::string& name) {
   return prefix + "." + name;
 }
 
+// "forward", or the "forward1", "forward2", ... that tracing emits when one submodule is called more than once.
+bool is_forward_name(const std::string& name) {
+  if (name.rfind("forward", 0) != 0) return false;
+  for (size_t i = 7; i < name.size(); ++i)
+    if (name[i] < '0' || name[i] > '9') return false;
+  return true;
+}
+
 torch::jit::Value* insert_clone(torch::jit::Graph& g, torch::jit::Value* v) {
   // Cloning keeps the captured value even when a later op changes it in place (e.g. ReLU(inplace=True)).
   return g.insert(c10::aten::clone, {v});
@@ -198,7 +206,7 @@ std::shared_ptr<TappedMethod> build_tapped(const torch::jit::Module& module, con
     torch::jit::Module callee = module;
     for (const auto& p : path) callee = torch::jit::Module(callee.attr(p).toObject());
     const std::string rel = join_path(path);
-    const bool own_tap = !path.empty() && called == "forward";  // PyTorch hooks fire on a submodule's forward only
+    const bool own_tap = !path.empty() && is_forward_name(called);  // PyTorch hooks fire on forward only
     auto nested = build_tapped(callee, called, session, memo);
     if (!own_tap && nested->taps.empty()) continue;
 
