@@ -12,6 +12,8 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -111,6 +113,169 @@ bool is_tensor_value(const torch::jit::Value* v) { return v->type()->isSubtypeOf
 
 // ---- load ---------------------------------------------------------------------------------------------------
 
+// PyTorch builds miniz without CRC-32 checks, so a corrupted archive can reach the unpickler and the TorchScript
+// compiler, and some of their failures abort the process (an error message that lazily unpickles corrupted debug
+// info throws inside a noexcept what()). So the archive's structure and every stored entry's CRC-32 are checked
+// here first, streaming, before libtorch sees the file.
+class ZipVerifier {
+ public:
+  explicit ZipVerifier(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+    if (!in_) throw std::invalid_argument("cannot open '" + path + "' for reading");
+    in_.seekg(0, std::ios::end);
+    size_ = static_cast<uint64_t>(in_.tellg());
+  }
+
+  void verify() {
+    if (size_ < 22) fail("it is too short to be a zip archive (" + std::to_string(size_) + " bytes)");
+    // End of central directory: within the last 64 KiB + 22 bytes (the comment is at most 65535 bytes).
+    uint64_t window = std::min<uint64_t>(size_, 65557);
+    auto tail = read_at(size_ - window, window);
+    int64_t eocd = -1;
+    for (int64_t i = static_cast<int64_t>(window) - 22; i >= 0; --i)
+      if (u32(tail, i) == 0x06054b50u) { eocd = i; break; }
+    if (eocd < 0) fail("its end-of-central-directory record is missing (truncated?)");
+    uint64_t entries = u16(tail, eocd + 10);
+    uint64_t cd_size = u32(tail, eocd + 12);
+    uint64_t cd_offset = u32(tail, eocd + 16);
+    if (entries == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_offset == 0xFFFFFFFFu) {
+      // Zip64: the locator sits right before the end record.
+      uint64_t eocd_abs = size_ - window + static_cast<uint64_t>(eocd);
+      if (eocd_abs < 20) fail("its zip64 locator is missing");
+      auto loc = read_at(eocd_abs - 20, 20);
+      if (u32(loc, 0) != 0x07064b50u) fail("its zip64 locator is missing");
+      uint64_t rec_off = u64(loc, 8);
+      auto rec = read_at(rec_off, 56);
+      if (u32(rec, 0) != 0x06064b50u) fail("its zip64 end-of-central-directory record is invalid");
+      entries = u64(rec, 32);
+      cd_size = u64(rec, 40);
+      cd_offset = u64(rec, 48);
+    }
+    if (cd_offset > size_ || cd_size > size_ - cd_offset) fail("its central directory lies outside the file (truncated?)");
+    auto cd = read_at(cd_offset, cd_size);
+    std::vector<std::pair<std::string, uint32_t>> compressed;
+    uint64_t pos = 0;
+    for (uint64_t k = 0; k < entries; ++k) {
+      if (pos + 46 > cd.size() || u32(cd, pos) != 0x02014b50u) fail("its central directory is malformed");
+      uint32_t method = u16(cd, pos + 10);
+      uint32_t crc = u32(cd, pos + 16);
+      uint64_t comp = u32(cd, pos + 20);
+      uint64_t uncomp = u32(cd, pos + 24);
+      uint64_t name_len = u16(cd, pos + 28), extra_len = u16(cd, pos + 30), comment_len = u16(cd, pos + 32);
+      uint64_t local = u32(cd, pos + 42);
+      if (pos + 46 + name_len + extra_len + comment_len > cd.size()) fail("its central directory is malformed");
+      std::string name(reinterpret_cast<const char*>(cd.data() + pos + 46), name_len);
+      // Zip64 extra field: the 64-bit values present are those whose 32-bit fields are saturated, in this order.
+      uint64_t e = pos + 46 + name_len, e_end = e + extra_len;
+      while (e + 4 <= e_end) {
+        uint32_t id = u16(cd, e), len = u16(cd, e + 2);
+        if (e + 4 + len > e_end) fail("entry '" + name + "' has a malformed extra field");
+        if (id == 0x0001) {
+          uint64_t q = e + 4;
+          auto take = [&](uint64_t& field, uint64_t saturated) {
+            if (field != saturated) return;
+            if (q + 8 > e + 4 + len) fail("entry '" + name + "' has a malformed zip64 field");
+            field = u64(cd, q);
+            q += 8;
+          };
+          take(uncomp, 0xFFFFFFFFu);
+          take(comp, 0xFFFFFFFFu);
+          take(local, 0xFFFFFFFFu);
+        }
+        e += 4 + len;
+      }
+      pos += 46 + name_len + extra_len + comment_len;
+
+      if (local > size_ || size_ - local < 30) fail("entry '" + name + "' points outside the file (truncated?)");
+      auto lh = read_at(local, 30);
+      if (u32(lh, 0) != 0x04034b50u) fail("entry '" + name + "' has no valid local header");
+      uint64_t data = local + 30 + u16(lh, 26) + u16(lh, 28);
+      if (data > size_ || comp > size_ - data) fail("entry '" + name + "' extends past the end of the file (truncated?)");
+      if (method != 0) {
+        // Deflated entries (PyTorch compresses code/ and debug info) are checked after decompression, below.
+        if (uncomp > comp * 1040 + 1024) fail("entry '" + name + "' declares an impossible uncompressed size");
+        compressed.push_back({name, crc});
+        continue;
+      }
+      if (comp != uncomp) fail("stored entry '" + name + "' has inconsistent sizes");
+      check_crc(name, crc, crc_of(data, comp));
+    }
+    if (!compressed.empty()) {
+      // The reader inflates each record (with miniz, whose own CRC checks PyTorch disables).
+      caffe2::serialize::PyTorchStreamReader reader(path_);
+      for (const auto& [name, crc] : compressed) {
+        auto slash = name.find('/');
+        auto record = reader.getRecord(slash == std::string::npos ? name : name.substr(slash + 1));
+        check_crc(name, crc, crc_update(0xFFFFFFFFu, static_cast<const uint8_t*>(std::get<0>(record).get()),
+                                        std::get<1>(record)) ^ 0xFFFFFFFFu);
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why) const {
+    throw std::invalid_argument("'" + path_ + "' is not a valid TorchScript archive: " + why);
+  }
+
+  std::vector<uint8_t> read_at(uint64_t offset, uint64_t n) {
+    if (offset > size_ || n > size_ - offset) fail("a record lies outside the file (truncated?)");
+    std::vector<uint8_t> buf(n);
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    in_.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(n));
+    if (static_cast<uint64_t>(in_.gcount()) != n) fail("reading failed");
+    return buf;
+  }
+
+  void check_crc(const std::string& name, uint32_t recorded, uint32_t actual) const {
+    if (actual == recorded) return;
+    std::ostringstream os;
+    os << "entry '" << name << "' fails its CRC-32 check (recorded 0x" << std::hex << recorded << ", computed 0x"
+       << actual << "): the file is corrupted";
+    fail(os.str());
+  }
+
+  static uint32_t crc_update(uint32_t c, const uint8_t* data, size_t n) {
+    static const auto table = [] {
+      std::array<uint32_t, 256> t{};
+      for (uint32_t i = 0; i < 256; ++i) {
+        uint32_t v = i;
+        for (int k = 0; k < 8; ++k) v = (v & 1) ? 0xEDB88320u ^ (v >> 1) : v >> 1;
+        t[i] = v;
+      }
+      return t;
+    }();
+    for (size_t i = 0; i < n; ++i) c = table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
+    return c;
+  }
+
+  uint32_t crc_of(uint64_t offset, uint64_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    std::vector<char> buf(1 << 16);
+    while (n > 0) {
+      auto chunk = static_cast<std::streamsize>(std::min<uint64_t>(n, buf.size()));
+      in_.read(buf.data(), chunk);
+      if (in_.gcount() != chunk) fail("reading failed");
+      c = crc_update(c, reinterpret_cast<const uint8_t*>(buf.data()), static_cast<size_t>(chunk));
+      n -= static_cast<uint64_t>(chunk);
+    }
+    return c ^ 0xFFFFFFFFu;
+  }
+
+  static uint32_t u16(const std::vector<uint8_t>& b, uint64_t i) { return b[i] | (b[i + 1] << 8); }
+  static uint32_t u32(const std::vector<uint8_t>& b, uint64_t i) {
+    return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (static_cast<uint32_t>(b[i + 3]) << 24);
+  }
+  static uint64_t u64(const std::vector<uint8_t>& b, uint64_t i) {
+    return static_cast<uint64_t>(u32(b, i)) | (static_cast<uint64_t>(u32(b, i + 4)) << 32);
+  }
+
+  std::string path_;
+  std::ifstream in_;
+  uint64_t size_ = 0;
+};
+
 torch::jit::Module load_checked(const std::string& path) {
   {
     std::ifstream in(path, std::ios::binary);
@@ -122,6 +287,7 @@ torch::jit::Module load_checked(const std::string& path) {
                                   "' is not a TorchScript archive: it does not start with the zip signature PK\\x03\\x04 "
                                   "(TorchScript files are zip archives written by torch.jit.save)");
   }
+  ZipVerifier(path).verify();
   {
     // Opening the archive validates the zip directory; a TorchScript archive has constants.pkl and code/,
     // a plain torch.save pickle has neither.
@@ -186,7 +352,7 @@ std::shared_ptr<TappedMethod> build_tapped(const torch::jit::Module& module, con
 
   auto* fn = type->findMethod(method_name);
   if (fn == nullptr)
-    throw std::invalid_argument("module of type " + type->repr_str() + " has no method '" + method_name + "'");
+    throw std::invalid_argument("module of type " + type->annotation_str() + " has no method '" + method_name + "'");
   auto graph = torch::jit::toGraphFunction(*fn).graph()->copy();
   auto* self = graph->inputs().at(0);
 
@@ -200,7 +366,7 @@ std::shared_ptr<TappedMethod> build_tapped(const torch::jit::Module& module, con
     const std::string called = call->s(c10::attr::name);
     std::vector<std::string> path;
     if (!resolve_module_path(call->input(0), self, path))
-      throw std::runtime_error("forward_with_taps: cannot tell which submodule '" + type->repr_str() + "." +
+      throw std::runtime_error("forward_with_taps: cannot tell which submodule '" + type->annotation_str() + "." +
                                method_name + "' calls method '" + called +
                                "' on (the module value does not come from a chain of attribute reads)");
     torch::jit::Module callee = module;
@@ -214,42 +380,46 @@ std::shared_ptr<TappedMethod> build_tapped(const torch::jit::Module& module, con
       // Values computed inside an if/loop body are not visible outside it, and a loop may call a module any
       // number of times, so a fixed tuple of taps cannot describe them.
       throw std::runtime_error("forward_with_taps: submodule '" + (rel.empty() ? std::string("self") : rel) +
-                               "' is called inside control flow (if/loop) in " + type->repr_str() + "." +
+                               "' is called inside control flow (if/loop) in " + type->annotation_str() + "." +
                                method_name + "; taps support only submodule calls outside if/loop blocks");
     if (!call->input(0)->type()->cast<c10::ClassType>())
       throw std::runtime_error("forward_with_taps: submodule '" + rel +
                                "' is called through a module interface; taps need its concrete class");
 
-    torch::jit::WithInsertPoint guard(call);
     std::vector<torch::jit::Value*> captured_inputs;
-    if (own_tap)
-      for (size_t i = 1; i < call->inputs().size(); ++i)
-        if (is_tensor_value(call->input(i))) captured_inputs.push_back(insert_clone(*graph, call->input(i)));
-
     torch::jit::Value* output = call->output();
     std::vector<torch::jit::Value*> nested_values;
-    if (!nested->taps.empty()) {
-      // Call the callee's tapped method instead and split its tuple: (original output, nested taps...).
-      auto& callee_fn = callee.type()->getMethod(nested->name);
-      auto* new_call = graph->create(c10::prim::CallMethod, call->inputs(), 1);
-      new_call->s_(c10::attr::name, nested->name);
-      new_call->output()->setType(callee_fn.getSchema().returns().at(0).type());
-      graph->insertNode(new_call);
-      auto* unpack = graph->insertNode(graph->createTupleUnpack(new_call->output()));
-      output = unpack->outputs().at(0);
-      output->setType(call->output()->type());
-      for (size_t i = 1; i < unpack->outputs().size(); ++i) nested_values.push_back(unpack->outputs()[i]);
+    {
+      torch::jit::WithInsertPoint guard(call);
+      if (own_tap)
+        for (size_t i = 1; i < call->inputs().size(); ++i)
+          if (is_tensor_value(call->input(i))) captured_inputs.push_back(insert_clone(*graph, call->input(i)));
+      if (!nested->taps.empty()) {
+        // Call the callee's tapped method instead and split its tuple: (original output, nested taps...).
+        auto& callee_fn = callee.type()->getMethod(nested->name);
+        auto* new_call = graph->create(c10::prim::CallMethod, call->inputs(), 1);
+        new_call->s_(c10::attr::name, nested->name);
+        new_call->output()->setType(callee_fn.getSchema().returns().at(0).type());
+        graph->insertNode(new_call);
+        auto* unpack = graph->insertNode(graph->createTupleUnpack(new_call->output()));
+        output = unpack->outputs().at(0);
+        output->setType(call->output()->type());
+        for (size_t i = 1; i < unpack->outputs().size(); ++i) nested_values.push_back(unpack->outputs()[i]);
+      }
+    }
+    if (output != call->output()) {
+      // Destroyed only once no insert-point guard refers to it any more.
       call->output()->replaceAllUsesWith(output);
       call->destroy();
     }
-    for (const auto& t : nested->taps) {
-      result->taps.push_back({prefixed(rel, t.name), t.type_name, t.n_inputs});
-    }
+    for (const auto& t : nested->taps) result->taps.push_back({prefixed(rel, t.name), t.type_name, t.n_inputs});
     tap_values.insert(tap_values.end(), nested_values.begin(), nested_values.end());
     if (own_tap) {
-      torch::jit::Node* after = output->node();
-      torch::jit::WithInsertPoint after_guard(after->next());
-      torch::jit::Value* captured_output = is_tensor_value(output) ? insert_clone(*graph, output) : output;
+      torch::jit::Value* captured_output = output;
+      if (is_tensor_value(output)) {
+        torch::jit::WithInsertPoint after_guard(output->node()->next());
+        captured_output = insert_clone(*graph, output);
+      }
       tap_values.insert(tap_values.end(), captured_inputs.begin(), captured_inputs.end());
       tap_values.push_back(captured_output);
       result->taps.push_back({rel, short_type_name(callee.type()), static_cast<int64_t>(captured_inputs.size())});
@@ -297,7 +467,8 @@ ERT_EXPORT void ert_jit_free_array(void** a) { std::free(a); }
 ERT_EXPORT int ert_jit_type_name(void* h, int32_t qualified, char** out) {
   ERT_GUARD({
     auto type = ert::script(h).module.type();
-    *out = ert::dup_string(qualified ? type->repr_str() : ert::short_type_name(type));
+    auto name = type->name();
+    *out = ert::dup_string(qualified && name ? name->qualifiedName() : ert::short_type_name(type));
   })
 }
 
