@@ -23,7 +23,23 @@ public static partial class torch
             public string TypeName { get; }
 
             /// <summary>Whether the module is in training mode.</summary>
-            public bool training { get; private set; } = true;
+            public bool training
+            {
+                get => _training;
+                private set
+                {
+                    _training = value;
+                    OnTrainingModeSet(value);
+                }
+            }
+
+            private bool _training = true;
+
+            /// <summary>
+            /// Called whenever <see cref="train"/> sets this module's mode; modules whose state lives elsewhere (e.g. a
+            /// TorchScript module) mirror it there.
+            /// </summary>
+            protected virtual void OnTrainingModeSet(bool mode) { }
 
             // ---- registration ------------------------------------------------------------------
             private static void CheckName(string name)
@@ -141,12 +157,18 @@ public static partial class torch
             public virtual Module to(ScalarType dtype)
             {
                 if (!dtype.IsFloatingPoint()) throw new ArgumentException($"Modules convert to float32 or float64, not {dtype}.", nameof(dtype));
-                foreach (var (_, m) in named_modules())
-                {
-                    Convert(m._parameters, dtype, true);
-                    Convert(m._buffers, dtype, false);
-                }
+                foreach (var (_, m) in named_modules()) m.ConvertOwnTensors(dtype);
                 return this;
+            }
+
+            /// <summary>
+            /// Converts this module's own floating-point parameters and buffers (not its children's) to
+            /// <paramref name="dtype"/>; <see cref="to"/> calls it on every module of the tree.
+            /// </summary>
+            protected virtual void ConvertOwnTensors(ScalarType dtype)
+            {
+                Convert(_parameters, dtype, true);
+                Convert(_buffers, dtype, false);
             }
 
             private static void Convert(List<KeyValuePair<string, Tensor?>> list, ScalarType dtype, bool parameters)
@@ -278,6 +300,9 @@ public static partial class torch
                 return new Removal(() => _observers.Remove(observer));
             }
 
+            /// <summary>Whether any observer is registered on this module.</summary>
+            protected bool HasForwardObservers => _observers.Count > 0;
+
             /// <summary>Calls the observers; derived classes call this after forward.</summary>
             protected void NotifyObservers(object? input, object? output)
             {
@@ -340,6 +365,9 @@ public static partial class torch
                 NotifyObservers(input, output);
                 return output;
             }
+
+            /// <summary>Whether any forward pre-hook or hook is registered on this module.</summary>
+            protected bool HasForwardHooks => _preHooks.Count > 0 || _postHooks.Count > 0;
 
             /// <summary>Registers a hook run before forward; it may replace the input.</summary>
             public IDisposable register_forward_pre_hook(Func<Module<T, TResult>, T, T> hook)
