@@ -115,8 +115,10 @@ public abstract class VectorRotation : IContinuousTransform
 
 /// <summary>
 /// SO(2) acting on 2-vectors along one sample axis: counterclockwise rotation by θ, Haar-random (θ uniform in
-/// [−π, π)). Element rows are θ (float64, batch × 1). The generator is J = [[0, −1], [1, 0]]. Give the same
-/// <paramref name="group"/> as an image rotation (and the same angle convention) to share its drawn angles.
+/// [−π, π)). Element rows are θ (float64, batch × 1). The generator is J = [[0, −1], [1, 0]]. Its default group
+/// "SO(2)" and convention match the image <see cref="Rotation"/> (counter-clockwise as displayed) for vectors whose
+/// components are (x right, y up): with the image rotation as f_in and this as f_out, both act by the same drawn
+/// angle per sample (e.g. a model predicting a direction or a centroid from an image).
 /// </summary>
 public sealed class VectorRotation2D(int axis = -1, string group = "SO(2)") : VectorRotation(axis)
 {
