@@ -11,7 +11,7 @@ using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Benchmarks;
 
-/// <summary>A short in-process job (3 warm-ups, 3 measured iterations); libtorch on 2 intra-op threads.</summary>
+/// <summary>A short in-process job (3 warm-ups, 3 measured iterations); libtorch on 1 intra-op thread (on a shared machine two OpenMP threads spin-wait for each other and time mostly the contention).</summary>
 public sealed class ShortInProcessConfig : ManualConfig
 {
     public ShortInProcessConfig()
@@ -59,7 +59,7 @@ public class RegularizedStepBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        set_num_threads(2);
+        set_num_threads(1);
         _model = BenchCnn.Create();
         _optimizer = optim.SGD(_model.parameters(), lr: 0.01);
         _reg = new EquivarianceError(_model, new long[] { 1, 28, 28 }, BenchCnn.FourInvariances(), dist: "cross_entropy_logits",
@@ -131,7 +131,7 @@ public class KernelBatchingBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        set_num_threads(2);
+        set_num_threads(1);
         _model = BenchCnn.Create();
         _pairs = BenchCnn.FourInvariances().Select(t => t.Pair).ToArray();
         _g = new Generator(5);
