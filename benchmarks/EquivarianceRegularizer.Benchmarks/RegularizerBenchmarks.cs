@@ -69,8 +69,10 @@ public class RegularizedStepBenchmarks : IDisposable
         _y = randint(0, 10, new long[] { 64 }, g).DetachFromDisposeScope();
         _extra = rand(new long[] { 64 * (1 + NumFuncs), 1, 28, 28 }, g).DetachFromDisposeScope();
         // The kernel's chunking of the concatenated batch (KernelOptions.Default), so the bare calls have the same sizes.
+        // Whole 64-row parts per call when one fits the budget, as the kernel does.
         var o = KernelOptions.Default;
-        _rowsPerForward = Math.Max(1, (long)(o.MemoryBudgetBytes / (28 * 28 * 4 * o.ActivationBytesPerInputByte)));
+        long maxRows = Math.Max(1, (long)(o.MemoryBudgetBytes / (28 * 28 * 4 * o.ActivationBytesPerInputByte)));
+        _rowsPerForward = maxRows >= 64 ? 64 * Math.Min(1 + NumFuncs, maxRows / 64) : maxRows;
     }
 
     private long _rowsPerForward;
