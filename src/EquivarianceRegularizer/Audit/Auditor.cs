@@ -374,7 +374,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         var xin = x64.to(_dtype, copy: true).requires_grad_();
         Tensor y;
         IReadOnlyList<LayerCapture> caps = Array.Empty<LayerCapture>();
-        if (withLayers) (y, caps) = model.ForwardWithLayers(xin);
+        if (withLayers) (y, caps) = model.ForwardWithLayers(xin, gradientProbes: true);
         else y = model.Forward(xin);
         var sq = y.to(ScalarType.Float64) * y.to(ScalarType.Float64);
         var perSample = sq.ndim > 1 ? sq.flatten(1).sum(new long[] { 1 }) * 0.5 : sq * 0.5;
@@ -385,7 +385,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         foreach (var c in caps)
         {
             string name = Occurrence(seen, c.Name);
-            if (c.Output is { requires_grad: true } o) { targets.Add(o); names.Add(name); }
+            if (c.GradientTarget is { requires_grad: true } o) { targets.Add(o); names.Add(name); }
         }
         var grads = autograd.grad(new[] { loss }, targets, allow_unused: true);
         var layerNorms = new Dictionary<string, double>();
@@ -461,10 +461,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         var list = new List<(string, LayerCapture)>();
         foreach (var c in caps)
         {
-            // Copies guard against in-place operations that would rewrite a captured activation later.
-            var input = c.Input?.detach().clone();
-            var output = c.Output?.detach().clone();
-            list.Add((Occurrence(seen, c.Name), c with { Input = input, Output = output }));
+            list.Add((Occurrence(seen, c.Name), c));
         }
         return (y, list);
     }
