@@ -42,6 +42,7 @@ public class AuditorTests
     {
         using var model = Zoo.InvariantCnn(symmetric: false);
         var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image());
+        TestContext.Out.WriteLine(ReportText.Render(r));
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         Assert.That(r.FirstFailingLayer, Is.EqualTo("0"));
         Assert.That(r.Diagnoses[0].Kind, Is.EqualTo(DiagnosisKind.CustomLayer));

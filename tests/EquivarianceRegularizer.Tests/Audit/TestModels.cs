@@ -119,6 +119,6 @@ internal static class Zoo
     public static Seq EquivariantFcn(ulong seed = 2, string paddingMode = "zeros")
     {
         using var g = new Generator(seed);
-        return new Seq(new Conv(1, 4, 3, g, true, paddingMode: paddingMode), Relu(), new Conv(4, 2, 3, g, true, paddingMode: paddingMode));
+        return new Seq(new Conv(1, 4, 3, g, true, paddingMode: paddingMode), new Fn("Tanh", x => x.tanh()), new Conv(4, 2, 3, g, true, paddingMode: paddingMode));
     }
 }
