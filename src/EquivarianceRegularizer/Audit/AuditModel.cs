@@ -1,5 +1,6 @@
 using EquivarianceRegularizer.Torch;
 using static EquivarianceRegularizer.Torch.torch;
+using ScriptModule = EquivarianceRegularizer.Torch.torch.ScriptModule;
 
 namespace EquivarianceRegularizer.Audit;
 
@@ -93,6 +94,7 @@ public sealed class ModuleAuditModel : IAuditModel
     /// <inheritdoc />
     public (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithLayers(Tensor x, bool gradientProbes = false)
     {
+        if (_module is ScriptModule script) return ForwardWithTaps(script, x);
         var names = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
         foreach (var (n, m) in _module.named_modules()) if (n.Length > 0) names.TryAdd(m, n);
         // Gradient probes: zero leaves, made here in the caller's scope, added to each layer output by a hook, so
@@ -162,6 +164,24 @@ public sealed class ModuleAuditModel : IAuditModel
         {
             foreach (var h in handles) h.Dispose();
         }
+    }
+
+    /// <summary>
+    /// TorchScript: libtorch runs the children, so hooks cannot add probes; the taps are graph-connected copies
+    /// of each call's tensors, and the copies serve as gradient targets where autograd reaches them.
+    /// </summary>
+    private static (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithTaps(ScriptModule script, Tensor x)
+    {
+        var (y, taps) = script.forward_with_taps(x);
+        var captures = new List<LayerCapture>(taps.Count);
+        foreach (var tap in taps)
+        {
+            Tensor? input = tap.Inputs.Length == 1 ? tap.Inputs[0].detach() : null;
+            Tensor? output = tap.Outputs.Length == 1 ? tap.Outputs[0].detach() : null;
+            Tensor? target = tap.Outputs.Length == 1 && tap.Outputs[0].requires_grad ? tap.Outputs[0] : null;
+            captures.Add(new LayerCapture(tap.Name, tap.TypeName, input, output, target));
+        }
+        return (y, captures);
     }
 
     /// <summary>Hands a detached tensor to the current dispose scope (a view owned by the scope; the detached handle is released).</summary>
