@@ -159,7 +159,7 @@ public sealed class LayerResult
     /// <summary>Shape of the output (per sample).</summary>
     public long[] OutputShape { get; init; } = Array.Empty<long>();
 
-    /// <summary>The layer's own largest relative error ‖L(ρ u) − ρ' L(u)‖ / ‖ρ' L(u)‖.</summary>
+    /// <summary>The layer's own largest relative error ‖L(ρ u) − ρ' L(u)‖ / max(‖ρ' L(u)‖, ε^{1/3}‖ρ u‖) (the floor keeps outputs that cancel to zero from turning rounding into error).</summary>
     public double OwnMaxRelative { get; init; } = double.NaN;
 
     /// <summary>The layer's own mean relative error.</summary>

@@ -552,7 +552,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
                     var o1 = fn(uT).to(ScalarType.Float64);
                     var o2 = outAct.Apply(cap.Output.to(ScalarType.Float64), plan[k]);
                     if (!o1.shape.SequenceEqual(o2.shape)) { shapeMismatch = true; break; }
-                    own.AddRange(AuditKernels.Errors(o1, o2).Rel);
+                    own.AddRange(AuditKernels.LayerRelativeErrors(o1, o2, uT, cap.Input.dtype));
                     if (AuditKernels.SpatialAbsSum(o1, o2, out h, out w) is { } s)
                     {
                         spatial ??= new double[s.Length];
