@@ -102,10 +102,12 @@ public sealed partial class Tensor : IDisposable
         {
             long* buf = stackalloc long[16];
             NativeMethods.Check(NativeMethods.ert_shape(Handle, buf, 16, out int ndim));
+            GC.KeepAlive(this);
             if (ndim > 16)
             {
                 var big = new long[ndim];
                 fixed (long* p = big) NativeMethods.Check(NativeMethods.ert_shape(Handle, p, ndim, out _));
+                GC.KeepAlive(this);
                 return big;
             }
             var result = new long[ndim];
@@ -133,6 +135,7 @@ public sealed partial class Tensor : IDisposable
     private (ScalarType dtype, DeviceType device, bool requiresGrad, bool isLeaf, long numel) Meta()
     {
         NativeMethods.Check(NativeMethods.ert_meta(Handle, out int dt, out int dev, out int rg, out int leaf, out long n));
+        GC.KeepAlive(this);
         return ((ScalarType)dt, (DeviceType)dev, rg != 0, leaf != 0, n);
     }
 
@@ -161,6 +164,7 @@ public sealed partial class Tensor : IDisposable
             if (value && !dt.IsFloatingPoint())
                 throw new InvalidOperationException($"Only floating-point tensors can require gradients; this tensor has dtype {dt}.");
             NativeMethods.Check(NativeMethods.ert_set_requires_grad(Handle, value ? 1 : 0));
+            GC.KeepAlive(this);
         }
     }
 
@@ -178,6 +182,7 @@ public sealed partial class Tensor : IDisposable
     public double item()
     {
         NativeMethods.Check(NativeMethods.ert_item(Handle, out double v));
+        GC.KeepAlive(this);
         return v;
     }
 
@@ -190,6 +195,7 @@ public sealed partial class Tensor : IDisposable
     {
         if (IsInvalid) return "Tensor(disposed)";
         NativeMethods.Check(NativeMethods.ert_to_string(Handle, out IntPtr text));
+        GC.KeepAlive(this);
         return NativeMethods.TakeString(text);
     }
 
@@ -205,6 +211,7 @@ public sealed partial class Tensor : IDisposable
         var result = new T[n];
         fixed (T* p = result)
             NativeMethods.Check(NativeMethods.ert_copy_to_buffer(Handle, p, n * sizeof(T)));
+            GC.KeepAlive(this);
         return result;
     }
 
@@ -232,17 +239,25 @@ public sealed partial class Tensor : IDisposable
         get
         {
             NativeMethods.Check(NativeMethods.ert_grad(Handle, out IntPtr g));
+            GC.KeepAlive(this);
             return FromHandleOrNull(g);
         }
     }
 
     /// <summary>Clears the gradient (sets it to None by default, as PyTorch does).</summary>
-    public void zero_grad(bool set_to_none = true) =>
+    public void zero_grad(bool set_to_none = true)
+    {
         NativeMethods.Check(NativeMethods.ert_zero_grad(Handle, set_to_none ? 1 : 0));
+        GC.KeepAlive(this);
+    }
 
     /// <summary>Backpropagates from this tensor.</summary>
-    public void backward(Tensor? gradient = null, bool retain_graph = false, bool create_graph = false) =>
+    public void backward(Tensor? gradient = null, bool retain_graph = false, bool create_graph = false)
+    {
         NativeMethods.Check(NativeMethods.ert_backward(Handle, gradient?.Handle ?? IntPtr.Zero, retain_graph ? 1 : 0, create_graph ? 1 : 0));
+        GC.KeepAlive(this);
+        GC.KeepAlive(gradient);
+    }
 }
 
 /// <summary>Maps CLR element types to <see cref="ScalarType"/>.</summary>
