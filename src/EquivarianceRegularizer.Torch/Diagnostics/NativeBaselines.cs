@@ -10,8 +10,9 @@ namespace EquivarianceRegularizer.Torch.Diagnostics;
 public static class NativeBaselines
 {
     /// <summary>
-    /// Computes <c>a + b</c> <paramref name="iterations"/> times in C++, allocating and freeing a result tensor
-    /// handle each time exactly as the managed <see cref="Tensor.add(Tensor, double)"/> does.
+    /// Computes <c>a + b</c> <paramref name="iterations"/> times in C++, allocating and freeing a heap result handle
+    /// each time as the managed <see cref="Tensor.add(Tensor, double)"/> does (but without the bridge's live-handle
+    /// counter, so the managed side pays for that too).
     /// </summary>
     /// <param name="a">First operand.</param>
     /// <param name="b">Second operand (broadcastable to <paramref name="a"/>).</param>
