@@ -64,6 +64,8 @@ public static partial class torch
     /// <remarks>
     /// When a forward-AD level is open (<see cref="autograd.forward_ad.dual_level"/>), forward runs with the graph
     /// executor's optimizations off, because optimized TorchScript execution silently drops forward-mode tangents.
+    /// (It runs a copy of forward that is never optimized: in libtorch 1.13 switching the optimizer off does not
+    /// help once ordinary calls have made the executor build its optimized plan.)
     /// Forward hooks and pre-hooks of a child run only when that child is called directly; when the parent runs,
     /// the child executes inside libtorch, so a parent forward with hooks on a descendant throws. Observers
     /// (<see cref="nn.Module.register_forward_observer"/>) on descendants are fed from <see cref="forward_with_taps(Tensor)"/>.
@@ -90,7 +92,8 @@ public static partial class torch
 
         /// <summary>
         /// Whether forward may use the graph executor's optimizations (default true). Whatever the value, they are
-        /// off while a forward-AD level is open, so tangents are never lost.
+        /// off while a forward-AD level is open, so tangents are never lost. <see cref="forward_with_taps(Tensor)"/>
+        /// always runs unoptimized.
         /// </summary>
         public bool optimized_execution { get; set; } = true;
 
