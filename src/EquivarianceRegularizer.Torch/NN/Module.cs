@@ -202,6 +202,92 @@ public static partial class torch
                 return d;
             }
 
+            /// <summary>
+            /// Copies tensors from <paramref name="source"/> (dotted names, as <see cref="state_dict"/> gives them) into this
+            /// module's parameters and buffers. Every entry is checked before anything is copied: a shape or dtype mismatch
+            /// throws an <see cref="ArgumentException"/> naming the key; with <paramref name="strict"/>, so do missing and
+            /// unexpected keys. Returns the keys the module has but the source lacks, and the keys the source has but the
+            /// module lacks (both empty when strict succeeds).
+            /// </summary>
+            public (IReadOnlyList<string> missing_keys, IReadOnlyList<string> unexpected_keys) load_state_dict(
+                IReadOnlyDictionary<string, Tensor> source, bool strict = true)
+            {
+                ArgumentNullException.ThrowIfNull(source);
+                var own = state_dict();
+                var missing = own.Keys.Where(k => !source.ContainsKey(k)).ToList();
+                var unexpected = source.Keys.Where(k => !own.ContainsKey(k)).ToList();
+                if (strict && (missing.Count > 0 || unexpected.Count > 0))
+                {
+                    var parts = new List<string>();
+                    if (missing.Count > 0) parts.Add($"missing key(s) {string.Join(", ", missing.Select(k => $"'{k}'"))}");
+                    if (unexpected.Count > 0) parts.Add($"unexpected key(s) {string.Join(", ", unexpected.Select(k => $"'{k}'"))}");
+                    throw new ArgumentException($"load_state_dict into {TypeName}: {string.Join("; ", parts)}.", nameof(source));
+                }
+                foreach (var (key, target) in own)
+                {
+                    if (!source.TryGetValue(key, out var value)) continue;
+                    ArgumentNullException.ThrowIfNull(value, $"{nameof(source)}['{key}']");
+                    var ts = target.shape;
+                    var vs = value.shape;
+                    if (!ts.AsSpan().SequenceEqual(vs))
+                        throw new ArgumentException($"load_state_dict: key '{key}' has shape [{string.Join(", ", vs)}] but the module expects [{string.Join(", ", ts)}].", nameof(source));
+                    if (target.dtype != value.dtype)
+                        throw new ArgumentException($"load_state_dict: key '{key}' has dtype {value.dtype} but the module expects {target.dtype}.", nameof(source));
+                }
+                using (no_grad())
+                {
+                    foreach (var (key, target) in own)
+                        if (source.TryGetValue(key, out var value)) target.copy_(value);
+                }
+                return (missing, unexpected);
+            }
+
+            /// <summary>
+            /// Writes <see cref="state_dict"/> to <paramref name="path"/> in the binary format of
+            /// <see cref="Modules.StateDictFile"/> (names, dtypes, shapes, raw data).
+            /// </summary>
+            public Module save(string path)
+            {
+                Modules.StateDictFile.Save(state_dict(), path);
+                return this;
+            }
+
+            /// <summary>
+            /// Reads a file written by <see cref="save"/> and loads it with <see cref="load_state_dict"/> (names, shapes and
+            /// dtypes are checked; errors name the offending key).
+            /// </summary>
+            public Module load(string path, bool strict = true)
+            {
+                var loaded = Modules.StateDictFile.Load(path);
+                try
+                {
+                    load_state_dict(loaded, strict);
+                }
+                finally
+                {
+                    foreach (var t in loaded.Values) t.Dispose();
+                }
+                return this;
+            }
+
+            /// <summary>All buffers.</summary>
+            public IEnumerable<Tensor> buffers(bool recurse = true) => named_buffers(recurse).Select(b => b.buffer);
+
+            /// <summary>Direct children.</summary>
+            public IEnumerable<Module> children() => _children.Select(kv => kv.Value);
+
+            /// <summary>This module and every descendant, depth first.</summary>
+            public IEnumerable<Module> modules() => named_modules().Select(m => m.module);
+
+            /// <summary>Calls <paramref name="fn"/> on every descendant and then on this module (as PyTorch's apply).</summary>
+            public Module apply(Action<Module> fn)
+            {
+                ArgumentNullException.ThrowIfNull(fn);
+                foreach (var child in _children) child.Value.apply(fn);
+                fn(this);
+                return this;
+            }
+
             // ---- observers (used by hooks and by the audit's activation capture) ---------------
             /// <summary>
             /// Registers an untyped observer called after every forward of this module with (module, input, output).

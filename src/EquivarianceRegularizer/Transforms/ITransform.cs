@@ -11,7 +11,7 @@ namespace EquivarianceRegularizer.Transforms;
 public sealed class GroupElements : IDisposable
 {
     /// <summary>Wraps drawn parameters; takes ownership of <paramref name="values"/>.</summary>
-    public GroupElements(string group, Tensor values, Func<int, string>? describe = null)
+    public GroupElements(string group, Tensor values, Func<int, string>? describe = null, IReadOnlyList<GroupElements>? parts = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(group);
         ArgumentNullException.ThrowIfNull(values);
@@ -19,7 +19,11 @@ public sealed class GroupElements : IDisposable
         Values = values.DetachFromDisposeScope();
         BatchSize = values.ndim == 0 ? 1 : values.size(0);
         _describe = describe;
+        Parts = parts ?? Array.Empty<GroupElements>();
     }
+
+    /// <summary>For a composition, the elements of each factor in order (empty otherwise).</summary>
+    public IReadOnlyList<GroupElements> Parts { get; }
 
     private readonly Func<int, string>? _describe;
 
@@ -36,7 +40,11 @@ public sealed class GroupElements : IDisposable
     public string Describe(int i) => _describe?.Invoke(i) ?? $"{Group} element #{i}";
 
     /// <summary>Releases <see cref="Values"/>.</summary>
-    public void Dispose() => Values.Dispose();
+    public void Dispose()
+    {
+        Values.Dispose();
+        foreach (var p in Parts) p.Dispose();
+    }
 }
 
 /// <summary>

@@ -1,0 +1,284 @@
+using System.Text.Json;
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Lie;
+
+/// <summary>One stage's share of a model's Lie derivative. JSON-serialisable.</summary>
+public sealed record LayerContribution
+{
+    /// <summary>Position in the chain (0 = first stage).</summary>
+    public required int Index { get; init; }
+
+    /// <summary>The stage's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The stage's type.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>The stage's role (refined from shapes: a stage that shrinks H×W is downsampling).</summary>
+    public required LayerRole Role { get; init; }
+
+    /// <summary>Shape of the stage's output for one sample (batch axis dropped).</summary>
+    public required IReadOnlyList<long> OutputShape { get; init; }
+
+    /// <summary>Whether the group acts on this stage's output (a feature map) or trivially.</summary>
+    public required bool EquivariantOutput { get; init; }
+
+    /// <summary>
+    /// The LEE of this stage's contribution C_i = J_{N:i+1}·L_X f_i, measured at the model output with the
+    /// report's aggregation.
+    /// </summary>
+    public required double Lee { get; init; }
+
+    /// <summary>Standard error of <see cref="Lee"/> over samples.</summary>
+    public required double StandardError { get; init; }
+
+    /// <summary>Lee / Σ_j Lee_j.</summary>
+    public required double Share { get; init; }
+
+    /// <summary>Σ_{j≤i} Share_j (for a cumulative plot).</summary>
+    public required double CumulativeShare { get; init; }
+
+    /// <summary>
+    /// Σ_x ⟨C_i, L⟩ / Σ_x ||L||²: the signed share of the total Lie derivative along itself. Sums to exactly 1 over
+    /// the layers (contributions can cancel, so individual values may be negative or exceed 1).
+    /// </summary>
+    public required double ProjectionShare { get; init; }
+}
+
+/// <summary>
+/// Per-layer attribution of a model's Lie derivative by the chain rule
+/// L_X(f_N∘…∘f_1)(x) = Σ_i J_{N:i+1}·L_X f_i(h_{i−1}), each term pushed forward exactly by a jvp. JSON-serialisable
+/// (<see cref="ToJson"/>); <see cref="Layers"/> in order holds the data of a cumulative plot.
+/// </summary>
+public sealed record LayerwiseLeeReport
+{
+    /// <summary>The transform's name.</summary>
+    public required string Transform { get; init; }
+
+    /// <summary>The aggregation convention of every number in the report.</summary>
+    public required LieAggregation Aggregation { get; init; }
+
+    /// <summary>The end-to-end LEE (computed by its own jvp, independently of the layers).</summary>
+    public required LeeResult Total { get; init; }
+
+    /// <summary>The stages in order.</summary>
+    public required IReadOnlyList<LayerContribution> Layers { get; init; }
+
+    /// <summary>Σ of Share by role (e.g. how much of the LEE comes from nonlinearities and downsampling).</summary>
+    public required IReadOnlyDictionary<string, double> ShareByRole { get; init; }
+
+    /// <summary>
+    /// max over batches of ||Σ_i C_i − L|| / max(||L||, max_i ||C_i||): how exactly the contributions add up to the
+    /// end-to-end Lie derivative (float rounding only; ≤ 1e-4 expected in float32).
+    /// </summary>
+    public required double SumRelativeResidual { get; init; }
+
+    /// <summary>Number of samples.</summary>
+    public required int Samples { get; init; }
+
+    /// <summary>Indented JSON, camelCase, enums as strings.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, LieJson.Options);
+
+    /// <summary>A plain-text table (one row per layer).</summary>
+    public string ToTable()
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine(inv, $"{Transform}: LEE {Total.Value:G4} ± {Total.StandardError:G2} ({Aggregation}, {Total.Samples} samples, sum residual {SumRelativeResidual:G2})");
+        sb.AppendLine(inv, $"{"#",3} {"layer",-16} {"kind",-14} {"role",-13} {"LEE",11} {"share",7} {"cum.",7} {"proj.",7}");
+        foreach (var l in Layers)
+            sb.AppendLine(inv, $"{l.Index,3} {Trim(l.Name, 16),-16} {Trim(l.Kind, 14),-14} {l.Role,-13} {l.Lee,11:G4} {l.Share,7:P1} {l.CumulativeShare,7:P1} {l.ProjectionShare,7:F3}");
+        return sb.ToString();
+    }
+
+    private static string Trim(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";
+}
+
+/// <summary>Computes <see cref="LayerwiseLeeReport"/>s.</summary>
+public static class LayerwiseLieDerivative
+{
+    /// <summary>
+    /// Attributes the Lie derivative of the chain <paramref name="stages"/> along <paramref name="transform"/> to its
+    /// stages, over the samples of <paramref name="x"/>. The group acts on every intermediate feature map
+    /// (N×C×H×W, H, W ≥ 2) for geometric transforms and trivially on other intermediates (and on every
+    /// intermediate for colour transforms); the output follows <see cref="LieOptions.Output"/>. Only forward mode
+    /// is supported here.
+    /// </summary>
+    public static LayerwiseLeeReport Measure(IReadOnlyList<LieStage> stages, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stages);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(transform);
+        options ??= LieOptions.Default;
+        if (stages.Count == 0) throw new ArgumentException("Needs at least one stage.", nameof(stages));
+        if (options.Method != LieDerivativeMethod.ForwardMode)
+            throw new ArgumentException($"Per-layer attribution uses forward mode; got {options.Method}.", nameof(options));
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        long n = x.size(0);
+        if (n < 1) throw new ArgumentException("Needs at least one sample.", nameof(x));
+        int count = stages.Count;
+        var perLayer = Enumerable.Range(0, count).Select(_ => new List<double>()).ToArray();
+        var total = new List<double>();
+        var projection = new double[count];
+        double totalSquare = 0, residual = 0;
+        var roles = stages.Select(s => s.Role).ToArray();
+        var shapes = new IReadOnlyList<long>[count];
+        var equivariant = new bool[count];
+        OutputRepresentation used = options.Output;
+
+        Tensor Chain(Tensor h, int from)
+        {
+            for (int k = from; k < count; k++) h = stages[k].Forward(h);
+            return h;
+        }
+
+        for (long start = 0; start < n; start += options.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var xb = x.narrow(0, start, Math.Min(options.BatchSize, n - start));
+            var hs = new Tensor[count + 1];
+            hs[0] = xb;
+            for (int i = 0; i < count; i++) hs[i + 1] = stages[i].Forward(hs[i]);
+            var y = hs[count];
+            bool outputActs = LieDerivative.ActsOnOutput(y, transform, options.Output);
+            used = outputActs ? OutputRepresentation.Equivariant : OutputRepresentation.Invariant;
+            bool Acts(int boundary) => boundary == 0 || (boundary == count ? outputActs : transform is ImageFlowTransform && LieDerivative.IsFeatureMap(hs[boundary]));
+
+            // End-to-end, independently of the per-layer terms.
+            var (_, jv) = autograd.jvp(h => Chain(h, 0), xb, transform.Tangent(xb));
+            var lie = outputActs ? jv - transform.Tangent(y) : jv;
+
+            var contributions = new Tensor[count];
+            for (int i = 0; i < count; i++)
+            {
+                var input = hs[i];
+                var output = hs[i + 1];
+                Tensor? own = null;
+                if (Acts(i))
+                {
+                    var (_, stageJv) = autograd.jvp(stages[i].Forward, input, transform.Tangent(input));
+                    own = stageJv;
+                }
+                if (Acts(i + 1))
+                {
+                    var dOut = transform.Tangent(output);
+                    own = own is null ? -dOut : own - dOut;
+                }
+                if (own is null) contributions[i] = zeros_like(y);
+                else if (i == count - 1) contributions[i] = own;
+                else
+                {
+                    int next = i + 1;
+                    contributions[i] = autograd.jvp(h => Chain(h, next), output, own).jvp;
+                }
+                if (start == 0)
+                {
+                    shapes[i] = output.shape.Skip(1).ToArray();
+                    equivariant[i] = Acts(i + 1);
+                    roles[i] = RefineRole(stages[i].Role, input, output);
+                }
+            }
+
+            // Residual of the chain rule, in the model's own dtype.
+            var sum = contributions[0];
+            for (int i = 1; i < count; i++) sum = sum + contributions[i];
+            double lieNorm = lie.norm().item();
+            double maxContribution = contributions.Max(c => c.norm().item());
+            double denominator = Math.Max(Math.Max(lieNorm, maxContribution), 1e-30);
+            residual = Math.Max(residual, (sum - lie).norm().item() / denominator);
+
+            total.AddRange(LocalEquivarianceError.PerSample(lie, y, options.Aggregation, used));
+            var lieMeasured = Measured(lie, y, options.Aggregation);
+            totalSquare += lieMeasured.square().sum().item();
+            for (int i = 0; i < count; i++)
+            {
+                perLayer[i].AddRange(LocalEquivarianceError.PerSample(contributions[i], y, options.Aggregation, used));
+                projection[i] += (Measured(contributions[i], y, options.Aggregation) * lieMeasured).sum().item();
+            }
+        }
+
+        var (totalMean, totalSe) = LocalEquivarianceError.MeanAndStandardError(total);
+        var lees = perLayer.Select(LocalEquivarianceError.MeanAndStandardError).ToArray();
+        double leeSum = lees.Sum(l => l.mean);
+        var layers = new List<LayerContribution>(count);
+        double cumulative = 0;
+        for (int i = 0; i < count; i++)
+        {
+            double share = leeSum > 0 ? lees[i].mean / leeSum : 0;
+            cumulative += share;
+            layers.Add(new LayerContribution
+            {
+                Index = i,
+                Name = stages[i].Name,
+                Kind = stages[i].Kind,
+                Role = roles[i],
+                OutputShape = shapes[i],
+                EquivariantOutput = equivariant[i],
+                Lee = lees[i].mean,
+                StandardError = lees[i].standardError,
+                Share = share,
+                CumulativeShare = cumulative,
+                ProjectionShare = totalSquare > 0 ? projection[i] / totalSquare : 0,
+            });
+        }
+        var byRole = layers.GroupBy(l => l.Role.ToString()).ToDictionary(g => g.Key, g => g.Sum(l => l.Share), StringComparer.Ordinal);
+        return new LayerwiseLeeReport
+        {
+            Transform = transform.Name,
+            Aggregation = options.Aggregation,
+            Total = new LeeResult
+            {
+                Transform = transform.Name,
+                Aggregation = options.Aggregation,
+                Output = used,
+                Method = LieDerivativeMethod.ForwardMode,
+                Value = totalMean,
+                StandardError = totalSe,
+                Samples = total.Count,
+                PerSample = total,
+            },
+            Layers = layers,
+            ShareByRole = byRole,
+            SumRelativeResidual = residual,
+            Samples = total.Count,
+        };
+    }
+
+    /// <summary>Per-layer attribution of an nn or TorchScript model split into its top-level children (verified).</summary>
+    public static LayerwiseLeeReport Measure(nn.Module<Tensor, Tensor> model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(x);
+        using var probe = x.narrow(0, 0, Math.Min(x.size(0), 4));
+        var stages = LieStages.FromModule(model, probe);
+        return Measure(stages, x, transform, options);
+    }
+
+    private static Tensor Measured(Tensor lie, Tensor y, LieAggregation aggregation)
+    {
+        long n = lie.size(0);
+        var flat = lie.reshape(n, -1).to(ScalarType.Float64);
+        return aggregation == LieAggregation.MeanAbsoluteSoftmax
+            ? LocalEquivarianceError.SoftmaxTangent(y.to(ScalarType.Float64), flat)
+            : flat;
+    }
+
+    private static LayerRole RefineRole(LayerRole declared, Tensor input, Tensor output)
+    {
+        var si = input.shape;
+        var so = output.shape;
+        if (si.Length == 4 && so.Length == 4 && si[2] >= 2 && si[3] >= 2)
+        {
+            if (so[2] == 1 && so[3] == 1) return LayerRole.GlobalPooling;
+            if (so[2] < si[2] || so[3] < si[3]) return LayerRole.Downsampling;
+        }
+        // N×C×H×W → N×C without a declared role: a global pooling written as a function.
+        if (declared == LayerRole.Other && si.Length == 4 && si[2] >= 2 && so.Length == 2 && so[1] == si[1])
+            return LayerRole.GlobalPooling;
+        return declared;
+    }
+}

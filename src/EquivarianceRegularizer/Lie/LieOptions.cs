@@ -1,0 +1,63 @@
+namespace EquivarianceRegularizer.Lie;
+
+/// <summary>
+/// How per-sample Lie derivatives are turned into one number. The two conventions give numbers of different scale;
+/// state which one you report.
+/// </summary>
+public enum LieAggregation
+{
+    /// <summary>The paper's LEE: ||L_X f(x)||² / dim(output), averaged over samples.</summary>
+    MeanSquare,
+    /// <summary>
+    /// The Lie-derivative paper's public code: the Lie derivative of the softmax probabilities of the logits,
+    /// mean absolute value over classes, averaged over samples. Needs N×K logits and an invariant output.
+    /// </summary>
+    MeanAbsoluteSoftmax,
+}
+
+/// <summary>How the group acts on the model's output (ρ₂).</summary>
+public enum OutputRepresentation
+{
+    /// <summary>Equivariant for N×C×H×W outputs of geometric transforms, invariant otherwise.</summary>
+    Auto,
+    /// <summary>ρ₂ trivial: L_X f(x) = J_f(x)·dρ₁(x) (logits, embeddings).</summary>
+    Invariant,
+    /// <summary>ρ₂ is the same transform acting on the output: L_X f(x) = J_f(x)·dρ₁(x) − dρ₂(f(x)) (feature maps).</summary>
+    Equivariant,
+}
+
+/// <summary>How L_X f(x) is computed.</summary>
+public enum LieDerivativeMethod
+{
+    /// <summary>One forward-mode jvp of the model with the input tangent (exact; the default).</summary>
+    ForwardMode,
+    /// <summary>
+    /// The reverse-of-reverse trick: J·v = ∂/∂u ⟨J^T u, v⟩ by two backward passes with create_graph. Exact; slower;
+    /// for models whose ops lack forward-mode derivatives.
+    /// </summary>
+    DoubleBackward,
+    /// <summary>Symmetric finite difference [ρ₂(g_h)⁻¹f(ρ₁(g_h)x) − ρ₂(g_−h)⁻¹f(ρ₁(g_−h)x)] / 2h (a cross-check).</summary>
+    FiniteDifference,
+}
+
+/// <summary>Settings of a Lie-derivative measurement.</summary>
+public sealed record LieOptions
+{
+    /// <summary>Defaults: mean square, automatic output representation, forward mode, batches of 64.</summary>
+    public static LieOptions Default { get; } = new();
+
+    /// <summary>The aggregation convention.</summary>
+    public LieAggregation Aggregation { get; init; } = LieAggregation.MeanSquare;
+
+    /// <summary>How the group acts on the output.</summary>
+    public OutputRepresentation Output { get; init; } = OutputRepresentation.Auto;
+
+    /// <summary>How the Lie derivative is computed.</summary>
+    public LieDerivativeMethod Method { get; init; } = LieDerivativeMethod.ForwardMode;
+
+    /// <summary>Step h of <see cref="LieDerivativeMethod.FiniteDifference"/>.</summary>
+    public double FiniteDifferenceStep { get; init; } = 1e-3;
+
+    /// <summary>Samples per model evaluation.</summary>
+    public int BatchSize { get; init; } = 64;
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Lie;
+
+/// <summary>A local equivariance error (LEE) with its standard error over samples. JSON-serialisable.</summary>
+public sealed record LeeResult
+{
+    /// <summary>The transform's name (e.g. "translate-x").</summary>
+    public required string Transform { get; init; }
+
+    /// <summary>The aggregation convention used.</summary>
+    public required LieAggregation Aggregation { get; init; }
+
+    /// <summary>Whether the output was treated as invariant or equivariant.</summary>
+    public required OutputRepresentation Output { get; init; }
+
+    /// <summary>How the Lie derivative was computed.</summary>
+    public required LieDerivativeMethod Method { get; init; }
+
+    /// <summary>The mean over samples.</summary>
+    public required double Value { get; init; }
+
+    /// <summary>Standard error of the mean (sample standard deviation / √n; 0 for one sample).</summary>
+    public required double StandardError { get; init; }
+
+    /// <summary>Number of samples.</summary>
+    public required int Samples { get; init; }
+
+    /// <summary>The per-sample values whose mean is <see cref="Value"/>.</summary>
+    public required IReadOnlyList<double> PerSample { get; init; }
+
+    /// <summary>Indented JSON, enums as strings.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, LieJson.Options);
+}
+
+/// <summary>JSON settings shared by the Lie reports.</summary>
+public static class LieJson
+{
+    /// <summary>camelCase, indented, enums as strings.</summary>
+    public static JsonSerializerOptions Options { get; } = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter() },
+    };
+}
+
+/// <summary>
+/// The local equivariance error LEE(f) = E_x ||L_X f(x)||² / dim(output) (or the reference code's softmax
+/// convention, see <see cref="LieAggregation"/>), measured over a data set in batches.
+/// </summary>
+public static class LocalEquivarianceError
+{
+    /// <summary>Measures the LEE of <paramref name="model"/> on the samples of <paramref name="x"/> (first axis).</summary>
+    public static LeeResult Measure(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(transform);
+        options ??= LieOptions.Default;
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        long n = x.size(0);
+        if (n < 1) throw new ArgumentException("Needs at least one sample.", nameof(x));
+        var perSample = new List<double>((int)n);
+        OutputRepresentation used = options.Output;
+        for (long start = 0; start < n; start += options.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            var xb = x.narrow(0, start, Math.Min(options.BatchSize, n - start));
+            Tensor y, lie;
+            if (options.Method == LieDerivativeMethod.ForwardMode)
+                (y, lie) = LieDerivative.Evaluate(model, xb, transform, options.Output);
+            else
+            {
+                lie = LieDerivative.Compute(model, xb, transform, options);
+                using (no_grad()) y = model(xb);
+            }
+            used = LieDerivative.ActsOnOutput(y, transform, options.Output) ? OutputRepresentation.Equivariant : OutputRepresentation.Invariant;
+            perSample.AddRange(PerSample(lie, y, options.Aggregation, used));
+        }
+        var (mean, se) = MeanAndStandardError(perSample);
+        return new LeeResult
+        {
+            Transform = transform.Name,
+            Aggregation = options.Aggregation,
+            Output = used,
+            Method = options.Method,
+            Value = mean,
+            StandardError = se,
+            Samples = perSample.Count,
+            PerSample = perSample,
+        };
+    }
+
+    /// <summary>
+    /// Per-sample values of a batch of Lie derivatives: ||L||²/dim (mean square), or mean |d softmax(y)| for the
+    /// softmax convention (the Lie derivative of the probabilities, p ⊙ (L − ⟨p, L⟩), from logits y and L).
+    /// </summary>
+    public static double[] PerSample(Tensor lie, Tensor output, LieAggregation aggregation, OutputRepresentation representation = OutputRepresentation.Invariant)
+    {
+        ArgumentNullException.ThrowIfNull(lie);
+        ArgumentNullException.ThrowIfNull(output);
+        using var scope = NewDisposeScope();
+        long n = lie.size(0);
+        var flat = lie.detach().reshape(n, -1).to(ScalarType.Float64);
+        if (aggregation == LieAggregation.MeanSquare)
+            return flat.square().mean(1).ToArrayDouble();
+        if (output.ndim != 2 || representation == OutputRepresentation.Equivariant)
+            throw new ArgumentException($"The softmax convention needs invariant N×K logits, got an output of shape [{string.Join(", ", output.shape)}] ({representation}).", nameof(output));
+        var probabilities = SoftmaxTangent(output.detach().to(ScalarType.Float64), flat);
+        return probabilities.abs().mean(1).ToArrayDouble();
+    }
+
+    /// <summary>The directional derivative of softmax(y) along dy: p ⊙ (dy − Σ_k p_k dy_k).</summary>
+    public static Tensor SoftmaxTangent(Tensor logits, Tensor dy)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(dy);
+        using var scope = NewDisposeScope();
+        var p = logits.softmax(1);
+        var inner = (p * dy).sum(1, keepdim: true);
+        return (p * (dy - inner)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Mean and standard error (sample standard deviation / √n) of <paramref name="values"/>.</summary>
+    public static (double mean, double standardError) MeanAndStandardError(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0) return (double.NaN, double.NaN);
+        double mean = values.Average();
+        if (values.Count == 1) return (mean, 0);
+        double ss = values.Sum(v => (v - mean) * (v - mean));
+        return (mean, Math.Sqrt(ss / (values.Count - 1) / values.Count));
+    }
+}

@@ -1,0 +1,81 @@
+namespace EquivarianceRegularizer.Transforms;
+
+/// <summary>Small dense-matrix helpers (double precision) for one-parameter groups exp(tA).</summary>
+internal static class AffineAlgebra
+{
+    /// <summary>exp(M) of a square matrix by scaling and squaring with a Taylor series.</summary>
+    public static double[,] Expm(double[,] m)
+    {
+        int n = m.GetLength(0);
+        if (m.GetLength(1) != n) throw new ArgumentException("Matrix exponential needs a square matrix.", nameof(m));
+        double norm = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double row = 0;
+            for (int j = 0; j < n; j++) row += Math.Abs(m[i, j]);
+            norm = Math.Max(norm, row);
+        }
+        int squarings = norm > 0.5 ? (int)Math.Ceiling(Math.Log2(norm / 0.5)) : 0;
+        double scale = Math.Pow(2, -squarings);
+        var a = Scale(m, scale);
+        var result = Identity(n);
+        var term = Identity(n);
+        for (int k = 1; k <= 24; k++)
+        {
+            term = Scale(Multiply(term, a), 1.0 / k);
+            result = Add(result, term);
+        }
+        for (int s = 0; s < squarings; s++) result = Multiply(result, result);
+        return result;
+    }
+
+    public static double[,] Identity(int n)
+    {
+        var r = new double[n, n];
+        for (int i = 0; i < n; i++) r[i, i] = 1;
+        return r;
+    }
+
+    public static double[,] Scale(double[,] a, double s)
+    {
+        int n = a.GetLength(0), m = a.GetLength(1);
+        var r = new double[n, m];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++) r[i, j] = a[i, j] * s;
+        return r;
+    }
+
+    public static double[,] Add(double[,] a, double[,] b)
+    {
+        int n = a.GetLength(0), m = a.GetLength(1);
+        var r = new double[n, m];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++) r[i, j] = a[i, j] + b[i, j];
+        return r;
+    }
+
+    public static double[,] Multiply(double[,] a, double[,] b)
+    {
+        int n = a.GetLength(0), k = a.GetLength(1), m = b.GetLength(1);
+        var r = new double[n, m];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++)
+            {
+                double s = 0;
+                for (int l = 0; l < k; l++) s += a[i, l] * b[l, j];
+                r[i, j] = s;
+            }
+        return r;
+    }
+
+    /// <summary>A 2×3 generator [L | b] as the 3×3 matrix [[L, b], [0, 0, 0]].</summary>
+    public static double[,] Homogeneous(double[,] generator2x3, double t)
+    {
+        var r = new double[3, 3];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++) r[i, j] = generator2x3[i, j] * t;
+        return r;
+    }
+
+    public static double[,] Copy(double[,] a) => (double[,])a.Clone();
+}

@@ -1,0 +1,186 @@
+using EquivarianceRegularizer.Torch;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Transforms;
+
+/// <summary>
+/// A one-parameter affine group g_t = exp(tA) of the image plane, given by its Lie-algebra generator A: a 2×3
+/// matrix [L | b] in the frame of <see cref="ImageFlowTransform"/> (the velocity at point p is Y(p) = L·p + b).
+/// Use it directly for your own affine flows; the named transforms (rotation, scaling, …) are instances.
+/// </summary>
+public class AffineFlowTransform : ImageFlowTransform
+{
+    private readonly double[,] _generator;
+
+    /// <summary>
+    /// Creates the flow exp(tA) for the 2×3 generator <paramref name="generator"/> = [L | b] (rows: u, v).
+    /// </summary>
+    public AffineFlowTransform(string name, string group, double[,] generator, ParameterRange range, ImageFlowOptions? options = null)
+        : base(name, group, range, options)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        if (generator.GetLength(0) != 2 || generator.GetLength(1) != 3)
+            throw new ArgumentException($"An affine generator is a 2×3 matrix [L | b], got {generator.GetLength(0)}×{generator.GetLength(1)}.", nameof(generator));
+        foreach (var a in generator)
+            if (!double.IsFinite(a)) throw new ArgumentException("The generator has a non-finite entry.", nameof(generator));
+        _generator = AffineAlgebra.Copy(generator);
+    }
+
+    /// <summary>The Lie-algebra generator [L | b] (a copy), 2×3, frame coordinates.</summary>
+    public double[,] Generator => AffineAlgebra.Copy(_generator);
+
+    /// <summary>The group element for the given parameters as a 3×3 homogeneous matrix in frame coordinates.</summary>
+    public virtual double[,] GroupMatrix(IReadOnlyList<double> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Count != 1) throw new ArgumentException($"{Name} takes one parameter, got {parameters.Count}.", nameof(parameters));
+        var m = AffineAlgebra.Expm(AffineAlgebra.Homogeneous(_generator, parameters[0]));
+        m[2, 0] = 0; m[2, 1] = 0; m[2, 2] = 1;
+        return m;
+    }
+
+    /// <inheritdoc/>
+    public override (Tensor u, Tensor v) PixelVelocity(long height, long width, ScalarType dtype) =>
+        VelocityOf(_generator, height, width, dtype);
+
+    /// <summary>The pixel velocity of an affine generator [L | b].</summary>
+    protected (Tensor u, Tensor v) VelocityOf(double[,] a, long height, long width, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var (u, v) = FrameCoordinates(height, width, dtype);
+        double unit = FrameUnitPixels(width);
+        var yu = (u * (a[0, 0] * unit) + v * (a[0, 1] * unit) + a[0, 2] * unit).expand(height, width);
+        var yv = (u * (a[1, 0] * unit) + v * (a[1, 1] * unit) + a[1, 2] * unit).expand(height, width);
+        return (yu.MoveToOuterDisposeScope(), yv.MoveToOuterDisposeScope());
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor SamplingGrid(double[][] parameters, long height, long width, ScalarType dtype)
+    {
+        int n = parameters.Length;
+        double unitW = FrameUnitPixels(width);
+        double unitH = Options.AlignCorners ? (height - 1) / 2.0 : height / 2.0;
+        var d = new[] { 1.0, unitW / unitH };
+        var theta = new double[n * 6];
+        for (int i = 0; i < n; i++)
+        {
+            var inv = InverseAffine(GroupMatrix(parameters[i]));
+            // Frame (u, v) → affine_grid's normalized (u, v·unitW/unitH): θ = D·g⁻¹·D⁻¹.
+            for (int r = 0; r < 2; r++)
+            {
+                theta[i * 6 + r * 3 + 0] = d[r] * inv[r, 0] / d[0];
+                theta[i * 6 + r * 3 + 1] = d[r] * inv[r, 1] / d[1];
+                theta[i * 6 + r * 3 + 2] = d[r] * inv[r, 2];
+            }
+        }
+        using var scope = NewDisposeScope();
+        var t = tensor(theta, new long[] { n, 2, 3 }).to(dtype);
+        return nn.functional.affine_grid(t, new long[] { n, 1, height, width }, Options.AlignCorners).MoveToOuterDisposeScope();
+    }
+
+    private static double[,] InverseAffine(double[,] m)
+    {
+        double a = m[0, 0], b = m[0, 1], c = m[1, 0], e = m[1, 1];
+        double det = a * e - b * c;
+        if (Math.Abs(det) < 1e-300 || !double.IsFinite(det))
+            throw new InvalidOperationException("The affine group element is singular.");
+        double ia = e / det, ib = -b / det, ic = -c / det, ie = a / det;
+        return new double[,]
+        {
+            { ia, ib, -(ia * m[0, 2] + ib * m[1, 2]) },
+            { ic, ie, -(ic * m[0, 2] + ie * m[1, 2]) },
+            { 0, 0, 1 },
+        };
+    }
+}
+
+/// <summary>Translation along the width (u): content moves right for t &gt; 0; t in frame units (2/W per pixel).</summary>
+public sealed class TranslationX : AffineFlowTransform
+{
+    /// <summary>Creates it; default range ±0.25 frame units (±W/8 pixels).</summary>
+    public TranslationX(ParameterRange? range = null, ImageFlowOptions? options = null)
+        : base("translate-x", "T(x)", new double[,] { { 0, 0, 1 }, { 0, 0, 0 } }, range ?? ParameterRange.Symmetric(0.25), options) { }
+}
+
+/// <summary>Translation along the height (v): content moves down for t &gt; 0; t in frame units.</summary>
+public sealed class TranslationY : AffineFlowTransform
+{
+    /// <summary>Creates it; default range ±0.25 frame units.</summary>
+    public TranslationY(ParameterRange? range = null, ImageFlowOptions? options = null)
+        : base("translate-y", "T(y)", new double[,] { { 0, 0, 0 }, { 0, 0, 1 } }, range ?? ParameterRange.Symmetric(0.25), options) { }
+}
+
+/// <summary>Rotation about the image centre by t radians, counter-clockwise as displayed (rows grow downwards).</summary>
+public sealed class Rotation : AffineFlowTransform
+{
+    /// <summary>Creates it; default range ±π/6.</summary>
+    public Rotation(ParameterRange? range = null, ImageFlowOptions? options = null)
+        : base("rotate", "SO(2)", new double[,] { { 0, 1, 0 }, { -1, 0, 0 } }, range ?? ParameterRange.Symmetric(Math.PI / 6), options) { }
+}
+
+/// <summary>Uniform scaling about the centre by the factor e^t (content grows for t &gt; 0).</summary>
+public sealed class Scaling : AffineFlowTransform
+{
+    /// <summary>Creates it; default range ±0.2 (factors 0.82…1.22).</summary>
+    public Scaling(ParameterRange? range = null, ImageFlowOptions? options = null)
+        : base("scale", "R+(scale)", new double[,] { { 1, 0, 0 }, { 0, 1, 0 } }, range ?? ParameterRange.Symmetric(0.2), options) { }
+}
+
+/// <summary>Horizontal shear u ↦ u + t·v about the centre.</summary>
+public sealed class Shear : AffineFlowTransform
+{
+    /// <summary>Creates it; default range ±0.2.</summary>
+    public Shear(ParameterRange? range = null, ImageFlowOptions? options = null)
+        : base("shear", "shear(x)", new double[,] { { 0, 1, 0 }, { 0, 0, 0 } }, range ?? ParameterRange.Symmetric(0.2), options) { }
+}
+
+/// <summary>
+/// Area-preserving stretch (u, v) ↦ (e^t u, e^−t v). The identity at t = 0 (parameterized by the log factor,
+/// not by a factor 1 + t that some code applies as 1·t).
+/// </summary>
+public sealed class Stretch : AffineFlowTransform
+{
+    /// <summary>Creates it; default range ±0.2.</summary>
+    public Stretch(ParameterRange? range = null, ImageFlowOptions? options = null)
+        : base("stretch", "stretch", new double[,] { { 1, 0, 0 }, { 0, -1, 0 } }, range ?? ParameterRange.Symmetric(0.2), options) { }
+}
+
+/// <summary>
+/// 2-D translation: each sample draws (t_u, t_v) independently from the range (frame units). ApplyAt and Tangent
+/// use the one-parameter subgroup along <see cref="Direction"/>.
+/// </summary>
+public sealed class Translation2D : AffineFlowTransform
+{
+    /// <summary>Creates it; the direction (default (1, 1)/√2) is normalized.</summary>
+    public Translation2D(ParameterRange? range = null, ImageFlowOptions? options = null, double directionU = 1, double directionV = 1)
+        : base("translate", "T(2)", DirectionGenerator(directionU, directionV), range ?? ParameterRange.Symmetric(0.25), options)
+    {
+        double norm = Math.Sqrt(directionU * directionU + directionV * directionV);
+        Direction = (directionU / norm, directionV / norm);
+    }
+
+    private static double[,] DirectionGenerator(double du, double dv)
+    {
+        double norm = Math.Sqrt(du * du + dv * dv);
+        if (!(norm > 0) || !double.IsFinite(norm))
+            throw new ArgumentException($"The direction must be a finite non-zero vector, got ({du}, {dv}).", nameof(du));
+        return new double[,] { { 0, 0, du / norm }, { 0, 0, dv / norm } };
+    }
+
+    /// <summary>The unit direction of the subgroup used by ApplyAt and Tangent.</summary>
+    public (double u, double v) Direction { get; }
+
+    /// <inheritdoc/>
+    public override int ParameterCount => 2;
+
+    /// <inheritdoc/>
+    protected override double[] SubgroupParameters(double t) => new[] { t * Direction.u, t * Direction.v };
+
+    /// <inheritdoc/>
+    public override double[,] GroupMatrix(IReadOnlyList<double> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Count != 2) throw new ArgumentException($"{Name} takes two parameters (t_u, t_v), got {parameters.Count}.", nameof(parameters));
+        return new double[,] { { 1, 0, parameters[0] }, { 0, 1, parameters[1] }, { 0, 0, 1 } };
+    }
+}

@@ -1,0 +1,85 @@
+using EquivarianceRegularizer.Torch;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Transforms;
+
+/// <summary>
+/// The symmetric group S_n permuting one or more sample axes of length n with the same permutation
+/// (a set or token axis; both node axes of an adjacency matrix). Element rows are int64 permutations;
+/// out[..., i, ...] = x[..., π(i), ...].
+/// </summary>
+public sealed class Permutation : ITransform
+{
+    private readonly int[] _axes;
+
+    /// <summary>Permutes sample axes <paramref name="axes"/> (default axis 0) of length <paramref name="n"/>.</summary>
+    public Permutation(int n, params int[] axes)
+    {
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "Permutations need n ≥ 1.");
+        N = n;
+        _axes = axes is { Length: > 0 } ? axes : new[] { 0 };
+    }
+
+    /// <summary>Length of the permuted axis.</summary>
+    public int N { get; }
+
+    /// <summary>When set, sampling never returns the identity (audits use this; needs n ≥ 2).</summary>
+    public bool ForceNonIdentity { get; init; }
+
+    /// <inheritdoc />
+    public string Name => "permute";
+
+    /// <inheritdoc />
+    public string Group => $"S{N}";
+
+    /// <inheritdoc />
+    public GroupElements Sample(long batch, Generator generator)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ArgumentNullException.ThrowIfNull(generator);
+        if (ForceNonIdentity && N < 2) throw new InvalidOperationException("S1 has no non-identity permutation.");
+        using var scope = NewDisposeScope();
+        var perms = rand(new[] { batch, (long)N }, generator, ScalarType.Float64).sort(-1).indices;
+        if (ForceNonIdentity)
+        {
+            long[] flat = perms.data<long>();
+            for (int b = 0; b < batch; b++)
+            {
+                bool identity = true;
+                for (int i = 0; i < N && identity; i++) identity = flat[b * N + i] == i;
+                if (identity) (flat[b * N], flat[b * N + 1]) = (flat[b * N + 1], flat[b * N]);
+            }
+            perms = tensor(flat, new[] { batch, (long)N });
+        }
+        long[] rows = perms.data<long>();
+        var result = new GroupElements(Group, perms.MoveToOuterDisposeScope(),
+            i => "permutation [" + string.Join(" ", rows.Skip(i * N).Take(N)) + "]");
+        return result;
+    }
+
+    /// <inheritdoc />
+    public Tensor Apply(Tensor x, GroupElements elements)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(elements);
+        if (elements.Group != Group)
+            throw new ArgumentException($"permute acts by {Group} but was given elements of {elements.Group}.", nameof(elements));
+        if (x.ndim == 0 || x.size(0) != elements.BatchSize)
+            throw new ArgumentException($"permute: x has batch {(x.ndim == 0 ? 0 : x.size(0))} but {elements.BatchSize} elements were drawn.", nameof(x));
+        using var scope = NewDisposeScope();
+        var shape = x.shape;
+        var result = x;
+        foreach (int axis in _axes)
+        {
+            long d = Axes.Resolve(x, axis, Name);
+            if (shape[d] != N)
+                throw new ArgumentException($"permute: axis {axis} has length {shape[d]}, expected {N}.", nameof(x));
+            var view = Enumerable.Repeat(1L, shape.Length).ToArray();
+            view[0] = shape[0];
+            view[d] = N;
+            var index = elements.Values.view(view).expand(shape);
+            result = result.gather(d, index);
+        }
+        return (ReferenceEquals(result, x) ? x.alias() : result).MoveToOuterDisposeScope();
+    }
+}
