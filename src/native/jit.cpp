@@ -49,6 +49,7 @@ std::atomic<int64_t> tap_session{0};
 struct ScriptHandle {
   torch::jit::Module module;
   std::shared_ptr<TappedMethod> taps;  // built on the first forward_with_taps
+  std::string taps_error;              // why taps cannot be built (kept so a retry does not add methods again)
   std::string unoptimized_forward;     // a copy of forward that only ever runs unoptimized (made on first need)
 };
 
@@ -594,10 +595,16 @@ ERT_EXPORT int ert_jit_forward_with_taps(void* h, void** inputs, int32_t n_input
                                          int32_t* n_out, char** meta) {
   ERT_GUARD({
     auto& handle = ert::script(h);
+    if (!handle.taps_error.empty()) throw std::runtime_error(handle.taps_error);
     if (!handle.taps) {
       ert::TapMemo memo;
       int64_t session = ert::tap_session.fetch_add(1);
-      handle.taps = ert::build_tapped(handle.module, "forward", session, memo);
+      try {
+        handle.taps = ert::build_tapped(handle.module, "forward", session, memo);
+      } catch (const std::exception& e) {
+        handle.taps_error = e.what();
+        throw;
+      }
     }
     const auto& plan = *handle.taps;
     auto stack = ert::to_inputs(inputs, n_inputs);

@@ -118,6 +118,22 @@ public class ScriptModuleStateTests
     }
 
     [Test]
+    public void LoadStateDict_FromAnotherScriptModule_CopiesIntoTheNativeModule()
+    {
+        using var scope = NewDisposeScope();
+        using var source = jit.load(PathOf(SmallCnnScripted));
+        using var target = jit.load(PathOf(SmallCnnScripted));
+        source.eval();
+        target.eval();
+        using (no_grad())
+            foreach (var p in source.parameters()) p.mul_(0.5);
+        var x = randn(2, 1, 8, 8);
+        Assert.That(target.call(x).allclose(source.call(x)), Is.False);
+        target.load_state_dict(source.state_dict());
+        Assert.That(target.call(x).allclose(source.call(x), rtol: 0, atol: 1e-6), Is.True);
+    }
+
+    [Test]
     public void Backward_ThroughScriptModule_FillsParameterGradients()
     {
         using var scope = NewDisposeScope();

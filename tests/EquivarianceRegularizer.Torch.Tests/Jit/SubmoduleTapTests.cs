@@ -100,6 +100,33 @@ public class SubmoduleTapTests
         Assert.That(seen, Is.Empty);
     }
 
+    [TestCase(SmallCnnTraced, "small_cnn_reference.json")]
+    [TestCase(NestedScripted, "nested_reference.json")]
+    public void Observers_OnEveryModule_SeeWhatPyTorchHooksSee(string file, string reference)
+    {
+        // The audit's activation capture: one observer per named module, then one call of the root.
+        var r = Reference(reference);
+        var hooks = r.GetProperty("hooks_eval").EnumerateArray().ToList();
+        using var scope = NewDisposeScope();
+        using var model = jit.load(PathOf(file));
+        model.eval();
+        var seen = new List<(string name, string type, Tensor? input, Tensor? output)>();
+        var handles = new List<IDisposable>();
+        foreach (var (name, m) in model.named_modules())
+            if (name.Length > 0)
+                handles.Add(m.register_forward_observer((mod, i, o) => seen.Add((name, mod.TypeName, i as Tensor, o as Tensor))));
+        model.call(ToTensor(r.GetProperty("input")));
+        foreach (var h in handles) h.Dispose();
+
+        Assert.That(seen.Select(s => s.name), Is.EqualTo(hooks.Select(h => h.GetProperty("name").GetString())));
+        Assert.That(seen.Select(s => s.type), Is.EqualTo(hooks.Select(h => h.GetProperty("type").GetString())));
+        for (int i = 0; i < seen.Count; i++)
+        {
+            Assert.That(MaxAbsDiff(seen[i].input!, hooks[i].GetProperty("inputs")[0]), Is.LessThanOrEqualTo(1e-6), seen[i].name);
+            Assert.That(MaxAbsDiff(seen[i].output!, hooks[i].GetProperty("output")), Is.LessThanOrEqualTo(1e-6), seen[i].name);
+        }
+    }
+
     [Test]
     public void ParentForward_WithHookOnChild_ThrowsNotSupported()
     {
