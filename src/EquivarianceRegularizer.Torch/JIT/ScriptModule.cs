@@ -174,16 +174,19 @@ public static partial class torch
             return (names, (IntPtr)handles, count);
         }
 
-        // The managed `training` flags start from the loaded module's own attributes (set top-down so each module
-        // ends with its own value).
+        // The managed `training` flags start from the loaded module's own attributes. All are read first, then set
+        // top-down (train() sets a whole subtree, natively too), so each module ends with its own saved value.
         internal void SyncTrainingFromNative()
         {
+            var saved = new List<(ScriptModule module, bool mode)>();
             foreach (var (_, m) in named_modules())
             {
                 var script = (ScriptModule)m;
                 NativeMethods.Check(JitNative.ert_jit_is_training(script.Handle, out int mode));
-                if (script.training != (mode != 0)) script.train(mode != 0);
+                saved.Add((script, mode != 0));
             }
+            foreach (var (module, mode) in saved) // pre-order: a parent first, then each descendant its own value
+                module.train(mode);
         }
 
         /// <summary>Whether the module's class defines a method called <paramref name="name"/>.</summary>
