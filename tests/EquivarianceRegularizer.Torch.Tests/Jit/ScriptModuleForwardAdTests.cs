@@ -121,17 +121,4 @@ public class ScriptModuleForwardAdTests
         var plain = model.call(x);
         Assert.That(plain.allclose(optimized, rtol: 0, atol: 1e-6), Is.True);
     }
-
-    [Test]
-    public void ForwardWithTaps_OfChildCalledInsideIf_ThrowsNotSupported_NamingTheChild()
-    {
-        using var scope = NewDisposeScope();
-        using var model = jit.load(PathOf(CallInsideIf));
-        var ex = Assert.Throws<NotSupportedException>(() => model.forward_with_taps(ones(2, 4)));
-        Assert.That(ex!.Message, Does.Contain("'lin'").And.Contain("control flow"));
-        var again = Assert.Throws<NotSupportedException>(() => model.forward_with_taps(ones(2, 4)));
-        Assert.That(again!.Message, Is.EqualTo(ex.Message));
-        // Plain forward still works.
-        Assert.That(model.call(ones(2, 4)).shape, Is.EqualTo(new long[] { 2, 4 }));
-    }
 }

@@ -156,4 +156,17 @@ public class SubmoduleTapTests
         var bn1 = taps.First(t => t.Name == "bn1");
         Assert.That(bn1.Output.abs().max().item(), Is.GreaterThan(0.0), "bn1's output tap is not the relu1 input tap");
     }
+
+    [Test]
+    public void ForwardWithTaps_OfChildCalledInsideIf_ThrowsNotSupported_NamingTheChild()
+    {
+        using var scope = NewDisposeScope();
+        using var model = jit.load(PathOf(CallInsideIf));
+        var ex = Assert.Throws<NotSupportedException>(() => model.forward_with_taps(ones(2, 4)));
+        Assert.That(ex!.Message, Does.Contain("'lin'").And.Contain("control flow"));
+        var again = Assert.Throws<NotSupportedException>(() => model.forward_with_taps(ones(2, 4)));
+        Assert.That(again!.Message, Is.EqualTo(ex.Message));
+        // Plain forward still works.
+        Assert.That(model.call(ones(2, 4)).shape, Is.EqualTo(new long[] { 2, 4 }));
+    }
 }
