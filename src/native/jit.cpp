@@ -407,6 +407,7 @@ std::shared_ptr<TappedMethod> build_tapped(const torch::jit::Module& module, con
                                "' on (the module value does not come from a chain of attribute reads)");
     torch::jit::Module callee = module;
     for (const auto& p : path) callee = torch::jit::Module(callee.attr(p).toObject());
+    if (!callee.type()->is_module()) continue;  // a TorchScript class object, not a submodule: no hooks, no children
     const std::string rel = join_path(path);
     const bool own_tap = !path.empty() && is_forward_name(called);  // PyTorch hooks fire on forward only
     auto nested = build_tapped(callee, called, session, memo);
