@@ -63,9 +63,13 @@ public sealed partial class Tensor
 
     // ---- in place ------------------------------------------------------------------------------
     /// <summary>In place: this += alpha·other.</summary>
-    public Tensor add_(Tensor other, double alpha = 1) { Ops.CallInPlace("add_.Tensor", this, other, alpha); return this; }
+    public Tensor add_(Tensor other, double alpha = 1) { Ops.CallInPlace("add_.Tensor", this, other, Alpha(alpha)); return this; }
     /// <summary>In place: this -= alpha·other.</summary>
-    public Tensor sub_(Tensor other, double alpha = 1) { Ops.CallInPlace("sub_.Tensor", this, other, alpha); return this; }
+    public Tensor sub_(Tensor other, double alpha = 1) { Ops.CallInPlace("sub_.Tensor", this, other, Alpha(alpha)); return this; }
+
+    // A whole-number alpha goes as an int so integral tensors accept it (libtorch rejects a float alpha for them).
+    private static A Alpha(double alpha) =>
+        Math.Abs(alpha) < 9e15 && alpha == Math.Floor(alpha) ? (A)(long)alpha : (A)alpha;
     /// <summary>In place: this *= other.</summary>
     public Tensor mul_(Tensor other) { Ops.CallInPlace("mul_.Tensor", this, other); return this; }
     /// <summary>In place: this *= scalar.</summary>
@@ -96,6 +100,8 @@ public sealed partial class Tensor
     public Tensor eq(double other) => Ops.Call("eq.Scalar", this, other);
     /// <summary>Elementwise !=.</summary>
     public Tensor ne(Tensor other) => Ops.Call("ne.Tensor", this, other);
+    /// <summary>Elementwise != scalar.</summary>
+    public Tensor ne(double other) => Ops.Call("ne.Scalar", this, other);
     /// <summary>Elementwise &lt;.</summary>
     public Tensor lt(Tensor other) => Ops.Call("lt.Tensor", this, other);
     /// <summary>Elementwise &lt;=.</summary>

@@ -140,7 +140,16 @@ public sealed partial class Tensor : IDisposable
     public bool requires_grad
     {
         get => Meta().requiresGrad;
-        set => NativeMethods.Check(NativeMethods.ert_set_requires_grad(Handle, value ? 1 : 0));
+        set
+        {
+            // As in PyTorch: only leaves can change the flag (libtorch's C++ API would silently ignore it).
+            var (dt, _, rg, leaf, _) = Meta();
+            if (!leaf && rg != value)
+                throw new InvalidOperationException("requires_grad can only be changed on leaf tensors; use detach() for a non-leaf.");
+            if (value && !dt.IsFloatingPoint())
+                throw new InvalidOperationException($"Only floating-point tensors can require gradients; this tensor has dtype {dt}.");
+            NativeMethods.Check(NativeMethods.ert_set_requires_grad(Handle, value ? 1 : 0));
+        }
     }
 
     /// <summary>Sets <see cref="requires_grad"/> in place and returns this tensor.</summary>

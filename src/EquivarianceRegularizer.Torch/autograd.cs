@@ -74,8 +74,9 @@ public static partial class torch
             /// <summary>Splits a dual tensor into (primal, tangent); tangent is null when none flowed to it.</summary>
             public static (Tensor primal, Tensor? tangent) unpack_dual(Tensor dual)
             {
-                var r = Ops.CallMany("_unpack_dual", dual, CurrentLevel);
-                return (r[0], r.Length > 1 ? r[1] : null);
+                ArgumentNullException.ThrowIfNull(dual);
+                var r = Ops.CallManyOptional("_unpack_dual", dual, CurrentLevel);
+                return (r[0] ?? throw new TorchException("_unpack_dual returned no primal."), r.Length > 1 ? r[1] : null);
             }
 
             /// <summary>An open forward-AD level of this thread.</summary>
@@ -105,9 +106,14 @@ public static partial class torch
         }
 
         /// <summary>
-        /// Jacobian-vector product J_f(x)·v by forward-mode AD: returns (f(x), J·v). Throws when the tangent did not
-        /// reach the output (a missing tangent is never read as zero).
+        /// Jacobian-vector product J_f(x)·v by forward-mode AD: returns (f(x), J·v), both owned by the caller's dispose
+        /// scope. Runs in its own dual level on the calling thread.
         /// </summary>
+        /// <exception cref="InvalidOperationException">
+        /// When no tangent reached the output (the output does not depend on x through differentiable ops) or the
+        /// function uses an operator without a forward-mode formula (grid_sample / affine_grid in libtorch 1.13). A
+        /// missing tangent is never read as zero: that would report a perfectly invariant function.
+        /// </exception>
         public static (Tensor output, Tensor jvp) jvp(Func<Tensor, Tensor> f, Tensor x, Tensor v)
         {
             ArgumentNullException.ThrowIfNull(f);
@@ -116,7 +122,16 @@ public static partial class torch
             using (var scope = NewDisposeScope())
             {
                 var dual = forward_ad.make_dual(x, v);
-                var y = f(dual);
+                Tensor y;
+                try
+                {
+                    y = f(dual) ?? throw new InvalidOperationException("jvp: the function returned null.");
+                }
+                catch (TorchException e) when (e.Message.Contains("forward AD", StringComparison.OrdinalIgnoreCase))
+                {
+                    // libtorch refuses ops without a forward-mode formula (grid_sampler_2d in 1.13): never report zero.
+                    throw new InvalidOperationException($"jvp: the function uses an operator without forward-mode AD support, so J·v cannot be computed. libtorch: {FirstLine(e.Message)}", e);
+                }
                 var (p, t) = forward_ad.unpack_dual(y);
                 if (t is null)
                     throw new InvalidOperationException("jvp: no tangent reached the output; the function is not forward-differentiable along this path (e.g. grid_sample, or a TorchScript module run with graph optimizations on).");
@@ -124,6 +139,12 @@ public static partial class torch
                 tangent = t.clone().MoveToOuterDisposeScope();
             }
             return (output, tangent);
+        }
+
+        private static string FirstLine(string text)
+        {
+            int nl = text.IndexOf('\n', StringComparison.Ordinal);
+            return nl < 0 ? text : text[..nl];
         }
     }
 }

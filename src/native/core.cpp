@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -167,11 +168,17 @@ ERT_EXPORT void ert_set_num_threads(int32_t n) { at::set_num_threads(n); }
 
 // Hot elementwise ops get typed exports: the boxed dispatcher costs a few hundred ns per call,
 // which matters for tiny tensors (see benchmarks/RESULTS.md).
+// alpha travels as a double; a whole-number alpha becomes an integral Scalar so int64 tensors accept it
+// (libtorch rejects a floating alpha for integral inputs).
+static c10::Scalar alpha_scalar(double alpha) {
+  if (std::abs(alpha) < 9.0e15 && alpha == std::floor(alpha)) return c10::Scalar(static_cast<int64_t>(alpha));
+  return c10::Scalar(alpha);
+}
 ERT_EXPORT int ert_add(void* a, void* b, double alpha, void** out) {
-  ERT_GUARD({ *out = wrap(at::add(unwrap(a), unwrap(b), alpha)); })
+  ERT_GUARD({ *out = wrap(at::add(unwrap(a), unwrap(b), alpha_scalar(alpha))); })
 }
 ERT_EXPORT int ert_sub(void* a, void* b, double alpha, void** out) {
-  ERT_GUARD({ *out = wrap(at::sub(unwrap(a), unwrap(b), alpha)); })
+  ERT_GUARD({ *out = wrap(at::sub(unwrap(a), unwrap(b), alpha_scalar(alpha))); })
 }
 ERT_EXPORT int ert_mul(void* a, void* b, void** out) { ERT_GUARD({ *out = wrap(at::mul(unwrap(a), unwrap(b))); }) }
 ERT_EXPORT int ert_div(void* a, void* b, void** out) { ERT_GUARD({ *out = wrap(at::div(unwrap(a), unwrap(b))); }) }

@@ -23,7 +23,23 @@ public static partial class torch
             public string TypeName { get; }
 
             /// <summary>Whether the module is in training mode.</summary>
-            public bool training { get; private set; } = true;
+            public bool training
+            {
+                get => _training;
+                private set
+                {
+                    _training = value;
+                    OnTrainingModeSet(value);
+                }
+            }
+
+            private bool _training = true;
+
+            /// <summary>
+            /// Called whenever <see cref="train"/> sets this module's mode; modules whose state lives elsewhere (e.g. a
+            /// TorchScript module) mirror it there.
+            /// </summary>
+            protected virtual void OnTrainingModeSet(bool mode) { }
 
             // ---- registration ------------------------------------------------------------------
             private static void CheckName(string name)
@@ -141,12 +157,18 @@ public static partial class torch
             public virtual Module to(ScalarType dtype)
             {
                 if (!dtype.IsFloatingPoint()) throw new ArgumentException($"Modules convert to float32 or float64, not {dtype}.", nameof(dtype));
-                foreach (var (_, m) in named_modules())
-                {
-                    Convert(m._parameters, dtype, true);
-                    Convert(m._buffers, dtype, false);
-                }
+                foreach (var (_, m) in named_modules()) m.ConvertOwnTensors(dtype);
                 return this;
+            }
+
+            /// <summary>
+            /// Converts this module's own floating-point parameters and buffers (not its children's) to
+            /// <paramref name="dtype"/>; <see cref="to"/> calls it on every module of the tree.
+            /// </summary>
+            protected virtual void ConvertOwnTensors(ScalarType dtype)
+            {
+                Convert(_parameters, dtype, true);
+                Convert(_buffers, dtype, false);
             }
 
             private static void Convert(List<KeyValuePair<string, Tensor?>> list, ScalarType dtype, bool parameters)
@@ -180,6 +202,92 @@ public static partial class torch
                 return d;
             }
 
+            /// <summary>
+            /// Copies tensors from <paramref name="source"/> (dotted names, as <see cref="state_dict"/> gives them) into this
+            /// module's parameters and buffers. Every entry is checked before anything is copied: a shape or dtype mismatch
+            /// throws an <see cref="ArgumentException"/> naming the key; with <paramref name="strict"/>, so do missing and
+            /// unexpected keys. Returns the keys the module has but the source lacks, and the keys the source has but the
+            /// module lacks (both empty when strict succeeds).
+            /// </summary>
+            public (IReadOnlyList<string> missing_keys, IReadOnlyList<string> unexpected_keys) load_state_dict(
+                IReadOnlyDictionary<string, Tensor> source, bool strict = true)
+            {
+                ArgumentNullException.ThrowIfNull(source);
+                var own = state_dict();
+                var missing = own.Keys.Where(k => !source.ContainsKey(k)).ToList();
+                var unexpected = source.Keys.Where(k => !own.ContainsKey(k)).ToList();
+                if (strict && (missing.Count > 0 || unexpected.Count > 0))
+                {
+                    var parts = new List<string>();
+                    if (missing.Count > 0) parts.Add($"missing key(s) {string.Join(", ", missing.Select(k => $"'{k}'"))}");
+                    if (unexpected.Count > 0) parts.Add($"unexpected key(s) {string.Join(", ", unexpected.Select(k => $"'{k}'"))}");
+                    throw new ArgumentException($"load_state_dict into {TypeName}: {string.Join("; ", parts)}.", nameof(source));
+                }
+                foreach (var (key, target) in own)
+                {
+                    if (!source.TryGetValue(key, out var value)) continue;
+                    ArgumentNullException.ThrowIfNull(value, $"{nameof(source)}['{key}']");
+                    var ts = target.shape;
+                    var vs = value.shape;
+                    if (!ts.AsSpan().SequenceEqual(vs))
+                        throw new ArgumentException($"load_state_dict: key '{key}' has shape [{string.Join(", ", vs)}] but the module expects [{string.Join(", ", ts)}].", nameof(source));
+                    if (target.dtype != value.dtype)
+                        throw new ArgumentException($"load_state_dict: key '{key}' has dtype {value.dtype} but the module expects {target.dtype}.", nameof(source));
+                }
+                using (no_grad())
+                {
+                    foreach (var (key, target) in own)
+                        if (source.TryGetValue(key, out var value)) target.copy_(value);
+                }
+                return (missing, unexpected);
+            }
+
+            /// <summary>
+            /// Writes <see cref="state_dict"/> to <paramref name="path"/> in the binary format of
+            /// <see cref="Modules.StateDictFile"/> (names, dtypes, shapes, raw data).
+            /// </summary>
+            public Module save(string path)
+            {
+                Modules.StateDictFile.Save(state_dict(), path);
+                return this;
+            }
+
+            /// <summary>
+            /// Reads a file written by <see cref="save"/> and loads it with <see cref="load_state_dict"/> (names, shapes and
+            /// dtypes are checked; errors name the offending key).
+            /// </summary>
+            public Module load(string path, bool strict = true)
+            {
+                var loaded = Modules.StateDictFile.Load(path);
+                try
+                {
+                    load_state_dict(loaded, strict);
+                }
+                finally
+                {
+                    foreach (var t in loaded.Values) t.Dispose();
+                }
+                return this;
+            }
+
+            /// <summary>All buffers.</summary>
+            public IEnumerable<Tensor> buffers(bool recurse = true) => named_buffers(recurse).Select(b => b.buffer);
+
+            /// <summary>Direct children.</summary>
+            public IEnumerable<Module> children() => _children.Select(kv => kv.Value);
+
+            /// <summary>This module and every descendant, depth first.</summary>
+            public IEnumerable<Module> modules() => named_modules().Select(m => m.module);
+
+            /// <summary>Calls <paramref name="fn"/> on every descendant and then on this module (as PyTorch's apply).</summary>
+            public Module apply(Action<Module> fn)
+            {
+                ArgumentNullException.ThrowIfNull(fn);
+                foreach (var child in _children) child.Value.apply(fn);
+                fn(this);
+                return this;
+            }
+
             // ---- observers (used by hooks and by the audit's activation capture) ---------------
             /// <summary>
             /// Registers an untyped observer called after every forward of this module with (module, input, output).
@@ -191,6 +299,9 @@ public static partial class torch
                 _observers.Add(observer);
                 return new Removal(() => _observers.Remove(observer));
             }
+
+            /// <summary>Whether any observer is registered on this module.</summary>
+            protected bool HasForwardObservers => _observers.Count > 0;
 
             /// <summary>Calls the observers; derived classes call this after forward.</summary>
             protected void NotifyObservers(object? input, object? output)
@@ -254,6 +365,9 @@ public static partial class torch
                 NotifyObservers(input, output);
                 return output;
             }
+
+            /// <summary>Whether any forward pre-hook or hook is registered on this module.</summary>
+            protected bool HasForwardHooks => _preHooks.Count > 0 || _postHooks.Count > 0;
 
             /// <summary>Registers a hook run before forward; it may replace the input.</summary>
             public IDisposable register_forward_pre_hook(Func<Module<T, TResult>, T, T> hook)

@@ -86,6 +86,17 @@ internal static unsafe class Ops
         return result;
     }
 
+    /// <summary>Like <see cref="CallMany"/>, but an undefined result tensor (e.g. a missing tangent) becomes null.</summary>
+    internal static Tensor?[] CallManyOptional(string op, params ReadOnlySpan<A> args)
+    {
+        const int cap = 256;
+        IntPtr* outs = stackalloc IntPtr[cap];
+        int n = Invoke(op, args, outs, cap, out _);
+        var result = new Tensor?[n];
+        for (int i = 0; i < n; i++) result[i] = Tensor.FromHandleOrNull(outs[i]);
+        return result;
+    }
+
     /// <summary>Calls an operator that returns a scalar (int, float or bool).</summary>
     internal static double CallScalar(string op, params ReadOnlySpan<A> args)
     {

@@ -1,0 +1,127 @@
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Audit;
+
+/// <summary>
+/// The small evaluation kernels of the audit (per-sample distances, masks, element plans), kept in one place so
+/// that they can switch to the regularizer's shared kernels.
+/// </summary>
+internal static class AuditKernels
+{
+    /// <summary>Per-sample L2 norm over all non-batch axes, in float64.</summary>
+    public static double[] PerSampleNorm(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        var f = t.to(ScalarType.Float64);
+        if (f.ndim == 0) return new[] { Math.Abs(f.item()) };
+        if (f.ndim == 1) return f.abs().data<double>();
+        return f.flatten(1).norm(new long[] { 1 }).data<double>();
+    }
+
+    /// <summary>Relative errors ‖a−b‖/‖b‖ per sample; 0/0 is 0, x/0 is ∞.</summary>
+    public static (double[] Abs, double[] Rel) Errors(Tensor actual, Tensor expected)
+    {
+        using var scope = NewDisposeScope();
+        if (!actual.shape.SequenceEqual(expected.shape))
+            throw new InvalidOperationException($"Shapes differ: [{string.Join(",", actual.shape)}] vs [{string.Join(",", expected.shape)}].");
+        var a = actual.to(ScalarType.Float64);
+        var b = expected.to(ScalarType.Float64);
+        double[] abs = PerSampleNorm(a - b);
+        double[] refn = PerSampleNorm(b);
+        var rel = new double[abs.Length];
+        for (int i = 0; i < abs.Length; i++)
+            rel[i] = refn[i] > 0 ? abs[i] / refn[i] : abs[i] == 0 ? 0 : double.IsNaN(abs[i]) ? double.NaN : double.PositiveInfinity;
+        return (abs, rel);
+    }
+
+    /// <summary>Sum over batch and leading axes of |a−b| on the last two axes (for spatial maps); null when not a feature map.</summary>
+    public static double[]? SpatialAbsSum(Tensor actual, Tensor expected, out int h, out int w)
+    {
+        h = w = 0;
+        if (actual.ndim < 3) return null;
+        using var scope = NewDisposeScope();
+        var d = (actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs();
+        var shape = d.shape;
+        h = (int)shape[^2];
+        w = (int)shape[^1];
+        if (h < 2 || w < 2) return null;
+        var lead = Enumerable.Range(0, d.ndim - 2).Select(i => (long)i).ToArray();
+        return d.nan_to_num(0, 0, 0).sum(lead).data<double>();
+    }
+
+    /// <summary>A 0/1 disk mask of radius <paramref name="radius"/> pixels centred on an H×W grid.</summary>
+    public static Tensor DiskMask(long h, long w, double radius)
+    {
+        var m = new double[h * w];
+        double ci = (h - 1) / 2.0, cj = (w - 1) / 2.0;
+        for (long i = 0; i < h; i++)
+        for (long j = 0; j < w; j++)
+            m[i * w + j] = (i - ci) * (i - ci) + (j - cj) * (j - cj) <= radius * radius ? 1 : 0;
+        return tensor(m, new[] { h, w });
+    }
+
+    /// <summary>Every non-identity element of a finite group, or random draws (permutations forced non-identity).</summary>
+    public static (List<GroupElements> Plan, string Source, bool Exhaustive) PlanElements(ITransform t, long batch, int draws, Generator gen)
+    {
+        var plan = new List<GroupElements>();
+        if (t is IFiniteTransform f)
+        {
+            if (f.Order < 2) throw new ArgumentException($"{t.Name} is the trivial group: there is nothing to test.", nameof(t));
+            for (int e = 1; e < f.Order; e++) plan.Add(f.Element(e, batch));
+            return (plan, $"all {f.Order - 1} non-identity elements of {t.Group} (enumerated)", true);
+        }
+        for (int d = 0; d < draws; d++)
+        {
+            var g = t.Sample(batch, gen);
+            if (t is Permutation) g = ForceNonIdentityPermutation(g);
+            plan.Add(g);
+        }
+        string how = t switch
+        {
+            Permutation => "random non-identity permutations",
+            IContinuousTransform => "Haar-random elements",
+            _ => "random elements",
+        };
+        return (plan, $"{draws} draw(s) of {how} per sample", false);
+    }
+
+    /// <summary>Swaps the first two entries of any identity row, so that no sample is tested against the identity.</summary>
+    public static GroupElements ForceNonIdentityPermutation(GroupElements g)
+    {
+        if (g.Values.ndim != 2) return g;
+        long n = g.Values.size(1);
+        if (n < 2) throw new ArgumentException("A permutation of one element has no non-identity element.");
+        long[] flat = g.Values.data<long>();
+        long b = g.Values.size(0);
+        bool changed = false;
+        for (long r = 0; r < b; r++)
+        {
+            bool id = true;
+            for (long i = 0; i < n && id; i++) id = flat[r * n + i] == i;
+            if (id) { (flat[r * n], flat[r * n + 1]) = (flat[r * n + 1], flat[r * n]); changed = true; }
+        }
+        if (!changed) return g;
+        var rows = flat;
+        var result = new GroupElements(g.Group, tensor(flat, new[] { b, n }),
+            i => "permutation [" + string.Join(" ", rows.Skip((int)(i * n)).Take((int)n)) + "]");
+        g.Dispose();
+        return result;
+    }
+
+    /// <summary>The rows <paramref name="count"/> first samples of <paramref name="g"/> (same group).</summary>
+    public static GroupElements Head(GroupElements g, long count)
+    {
+        if (count >= g.BatchSize) return new GroupElements(g.Group, g.Values.view(g.Values.shape), i => g.Describe(i), g.Parts.Select(p => Head(p, p.BatchSize)).ToList());
+        var parts = g.Parts.Select(p => Head(p, count)).ToList();
+        return new GroupElements(g.Group, g.Values.narrow(0, 0, count), i => g.Describe(i), parts);
+    }
+
+    /// <summary>The inverse elements of a parameterised continuous transform: negated parameters (valid for one-parameter subgroups and translations).</summary>
+    public static GroupElements? NegatedParameters(GroupElements g)
+    {
+        if (!g.Values.dtype.IsFloatingPoint() || g.Parts.Count > 0) return null;
+        return new GroupElements(g.Group, g.Values.neg(), i => "inverse of " + g.Describe(i));
+    }
+}

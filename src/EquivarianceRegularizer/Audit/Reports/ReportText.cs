@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+
+namespace EquivarianceRegularizer.Audit.Reports;
+
+/// <summary>The seed's plain-text report template, and the names used by every renderer.</summary>
+public static class ReportText
+{
+    /// <summary>"PASS", "NEEDS_ATTENTION" or "FAIL".</summary>
+    public static string Verdict(Verdict v) => v switch
+    {
+        Audit.Verdict.Pass => "PASS",
+        Audit.Verdict.NeedsAttention => "NEEDS_ATTENTION",
+        _ => "FAIL",
+    };
+
+    /// <summary>The snake_case kind (train_mode, nonlinearity, …).</summary>
+    public static string Kind(DiagnosisKind k) => k switch
+    {
+        DiagnosisKind.TrainMode => "train_mode",
+        DiagnosisKind.Nonlinearity => "nonlinearity",
+        DiagnosisKind.Normalization => "normalization",
+        DiagnosisKind.OutputTransform => "output_transform",
+        DiagnosisKind.Precision => "precision",
+        DiagnosisKind.CustomLayer => "custom_layer",
+        DiagnosisKind.Boundary => "boundary",
+        DiagnosisKind.Downsampling => "downsampling",
+        _ => "non_finite",
+    };
+
+    /// <summary>"PASS"/"NEEDS_ATTENTION"/"FAIL" of a grade.</summary>
+    public static string Result(ErrorGrade g) => Verdict(Thresholds.VerdictOf(g));
+
+    /// <summary>A number in short scientific form ("n/a" for NaN).</summary>
+    public static string N(double v) =>
+        double.IsNaN(v) ? "n/a" : double.IsPositiveInfinity(v) ? "inf" : v == 0 ? "0" : v.ToString("0.###e+0", CultureInfo.InvariantCulture);
+
+    /// <summary>Renders the report in the seed's text template.</summary>
+    public static string Render(AuditReport r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var sb = new StringBuilder();
+        void L(string s = "") => sb.Append(s).Append('\n');
+        L("MODEL EQUIVARIANCE AUDIT REPORT");
+        L("===============================");
+        L($"Model: {r.Model}");
+        L($"Intended Symmetry: {r.Transform} ({r.Group})");
+        L($"Symmetry Type: {r.SymmetryType}");
+        L($"Evaluation: {r.EvaluationMode} mode, {r.DType}, seed {r.Seed}");
+        L();
+        L("END-TO-END TESTS:");
+        L("-----------------");
+        if (r.EndToEnd is { } e)
+        {
+            string what = r.SymmetryType.StartsWith("Invariant", StringComparison.Ordinal) ? "Invariance" : "Equivariance";
+            L($"Test samples: {e.Samples}");
+            L($"Transformations tested: {e.Elements} ({e.ElementSource})");
+            L($"Identity check: relative error {N(e.IdentityRelativeError)} ({e.IdentityCheck})");
+            L($"{what} Error:");
+            L($"- Mean absolute: {N(e.Absolute.Mean)}");
+            L($"- Max absolute: {N(e.Absolute.Max)}");
+            L($"- Mean relative: {N(e.Relative.Mean)}");
+            L($"- Max relative: {N(e.Relative.Max)}");
+            L($"- Min / std relative: {N(e.Relative.Min)} / {N(e.Relative.Std)}");
+            L($"- Worst: sample {e.Worst.Sample} under {e.Worst.Element} (relative {N(e.Worst.Relative)})");
+            if (e.NonFinite) L("- Non-finite outputs: yes");
+            if (r.Baseline is { } b) L($"- Interpolation baseline (there and back, {b.Mask}): mean {N(b.MeanRelative)}, max {N(b.MaxRelative)}");
+            if (r.Precision is { } p) L($"- Float64 re-run: max relative {N(p.Float64MaxRelative)} ({(p.Collapsed ? "collapses: precision" : "does not collapse")})");
+            if (r.RandomInit is { } ri) L($"- Random-init baseline: max relative {N(ri.MaxRelative)} (trained/fresh ratio {N(ri.Ratio)})");
+            L($"- RESULT: {Result(e.Grade)}");
+        }
+        else L("- RESULT: NOT RUN (see issues)");
+        L();
+        L("LAYER-WISE ANALYSIS:");
+        L("--------------------");
+        if (r.Layers.Count == 0) L("(not run)");
+        foreach (var l in r.Layers)
+        {
+            L($"- Layer: {l.Name} ({l.TypeName}{(l.IsContainer ? ", container" : "")})");
+            if (!l.Tested)
+            {
+                L($"  - Result: NOT TESTED ({l.NotTestableReason})");
+                continue;
+            }
+            L($"  - Error: {N(l.OwnMaxRelative)} own ({l.Method}), {N(l.CumulativeMaxRelative)} cumulative; ‖h‖ {N(l.ActivationNorm)}, ‖∂ℓ/∂h‖ {N(l.GradientNorm)}");
+            L($"  - Result: {l.VerdictText}");
+        }
+        if (r.Layers.Count > 0) L($"First failing layer: {r.FirstFailingLayer ?? "none"}");
+        L();
+        L("GRADIENT TEST:");
+        L("--------------");
+        if (r.Gradient is not { } g) L("(not run)");
+        else if (!g.Judged) L($"- RESULT: NOT JUDGED ({g.NotJudgedReason})");
+        else
+        {
+            L($"- Gradient equivariance error: max {N(g.Relative!.Max)}, mean {N(g.Relative.Mean)} (median ‖∇‖ {N(g.MedianGradientNorm)}, floor {N(g.Floor)})");
+            L($"- RESULT: {Result(g.Grade!.Value)}");
+        }
+        L();
+        L("IDENTIFIED ISSUES:");
+        L("------------------");
+        if (r.Diagnoses.Count == 0) L("None.");
+        int i = 1;
+        foreach (var d in r.Diagnoses)
+        {
+            L($"{i++}. [{Kind(d.Kind)}] {d.Evidence}");
+            L($"   - Location: {d.Location}");
+            L($"   - Severity: {d.Severity}");
+            L($"   - Recommended fix: {d.Fix}");
+        }
+        L();
+        L($"OVERALL VERDICT: {Verdict(r.Verdict)}");
+        L("Reasons:");
+        foreach (var s in r.Reasons) L($"- {s}");
+        L("Recommendations:");
+        foreach (var s in r.Recommendations) L($"- {s}");
+        L("Notes:");
+        foreach (var s in r.Notes) L($"- {s}");
+        L($"- Audit took {r.Seconds:0.00} s.");
+        return sb.ToString();
+    }
+}

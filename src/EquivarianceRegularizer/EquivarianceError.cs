@@ -1,0 +1,251 @@
+using EquivarianceRegularizer.Distances;
+using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Sampling;
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer;
+
+/// <summary>Settings of <see cref="EquivarianceError"/> beyond the reference package's arguments.</summary>
+public sealed record EquivarianceErrorOptions
+{
+    /// <summary>Seed of every draw (points, chosen transforms, group elements); null draws a random seed.</summary>
+    public ulong? Seed { get; init; }
+
+    /// <summary>How sampled calls draw their points: plain Monte Carlo (default) or <see cref="ScrambledSobolSampler"/>.</summary>
+    public IPointSampler Sampler { get; init; } = MonteCarloSampler.Instance;
+
+    /// <summary>Normalise each sample's distance by the size of f_out(model(v)) (a relative error).</summary>
+    public bool Relative { get; init; }
+
+    /// <summary>Hinge per sample: λ·mean(max(0, d_i − ε)) instead of λ·max(0, mean(d_i) − ε).</summary>
+    public bool PerSampleHinge { get; init; }
+
+    /// <summary>Batching, memory budget and norm-statistics settings of the shared kernel (Relative is taken from here too when set).</summary>
+    public KernelOptions Kernel { get; init; } = KernelOptions.Default;
+}
+
+/// <summary>One term's measurement in an <see cref="EquivarianceEstimate"/>.</summary>
+/// <param name="Name">The term's name.</param>
+/// <param name="Index">Its index among the constructor's transforms.</param>
+/// <param name="Error">Monte Carlo estimate of the (mean) equivariance error; E||L_X f||² for infinitesimal terms.</param>
+/// <param name="StandardError">Standard error of <paramref name="Error"/> (sample std / √n; NaN when unknown or n = 1).</param>
+/// <param name="Penalty">λ·max(0, error − ε) (or its per-sample hinge form).</param>
+/// <param name="Samples">Number of points.</param>
+public sealed record TermEstimate(string Name, int Index, double Error, double StandardError, double Penalty, long Samples);
+
+/// <summary>The result of one evaluation: the differentiable penalty and, next to it, each chosen term's estimate.</summary>
+public sealed class EquivarianceEstimate : IDisposable
+{
+    internal EquivarianceEstimate(Tensor penalty, IReadOnlyList<TermEstimate> terms)
+    {
+        Penalty = penalty;
+        Terms = terms;
+    }
+
+    /// <summary>Σ over the chosen terms of λ·max(0, error − ε): a differentiable scalar.</summary>
+    public Tensor Penalty { get; }
+
+    /// <summary>The chosen terms' estimates, in constructor order.</summary>
+    public IReadOnlyList<TermEstimate> Terms { get; }
+
+    /// <summary>Releases <see cref="Penalty"/>.</summary>
+    public void Dispose() => Penalty.Dispose();
+}
+
+/// <summary>
+/// The training-time equivariance regularizer: a module whose call returns the differentiable scalar
+/// Σ over chosen transforms of λ·max(0, error − ε), error = mean over samples of dist(f_out(model(v)), model(f_in(v))).
+/// <code>
+/// var reg = new EquivarianceError(model, new long[] { 1, 28, 28 }, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns(), 0, 0.5) },
+///                                 dist: "cross_entropy_logits", n: 64);
+/// var loss = criterion.call(model.call(x), y) + reg.call();   // or reg.call(x) on the training batch
+/// </code>
+/// Called with no argument it draws n points inside the bounds; with a tensor it evaluates at those points (n is
+/// left unchanged). Each call chooses numFuncs terms without replacement (weighted by <see cref="TransformSpec.Weight"/>),
+/// draws one group element per sample and term (shared between f_in and f_out of the same group), runs model(v) and
+/// every model(f_in(v)) in one batched forward with norm layers in eval mode, and reuses model(v) for every term.
+/// Not thread-safe (one generator).
+/// </summary>
+public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
+{
+    private readonly torch.nn.Module<Tensor, Tensor> _model;
+    private readonly TransformSpec[] _terms;
+    private readonly Generator _generator;
+    private readonly KernelOptions _kernel;
+
+    /// <summary>Creates the regularizer (the reference package's argument order).</summary>
+    /// <param name="model">The model (not owned; not registered as a child, so disposing the regularizer leaves it alone).</param>
+    /// <param name="shape">Shape of one input sample, without the batch axis.</param>
+    /// <param name="transforms">The terms: (f, ε, λ) or (f_out, f_in, ε, λ) tuples, or <see cref="TransformSpec"/>s.</param>
+    /// <param name="dist">p ≥ 1, "inf", "cross_entropy", "cross_entropy_logits" or a delegate; default l2.</param>
+    /// <param name="n">Points per sampled call.</param>
+    /// <param name="numFuncs">Terms used per call (all when ≥ their count).</param>
+    /// <param name="bounds">The integration box; default [0, 1] per element.</param>
+    /// <param name="options">Seed, sampler, relative error, per-sample hinge, kernel settings.</param>
+    public EquivarianceError(torch.nn.Module<Tensor, Tensor> model, long[] shape, IEnumerable<TransformSpec> transforms, Distance? dist = null,
+        int n = 1, int numFuncs = 1, Bounds? bounds = null, EquivarianceErrorOptions? options = null) : base(nameof(EquivarianceError))
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(transforms);
+        if (shape.Any(s => s < 1))
+            throw new ArgumentException($"shape [{string.Join(", ", shape)}] must have positive sizes (and no batch axis).", nameof(shape));
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "n (points per sampled call) must be at least 1.");
+        if (numFuncs < 1) throw new ArgumentOutOfRangeException(nameof(numFuncs), numFuncs, "numFuncs must be at least 1.");
+        _terms = transforms.ToArray();
+        if (_terms.Length == 0) throw new ArgumentException("Needs at least one transform.", nameof(transforms));
+        if (_terms.Any(t => t is null)) throw new ArgumentException("A transform entry is null.", nameof(transforms));
+        _model = model;
+        Shape = (long[])shape.Clone();
+        Dist = dist ?? Distance.L2;
+        N = n;
+        NumFuncs = numFuncs;
+        Bounds = bounds ?? Bounds.UnitCube;
+        try
+        {
+            Bounds.Validate(Shape);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(e.Message, nameof(bounds), e);
+        }
+        Options = options ?? new EquivarianceErrorOptions();
+        _kernel = Options.Relative ? Options.Kernel with { Relative = true } : Options.Kernel;
+        _generator = new Generator(Options.Seed ?? (ulong)Random.Shared.NextInt64(long.MaxValue));
+    }
+
+    /// <summary>Input shape without the batch axis.</summary>
+    public long[] Shape { get; }
+
+    /// <summary>The distance.</summary>
+    public Distance Dist { get; }
+
+    /// <summary>Points per sampled call (never changed by calls with data).</summary>
+    public int N { get; }
+
+    /// <summary>Terms per call.</summary>
+    public int NumFuncs { get; }
+
+    /// <summary>The integration box.</summary>
+    public Bounds Bounds { get; }
+
+    /// <summary>The extra settings.</summary>
+    public EquivarianceErrorOptions Options { get; }
+
+    /// <summary>The terms in constructor order.</summary>
+    public IReadOnlyList<TransformSpec> Transforms => _terms;
+
+    /// <summary>The estimates of the last call (null before the first).</summary>
+    public IReadOnlyList<TermEstimate>? LastTerms { get; private set; }
+
+    /// <summary>The penalty at n freshly drawn points.</summary>
+    public Tensor call() => call(null);
+
+    /// <summary>The penalty at <paramref name="points"/> (batch first), or at n drawn points when null.</summary>
+    public override Tensor forward(Tensor? points)
+    {
+        var estimate = Estimate(points);
+        return estimate.Penalty;
+    }
+
+    /// <summary>Draws n points inside the bounds (in the model's dtype) with the configured sampler.</summary>
+    public Tensor SamplePoints() =>
+        PointSampling.Sample(Options.Sampler, N, Shape, Bounds, _generator, EquivarianceKernel.ModelDtype(_model));
+
+    /// <summary>Indices of the terms one call would use: numFuncs drawn without replacement, weighted; all when numFuncs ≥ count.</summary>
+    public int[] ChooseTerms()
+    {
+        if (NumFuncs >= _terms.Length) return Enumerable.Range(0, _terms.Length).ToArray();
+        using var scope = NewDisposeScope();
+        var weights = tensor(_terms.Select(t => t.Weight).ToArray());
+        var chosen = multinomial(weights, NumFuncs, replacement: false, _generator).data<long>();
+        return chosen.Select(i => (int)i).Order().ToArray();
+    }
+
+    /// <summary>
+    /// The penalty together with each chosen term's error and Monte Carlo standard error. The penalty is owned by the
+    /// caller (it joins the current dispose scope).
+    /// </summary>
+    public EquivarianceEstimate Estimate(Tensor? points = null)
+    {
+        var chosen = ChooseTerms();
+        using var scope = NewDisposeScope();
+        var v = points ?? SamplePoints();
+        CheckPoints(v);
+        var finite = chosen.Where(i => !_terms[i].Infinitesimal).ToArray();
+        var infinitesimal = chosen.Where(i => _terms[i].Infinitesimal).ToArray();
+        var perTerm = new Dictionary<int, Tensor>();
+        if (finite.Length > 0)
+        {
+            var result = EquivarianceKernel.Evaluate(_model, v, finite.Select(i => _terms[i].Pair).ToArray(), Dist, _generator, options: _kernel);
+            for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
+            foreach (var e in result.InputElements.Concat(result.OutputElements).Distinct()) e.Dispose();
+        }
+        foreach (int i in infinitesimal)
+        {
+            var t = _terms[i];
+            var lie = InfinitesimalKernel.LieDerivative(_model, v, (IContinuousTransform)t.Input, t.Output, _kernel.FreezeNormStatistics);
+            perTerm[i] = InfinitesimalKernel.SquaredNormPerSample(lie);
+        }
+
+        Tensor total = zeros(Array.Empty<long>(), EquivarianceKernel.ModelDtype(_model));
+        var terms = new List<TermEstimate>();
+        foreach (int i in chosen)
+        {
+            var t = _terms[i];
+            var d = perTerm[i];
+            Tensor error = d.ndim == 0 ? d : d.mean();
+            Tensor penalty = Options.PerSampleHinge && d.ndim > 0
+                ? (d - t.Epsilon).relu().mean() * t.Lambda
+                : (error - t.Epsilon).relu() * t.Lambda;
+            total = total + penalty;
+            long count = v.size(0);
+            double se = double.NaN;
+            if (d.ndim > 0 && count > 1)
+                using (no_grad()) se = d.detach().std().item() / Math.Sqrt(count);
+            double errorValue, penaltyValue;
+            using (no_grad()) { errorValue = error.item(); penaltyValue = penalty.item(); }
+            terms.Add(new TermEstimate(t.Name, i, errorValue, se, penaltyValue, count));
+        }
+        LastTerms = terms;
+        return new EquivarianceEstimate(total.MoveToOuterDisposeScope(), terms);
+    }
+
+    /// <summary>
+    /// A regularizer-only training step (the reference's advice for memory: alternate a standard step with this one):
+    /// <paramref name="zeroGrad"/>, backpropagate only the penalty, <paramref name="step"/>. Returns the penalty's value.
+    /// </summary>
+    public double StepRegularizerOnly(Action zeroGrad, Action step, Tensor? points = null)
+    {
+        ArgumentNullException.ThrowIfNull(zeroGrad);
+        ArgumentNullException.ThrowIfNull(step);
+        zeroGrad();
+        double value;
+        using (var scope = NewDisposeScope())
+        {
+            var penalty = call(points);
+            value = penalty.item();
+            if (penalty.requires_grad) penalty.backward();
+        }
+        step();
+        return value;
+    }
+
+    private void CheckPoints(Tensor points)
+    {
+        var s = points.shape;
+        if (s.Length != Shape.Length + 1 || !s.AsSpan(1).SequenceEqual(Shape))
+            throw new ArgumentException(
+                $"Points must have shape (batch, {string.Join(", ", Shape)}), got [{string.Join(", ", s)}].", nameof(points));
+        if (s[0] < 1) throw new ArgumentException("Points hold no samples.", nameof(points));
+    }
+
+    /// <summary>Releases the generator (the model is not owned).</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _generator.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,251 @@
+using EquivarianceRegularizer.Distances;
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Kernels;
+
+/// <summary>
+/// An input transform and the output transform it should commute with: the model is equivariant when
+/// f_out(model(v)) = model(f_in(v)). When both act by the same <see cref="ITransform.Group"/> they share one draw of
+/// group elements per sample (a random rotation rotates input and output by the very same angle).
+/// </summary>
+public sealed record TransformPair(ITransform Output, ITransform Input)
+{
+    /// <summary>f_in = f_out = <paramref name="transform"/>.</summary>
+    public static TransformPair Same(ITransform transform) => new(transform, transform);
+
+    /// <summary>An invariance: f_in = <paramref name="input"/>, f_out = identity.</summary>
+    public static TransformPair Invariance(ITransform input) => new(IdentityTransform.Instance, input);
+
+    /// <summary>Whether input and output share drawn elements (equal groups).</summary>
+    public bool SharesElements => Output.Group == Input.Group;
+
+    /// <summary>Name for reports: the transform's name, or "out/in" when they differ.</summary>
+    public string Name => ReferenceEquals(Output, Input) || Output.Name == Input.Name ? Input.Name : $"{Output.Name}/{Input.Name}";
+}
+
+/// <summary>How the kernel runs the model.</summary>
+public sealed record KernelOptions
+{
+    /// <summary>The defaults: batched, 512 MiB budget, norm statistics frozen, absolute errors.</summary>
+    public static KernelOptions Default { get; } = new();
+
+    /// <summary>
+    /// Run model(v) and every model(f_in(v)) in one forward, concatenated along the batch (chunked under
+    /// <see cref="MemoryBudgetBytes"/>). When false, the model is called once per transform (for models that
+    /// cannot take a larger batch, and as the benchmark's baseline).
+    /// </summary>
+    public bool Batched { get; init; } = true;
+
+    /// <summary>Memory budget of one forward, estimated as input bytes × <see cref="ActivationBytesPerInputByte"/>.</summary>
+    public long MemoryBudgetBytes { get; init; } = 512L << 20;
+
+    /// <summary>Estimated activation memory per byte of input, used to size chunks (a small CNN keeps ~10–100×).</summary>
+    public double ActivationBytesPerInputByte { get; init; } = 64;
+
+    /// <summary>Put normalization layers in eval mode for the pass (see <see cref="NormStatisticsGuard"/>).</summary>
+    public bool FreezeNormStatistics { get; init; } = true;
+
+    /// <summary>Divide each sample's distance by the size of f_out(model(v)) in the same distance (a relative error).</summary>
+    public bool Relative { get; init; }
+}
+
+/// <summary>The per-sample distances of one kernel evaluation. Disposing releases every tensor and drawn element it owns.</summary>
+public sealed class KernelResult : IDisposable
+{
+    private readonly List<GroupElements> _owned;
+
+    internal KernelResult(Tensor modelOutput, Tensor[] distances, GroupElements[] inputElements, GroupElements[] outputElements, List<GroupElements> owned)
+    {
+        ModelOutput = modelOutput;
+        Distances = distances;
+        InputElements = inputElements;
+        OutputElements = outputElements;
+        _owned = owned;
+    }
+
+    /// <summary>model(v), batch first (differentiable unless evaluated under no_grad).</summary>
+    public Tensor ModelOutput { get; }
+
+    /// <summary>For each pair, dist(f_out(model(v)), model(f_in(v))): shape (n), or a scalar for a reducing user distance.</summary>
+    public IReadOnlyList<Tensor> Distances { get; }
+
+    /// <summary>The elements that acted on the inputs, per pair.</summary>
+    public IReadOnlyList<GroupElements> InputElements { get; }
+
+    /// <summary>The elements that acted on the outputs, per pair (the same object as the input's when shared).</summary>
+    public IReadOnlyList<GroupElements> OutputElements { get; }
+
+    /// <summary>Releases the tensors and the elements the kernel drew.</summary>
+    public void Dispose()
+    {
+        ModelOutput.Dispose();
+        foreach (var d in Distances) d.Dispose();
+        foreach (var e in _owned) e.Dispose();
+    }
+}
+
+/// <summary>
+/// The shared kernel of the regularizer and the audit: sample (or take) group elements → transform inputs with
+/// shared parameters → evaluate the model batched → measure distances per sample.
+/// <code>
+/// using var r = EquivarianceKernel.Evaluate(model, x, new[] { TransformPair.Same(rot) }, Distance.L2, generator);
+/// var perSample = r.Distances[0];   // (n)
+/// </code>
+/// Grad mode is the caller's: wrap in <c>torch.no_grad()</c> for measurements.
+/// </summary>
+public static class EquivarianceKernel
+{
+    /// <summary>The floating dtype of the model's first floating parameter (or buffer); float32 when it has none.</summary>
+    public static ScalarType ModelDtype(torch.nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (var p in model.parameters()) if (p.dtype.IsFloatingPoint()) return p.dtype;
+        foreach (var (_, b) in model.named_buffers()) if (b.dtype.IsFloatingPoint()) return b.dtype;
+        return ScalarType.Float32;
+    }
+
+    /// <summary>
+    /// Evaluates dist(f_out(model(v)), model(f_in(v))) per sample for every pair.
+    /// </summary>
+    /// <param name="model">The model; called with batches shaped like <paramref name="inputs"/>.</param>
+    /// <param name="inputs">v: n samples, batch first; converted to the model's dtype.</param>
+    /// <param name="pairs">The (f_out, f_in) pairs.</param>
+    /// <param name="distance">The per-sample distance.</param>
+    /// <param name="generator">Draws the elements not given in <paramref name="inputElements"/>; may be null when all are given.</param>
+    /// <param name="inputElements">Optional given elements per pair for f_in (entries may be null: then drawn). Not disposed by the result.</param>
+    /// <param name="outputElements">Optional given elements per pair for f_out (null entries: shared with the input when the groups match, else drawn).</param>
+    /// <param name="options">Batching, memory budget, norm-statistics and relative-error settings.</param>
+    /// <param name="modelOutput">model(v) when the caller already has it (e.g. from the training loss); else computed in the same forward.</param>
+    public static KernelResult Evaluate(torch.nn.Module<Tensor, Tensor> model, Tensor inputs, IReadOnlyList<TransformPair> pairs, Distance distance,
+        Generator? generator = null, IReadOnlyList<GroupElements?>? inputElements = null, IReadOnlyList<GroupElements?>? outputElements = null,
+        KernelOptions? options = null, Tensor? modelOutput = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(distance);
+        options ??= KernelOptions.Default;
+        if (pairs.Count == 0) throw new ArgumentException("Needs at least one transform pair.", nameof(pairs));
+        if (inputElements is not null && inputElements.Count != pairs.Count)
+            throw new ArgumentException($"inputElements has {inputElements.Count} entries for {pairs.Count} pairs.", nameof(inputElements));
+        if (outputElements is not null && outputElements.Count != pairs.Count)
+            throw new ArgumentException($"outputElements has {outputElements.Count} entries for {pairs.Count} pairs.", nameof(outputElements));
+        if (inputs.ndim == 0) throw new ArgumentException("inputs need a batch axis.", nameof(inputs));
+        long n = inputs.size(0);
+        if (n < 1) throw new ArgumentException("inputs hold no samples.", nameof(inputs));
+        if (modelOutput is not null && (modelOutput.ndim == 0 || modelOutput.size(0) != n))
+            throw new ArgumentException($"modelOutput must have batch {n}, got shape [{string.Join(", ", modelOutput.shape)}].", nameof(modelOutput));
+
+        var owned = new List<GroupElements>();
+        var inEl = new GroupElements[pairs.Count];
+        var outEl = new GroupElements[pairs.Count];
+        try
+        {
+            for (int k = 0; k < pairs.Count; k++)
+            {
+                var pair = pairs[k] ?? throw new ArgumentException($"Pair {k} is null.", nameof(pairs));
+                inEl[k] = inputElements?[k] ?? Draw(pair.Input, n, generator, owned, k);
+                outEl[k] = outputElements?[k] ?? (pair.SharesElements ? inEl[k] : Draw(pair.Output, n, generator, owned, k));
+                if (inEl[k].BatchSize != n || outEl[k].BatchSize != n)
+                    throw new ArgumentException($"Pair {k} ({pair.Name}): elements for {inEl[k].BatchSize}/{outEl[k].BatchSize} samples, inputs have {n}.", nameof(inputElements));
+            }
+
+            using var scope = NewDisposeScope();
+            var dtype = ModelDtype(model);
+            var v = inputs.dtype == dtype ? inputs : inputs.to(dtype);
+            var transformed = new Tensor[pairs.Count];
+            for (int k = 0; k < pairs.Count; k++) transformed[k] = pairs[k].Input.Apply(v, inEl[k]);
+
+            Tensor y0;
+            Tensor[] yk;
+            using (options.FreezeNormStatistics ? new NormStatisticsGuard(model) : null)
+                (y0, yk) = Forward(model, v, transformed, modelOutput, options);
+
+            CheckFinite(y0, "model(v)");
+            var distances = new Tensor[pairs.Count];
+            for (int k = 0; k < pairs.Count; k++)
+            {
+                var pair = pairs[k];
+                CheckFinite(yk[k], $"model(f_in(v)) for transform '{pair.Name}'");
+                var a = pair.Output.Apply(y0, outEl[k]);
+                var sa = a.shape;
+                var sb = yk[k].shape;
+                if (!sa.AsSpan().SequenceEqual(sb))
+                    throw new ArgumentException(
+                        $"Transform '{pair.Name}': f_out(model(v)) has shape [{string.Join(", ", sa)}] but model(f_in(v)) has shape [{string.Join(", ", sb)}]; " +
+                        $"f_out ({pair.Output.Name}) must map the model's outputs to the outputs of transformed inputs (f_in = {pair.Input.Name}).", nameof(pairs));
+                var d = distance.PerSample(a, yk[k]);
+                if (options.Relative) d = d / distance.Norm(a).clamp(min: 1e-12).mean_if_scalar(d);
+                CheckFinite(d, $"the {distance.Name} distance for transform '{pair.Name}'");
+                distances[k] = d.MoveToOuterDisposeScope();
+            }
+            return new KernelResult(y0.MoveToOuterDisposeScope(), distances, inEl, outEl, owned);
+        }
+        catch
+        {
+            foreach (var e in owned) e.Dispose();
+            throw;
+        }
+    }
+
+    private static Tensor mean_if_scalar(this Tensor norms, Tensor distance) => distance.ndim == 0 ? norms.mean() : norms.alias();
+
+    private static GroupElements Draw(ITransform t, long n, Generator? generator, List<GroupElements> owned, int k)
+    {
+        if (generator is null && t is IFiniteTransform { Order: 1 } trivial)
+        {
+            var identity = trivial.Element(0, n);
+            owned.Add(identity);
+            return identity;
+        }
+        if (generator is null)
+            throw new ArgumentException($"Pair {k}: no elements were given for {t.Name} and no generator to draw them.", nameof(generator));
+        var e = t.Sample(n, generator);
+        owned.Add(e);
+        return e;
+    }
+
+    private static (Tensor y0, Tensor[] yk) Forward(torch.nn.Module<Tensor, Tensor> model, Tensor v, Tensor[] transformed, Tensor? modelOutput, KernelOptions options)
+    {
+        if (!options.Batched)
+        {
+            var y0 = modelOutput ?? model.call(v);
+            return (y0, transformed.Select(model.call).ToArray());
+        }
+        // Everything of one sample shape goes through one forward (transforms may change the input's shape, e.g. a crop).
+        var parts = modelOutput is null ? transformed.Prepend(v).ToArray() : transformed;
+        var outputs = new Tensor[parts.Length];
+        foreach (var group in Enumerable.Range(0, parts.Length).GroupBy(i => string.Join(",", parts[i].shape.Skip(1))))
+        {
+            var members = group.ToArray();
+            var results = ForwardChunked(model, members.Select(i => parts[i]).ToArray(), options);
+            for (int k = 0; k < members.Length; k++) outputs[members[k]] = results[k];
+        }
+        return modelOutput is null ? (outputs[0], outputs.Skip(1).ToArray()) : (modelOutput, outputs);
+    }
+
+    // One forward over the concatenation of same-shaped batches, split into chunks under the memory budget.
+    private static Tensor[] ForwardChunked(torch.nn.Module<Tensor, Tensor> model, Tensor[] parts, KernelOptions options)
+    {
+        var batch = parts.Length == 1 ? parts[0] : cat(parts);
+        long rows = batch.size(0);
+        double bytesPerRow = (double)batch.numel() / rows * (batch.dtype == ScalarType.Float64 ? 8 : 4) * options.ActivationBytesPerInputByte;
+        long maxRows = Math.Max(1, (long)(options.MemoryBudgetBytes / Math.Max(1.0, bytesPerRow)));
+        var output = rows <= maxRows ? model.call(batch) : cat(batch.split(maxRows).Select(model.call).ToArray());
+        if (output.ndim == 0 || output.size(0) != rows)
+            throw new InvalidOperationException(
+                $"The model mapped a batch of {rows} to shape [{string.Join(", ", output.shape)}]; the kernel needs one output row per input row " +
+                "(use KernelOptions.Batched = false for models that cannot take a larger batch).");
+        return parts.Length == 1 ? new[] { output } : output.split(parts.Select(p => p.size(0)).ToArray());
+    }
+
+    private static void CheckFinite(Tensor t, string what)
+    {
+        if (!t.dtype.IsFloatingPoint()) return;
+        using var nograd = no_grad();
+        if (!t.all_finite())
+            throw new InvalidOperationException($"{what} contains NaN or infinite values; the equivariance error is undefined there.");
+    }
+}

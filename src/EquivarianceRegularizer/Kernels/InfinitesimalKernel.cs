@@ -1,0 +1,51 @@
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Kernels;
+
+/// <summary>
+/// The infinitesimal form of the kernel for continuous transforms: the Lie derivative of the model along the
+/// one-parameter subgroup, L_X f(v) = d/dt ρ_out(g_t)⁻¹ f(ρ_in(g_t) v) at t = 0 = J_f(v)·(X_in v) − X_out f(v),
+/// computed by one forward-mode jvp (no resampling of the input, so no interpolation error enters through the
+/// model, and no second forward). Zero for every v exactly when the model commutes with the subgroup.
+/// </summary>
+public static class InfinitesimalKernel
+{
+    /// <summary>
+    /// L_X f(v) per sample (same shape as model(v)). <paramref name="output"/> must be continuous (its tangent is
+    /// subtracted) or act trivially (group "trivial": an invariance). Differentiable with respect to the model's
+    /// parameters, so it can be penalised in training.
+    /// </summary>
+    public static Tensor LieDerivative(torch.nn.Module<Tensor, Tensor> model, Tensor inputs, IContinuousTransform input, ITransform output,
+        bool freezeNormStatistics = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        var continuousOut = output as IContinuousTransform;
+        if (continuousOut is null && output.Group != IdentityTransform.Instance.Group)
+            throw new ArgumentException($"The infinitesimal penalty needs a continuous or identity output transform; {output.Name} ({output.Group}) is neither.", nameof(output));
+        using var scope = NewDisposeScope();
+        var dtype = EquivarianceKernel.ModelDtype(model);
+        var v = inputs.dtype == dtype ? inputs : inputs.to(dtype);
+        var tangentIn = input.Tangent(v);
+        Tensor y, jv;
+        using (freezeNormStatistics ? new NormStatisticsGuard(model) : null)
+            (y, jv) = autograd.jvp(model.call, v, tangentIn);
+        var lie = continuousOut is null ? jv : jv - continuousOut.Tangent(y);
+        if (!lie.all_finite())
+            throw new InvalidOperationException($"The Lie derivative along {input.Name} contains NaN or infinite values.");
+        return lie.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Per-sample squared norm ||L_X f(v)||² over the flattened sample: shape (n).</summary>
+    public static Tensor SquaredNormPerSample(Tensor lieDerivative)
+    {
+        ArgumentNullException.ThrowIfNull(lieDerivative);
+        using var scope = NewDisposeScope();
+        var flat = lieDerivative.ndim <= 1 ? lieDerivative.reshape(lieDerivative.ndim == 0 ? 1 : lieDerivative.size(0), 1) : lieDerivative.flatten(1);
+        return flat.square().sum(1).MoveToOuterDisposeScope();
+    }
+}
