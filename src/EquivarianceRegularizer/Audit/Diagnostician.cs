@@ -223,7 +223,7 @@ internal static class Diagnostician
         // Boundary evidence on the output map when no layer carried it.
         if (e2eBad && !list.Any(d => d.Kind == DiagnosisKind.Boundary) && c.EndToEnd?.ErrorMap is { } map && IsBorderConcentrated(map, out double ratio))
             list.Add(new(DiagnosisKind.Boundary, "model output", Severity.Medium,
-                $"output error is {ratio:0.#}× higher in the border band than inside",
+                $"output error is {ratio:0.#}× higher along a border than inside",
                 "Use circular padding (padding_mode='circular') for cyclic shifts, or symmetric padding that the group maps to itself; or evaluate on a central crop."));
 
         return list.GroupBy(d => (d.Kind, d.Location)).Select(g => g.First()).ToList();
@@ -233,7 +233,7 @@ internal static class Diagnostician
     {
         int band = Math.Max(1, Math.Min(map.Height, map.Width) / 8);
         ratio = map.BorderToInteriorRatio(band);
-        return map.Height >= 6 && map.Width >= 6 && ratio > 4;
+        return map.Height >= 6 && map.Width >= 6 && ratio > 3;
     }
 
     private static Diagnosis? ForLayer(LayerResult l, DiagnosisContext c, Severity severity)
@@ -243,7 +243,7 @@ internal static class Diagnostician
         bool shrinks = l.InputShape.Length >= 2 && l.OutputShape.Length == l.InputShape.Length &&
                        (l.OutputShape[^1] < l.InputShape[^1] || l.OutputShape[^2] < l.InputShape[^2]);
         if (l.ErrorMap is { } map && IsBorderConcentrated(map, out double ratio))
-            return new(DiagnosisKind.Boundary, l.Name, severity, ev + $"; its error is {ratio:0.#}× higher in the border band than inside",
+            return new(DiagnosisKind.Boundary, l.Name, severity, ev + $"; its error is {ratio:0.#}× higher along a border than inside",
                 "Use circular padding (padding_mode='circular') for cyclic shifts, or padding the group maps to itself (symmetric, same on every side, odd kernels); avoid one-sided F.pad.");
         if (IsTrainModeSensitive(type) && c.Training)
             return new(DiagnosisKind.TrainMode, l.Name, severity, ev + " in train mode",
@@ -338,6 +338,11 @@ internal static class VerdictRules
         {
             reasons.Add($"layer {ff} breaks equivariance on its own although the output does not show it");
             v = Verdict.NeedsAttention;
+        }
+        if (diagnoses.Any(d => d.Kind == DiagnosisKind.OutputTransform && d.Severity == Severity.High) && v != Verdict.Fail)
+        {
+            reasons.Add("the declared output action does not match the model's output");
+            v = Verdict.Fail;
         }
         if (c.Training && diagnoses.Any(d => d.Kind == DiagnosisKind.TrainMode && d.Severity == Severity.High))
         {

@@ -103,7 +103,7 @@ public enum EvaluationMode
 }
 
 /// <summary>Settings of an audit. Every field has a sensible default.</summary>
-public sealed class AuditOptions
+public sealed record AuditOptions
 {
     /// <summary>Number of input samples (ignored counts beyond the given data's batch).</summary>
     public int Samples { get; init; } = 32;
