@@ -233,6 +233,13 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         return value;
     }
 
+    /// <summary>A regularizer-only step with <paramref name="optimizer"/> (zero_grad, backward of the penalty, step).</summary>
+    public double StepRegularizerOnly(EquivarianceRegularizer.Torch.Optim.Optimizer optimizer, Tensor? points = null)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return StepRegularizerOnly(() => optimizer.zero_grad(), optimizer.step, points);
+    }
+
     private void CheckPoints(Tensor points)
     {
         var s = points.shape;

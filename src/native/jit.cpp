@@ -9,6 +9,7 @@
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/autograd/forward_grad.h>
 #include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
@@ -48,6 +49,8 @@ std::atomic<int64_t> tap_session{0};
 struct ScriptHandle {
   torch::jit::Module module;
   std::shared_ptr<TappedMethod> taps;  // built on the first forward_with_taps
+  std::string taps_error;              // why taps cannot be built (kept so a retry does not add methods again)
+  std::string unoptimized_forward;     // a copy of forward that only ever runs unoptimized (made on first need)
 };
 
 namespace {
@@ -81,13 +84,46 @@ bool forward_ad_active() {
   return torch::autograd::ForwardADLevel::try_get_by_idx(0) != nullptr;
 }
 
-// Runs `fn` with the graph executor's optimizations off when asked, or whenever a forward-AD level is open:
-// optimized TorchScript execution silently drops forward-mode tangents (checked on libtorch 1.13).
-template <typename F>
-auto run_with_executor_mode(bool optimize, F&& fn) {
-  bool off = !optimize || forward_ad_active();
-  torch::jit::GraphOptimizerEnabledGuard guard(!off && torch::jit::getGraphExecutorOptimize());
-  return fn();
+// Optimized TorchScript execution silently drops forward-mode tangents (libtorch 1.13). Turning the optimizer off
+// with GraphOptimizerEnabledGuard(false) is not enough on its own: once a function's executor has built its
+// optimized plan (after a couple of ordinary runs), ProfilingGraphExecutorImpl::getPlanFor returns that plan
+// before it looks at the flag. So unoptimized runs go to a copy of the method that is only ever run with the
+// optimizer off and therefore never gets an optimized plan.
+std::atomic<int64_t> method_copy_counter{0};
+
+bool has_calls(torch::jit::Block* block) {
+  for (auto* n : block->nodes()) {
+    if (n->kind() == c10::prim::CallMethod || n->kind() == c10::prim::CallFunction) return true;
+    for (auto* b : n->blocks())
+      if (has_calls(b)) return true;
+  }
+  return false;
+}
+
+// Inlines every method and function call, so that running the graph never enters another function's executor
+// (whose optimized plan, once built by ordinary calls of a child, would drop tangents). A function's executor
+// only inlines on its own when the optimizer is on at the time it is created.
+void inline_all(torch::jit::Graph& graph) {
+  for (int round = 0; round < 64 && has_calls(graph.block()); ++round) torch::jit::Inline(graph);
+  if (has_calls(graph.block()))
+    throw std::runtime_error("cannot inline the module's method calls (recursion deeper than 64 levels?)");
+}
+
+std::string add_method_copy(const torch::jit::Module& module, const std::string& method, const std::string& tag) {
+  auto type = module.type();
+  auto graph = torch::jit::toGraphFunction(type->getMethod(method)).graph()->copy();
+  inline_all(*graph);
+  std::string name = "__ert_" + tag + "_" + std::to_string(method_copy_counter.fetch_add(1)) + "_" + method;
+  auto* fn = type->compilation_unit()->create_function(c10::QualifiedName(*type->name(), name), graph);
+  type->addMethod(fn);
+  return name;
+}
+
+c10::IValue run_forward(ScriptHandle& h, std::vector<c10::IValue> inputs, bool optimize) {
+  if (optimize && !forward_ad_active()) return h.module.forward(std::move(inputs));
+  if (h.unoptimized_forward.empty()) h.unoptimized_forward = add_method_copy(h.module, "forward", "unoptimized");
+  torch::jit::GraphOptimizerEnabledGuard guard(false);
+  return h.module.get_method(h.unoptimized_forward)(std::move(inputs));
 }
 
 void flatten_tensors(const c10::IValue& v, std::vector<at::Tensor>& out) {
@@ -371,6 +407,7 @@ std::shared_ptr<TappedMethod> build_tapped(const torch::jit::Module& module, con
                                "' on (the module value does not come from a chain of attribute reads)");
     torch::jit::Module callee = module;
     for (const auto& p : path) callee = torch::jit::Module(callee.attr(p).toObject());
+    if (!callee.type()->is_module()) continue;  // a TorchScript class object, not a submodule: no hooks, no children
     const std::string rel = join_path(path);
     const bool own_tap = !path.empty() && is_forward_name(called);  // PyTorch hooks fire on forward only
     auto nested = build_tapped(callee, called, session, memo);
@@ -435,6 +472,7 @@ std::shared_ptr<TappedMethod> build_tapped(const torch::jit::Module& module, con
     graph->eraseOutput(0);
     graph->registerOutput(tuple->output());
 
+    inline_all(*graph);
     result->name = "__ert_tapped_" + std::to_string(session) + "_" + method_name;
     auto cu = type->compilation_unit();
     auto* new_fn = cu->create_function(c10::QualifiedName(*type->name(), result->name), graph);
@@ -540,9 +578,7 @@ ERT_EXPORT int ert_jit_has_method(void* h, const char* name, int32_t* out) {
 ERT_EXPORT int ert_jit_forward(void* h, void** inputs, int32_t n_inputs, int32_t optimize, void*** outs,
                                int32_t* n_out, int32_t* is_tensor) {
   ERT_GUARD({
-    auto& m = ert::script(h).module;
-    auto stack = ert::to_inputs(inputs, n_inputs);
-    c10::IValue result = ert::run_with_executor_mode(optimize != 0, [&] { return m.forward(stack); });
+    c10::IValue result = ert::run_forward(ert::script(h), ert::to_inputs(inputs, n_inputs), optimize != 0);
     std::vector<at::Tensor> tensors;
     ert::flatten_tensors(result, tensors);
     std::vector<void*> hs;
@@ -560,10 +596,16 @@ ERT_EXPORT int ert_jit_forward_with_taps(void* h, void** inputs, int32_t n_input
                                          int32_t* n_out, char** meta) {
   ERT_GUARD({
     auto& handle = ert::script(h);
+    if (!handle.taps_error.empty()) throw std::runtime_error(handle.taps_error);
     if (!handle.taps) {
       ert::TapMemo memo;
       int64_t session = ert::tap_session.fetch_add(1);
-      handle.taps = ert::build_tapped(handle.module, "forward", session, memo);
+      try {
+        handle.taps = ert::build_tapped(handle.module, "forward", session, memo);
+      } catch (const std::exception& e) {
+        handle.taps_error = e.what();
+        throw;
+      }
     }
     const auto& plan = *handle.taps;
     auto stack = ert::to_inputs(inputs, n_inputs);
@@ -572,18 +614,19 @@ ERT_EXPORT int ert_jit_forward_with_taps(void* h, void** inputs, int32_t n_input
     std::ostringstream desc;
     if (plan.taps.empty()) {
       // No submodule calls: the plain forward is the whole story.
-      c10::IValue result = ert::run_with_executor_mode(optimize != 0, [&] {
-        stack.erase(stack.begin());
-        return handle.module.forward(stack);
-      });
+      stack.erase(stack.begin());
+      c10::IValue result = ert::run_forward(handle, std::move(stack), optimize != 0);
       ert::flatten_tensors(result, tensors);
       desc << tensors.size() << "\t" << (result.isTensor() ? 1 : 0) << "\n";
     } else {
+      // Tapped methods are ours alone and always run unoptimized (see run_forward), so their tangents are kept.
       auto& fn = handle.module.type()->getMethod(plan.name);
-      c10::IValue result = ert::run_with_executor_mode(optimize != 0, [&] {
+      c10::IValue result;
+      {
+        torch::jit::GraphOptimizerEnabledGuard guard(false);
         fn.run(stack);
-        return stack.back();
-      });
+        result = stack.back();
+      }
       const auto& elems = result.toTupleRef().elements();
       ert::flatten_tensors(elems.at(0), tensors);
       desc << tensors.size() << "\t" << (elems.at(0).isTensor() ? 1 : 0) << "\n";

@@ -56,9 +56,10 @@ public sealed class KernelResult : IDisposable
 {
     private readonly List<GroupElements> _owned;
 
-    internal KernelResult(Tensor modelOutput, Tensor[] distances, GroupElements[] inputElements, GroupElements[] outputElements, List<GroupElements> owned)
+    internal KernelResult(Tensor modelOutput, Tensor[] transformedOutputs, Tensor[] distances, GroupElements[] inputElements, GroupElements[] outputElements, List<GroupElements> owned)
     {
         ModelOutput = modelOutput;
+        TransformedOutputs = transformedOutputs;
         Distances = distances;
         InputElements = inputElements;
         OutputElements = outputElements;
@@ -67,6 +68,9 @@ public sealed class KernelResult : IDisposable
 
     /// <summary>model(v), batch first (differentiable unless evaluated under no_grad).</summary>
     public Tensor ModelOutput { get; }
+
+    /// <summary>For each pair, model(f_in(v)) (batch first).</summary>
+    public IReadOnlyList<Tensor> TransformedOutputs { get; }
 
     /// <summary>For each pair, dist(f_out(model(v)), model(f_in(v))): shape (n), or a scalar for a reducing user distance.</summary>
     public IReadOnlyList<Tensor> Distances { get; }
@@ -81,6 +85,7 @@ public sealed class KernelResult : IDisposable
     public void Dispose()
     {
         ModelOutput.Dispose();
+        foreach (var y in TransformedOutputs) y.Dispose();
         foreach (var d in Distances) d.Dispose();
         foreach (var e in _owned) e.Dispose();
     }
@@ -162,6 +167,7 @@ public static class EquivarianceKernel
             Tensor[] yk;
             using (options.FreezeNormStatistics ? new NormStatisticsGuard(model) : null)
                 (y0, yk) = Forward(model, v, transformed, modelOutput, options);
+            if (modelOutput is not null) y0 = modelOutput.alias(); // the result owns its handles, never the caller's
 
             CheckFinite(y0, "model(v)");
             var distances = new Tensor[pairs.Count];
@@ -181,7 +187,8 @@ public static class EquivarianceKernel
                 CheckFinite(d, $"the {distance.Name} distance for transform '{pair.Name}'");
                 distances[k] = d.MoveToOuterDisposeScope();
             }
-            return new KernelResult(y0.MoveToOuterDisposeScope(), distances, inEl, outEl, owned);
+            var transformedOutputs = yk.Select(y => y.MoveToOuterDisposeScope()).ToArray();
+            return new KernelResult(y0.MoveToOuterDisposeScope(), transformedOutputs, distances, inEl, outEl, owned);
         }
         catch
         {
