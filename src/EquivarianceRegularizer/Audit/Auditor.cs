@@ -57,6 +57,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
     private ScalarType _dtype;
     private Thresholds _th = Thresholds.Float32;
     private Tensor? _outputMask;
+    private Tensor? _inputMask;
 
     public AuditReport Run()
     {
@@ -243,7 +244,8 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         if (!IsInterpolating || x.ndim < 3) return x;
         long h = x.size(x.ndim - 2), w = x.size(x.ndim - 1);
         double r = Math.Min(h, w) / 2.0 - 1;
-        using var disk = AuditKernels.DiskMask(h, w, r);
+        var disk = AuditKernels.DiskMask(h, w, r);
+        _inputMask = disk;
         _outputMask = AuditKernels.DiskMask(h, w, Math.Max(1, r - 2));
         _notes.Add($"{spec.Input.Name} interpolates: inputs are masked to the central disk (radius {r:0.#} px) so no content leaves the grid; spatial outputs are compared inside radius {Math.Max(1, r - 2):0.#} px.");
         return x * disk;
@@ -564,9 +566,17 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
                 if (reason is null && fn is not null)
                 {
                     using var _ = no_grad();
-                    var uT = inAct.Apply(cap.Input.to(ScalarType.Float64), plan[k]).to(cap.Input.dtype);
+                    var u = cap.Input;
+                    var baseOut = cap.Output;
+                    if (_inputMask is { } im && u.ndim >= 3 && u.size(u.ndim - 2) == im.size(0) && u.size(u.ndim - 1) == im.size(1))
+                    {
+                        // Interpolating transforms lose what leaves the grid: test the layer on its input restricted to the disk.
+                        u = u * im.to(u.dtype);
+                        baseOut = fn(u);
+                    }
+                    var uT = inAct.Apply(u.to(ScalarType.Float64), plan[k]).to(cap.Input.dtype);
                     var o1 = Masked(fn(uT).to(ScalarType.Float64));
-                    var o2 = Masked(outAct.Apply(cap.Output.to(ScalarType.Float64), plan[k]));
+                    var o2 = Masked(outAct.Apply(baseOut.to(ScalarType.Float64), plan[k]));
                     if (!o1.shape.SequenceEqual(o2.shape)) { shapeMismatch = true; break; }
                     if (IsInterpolating) layerBaseline = Math.Max(layerBaseline, Math.Max(RoundTrip(inAct, cap.Input, plan[k]), RoundTrip(outAct, cap.Output, plan[k])));
                     own.AddRange(AuditKernels.LayerRelativeErrors(o1, o2, uT, cap.Input.dtype));
