@@ -9,7 +9,8 @@ namespace EquivarianceRegularizer.Benchmarks;
 /// <summary>
 /// A full audit (64 samples of 1×28×28, all 3 non-identity rot90 elements, every layer isolated, gradient test)
 /// of a C4-invariant CNN, against the least an end-to-end test must compute: forwards of the 64 inputs and their
-/// 3 rotations (no_grad). Ratio = audit / bare forwards.
+/// 3 rotations (no_grad). Ratio = audit / bare forwards. <see cref="Model"/> picks our nn model or the TorchScript
+/// fixture tests/fixtures/audit/bench_cnn28.pt (same architecture, from generate_audit_zoo.py).
 /// Run: dotnet run -c Release --project benchmarks/EquivarianceRegularizer.Benchmarks -- --filter '*AuditBenchmarks*'
 /// </summary>
 [Config(typeof(ShortInProcessConfig))]
@@ -18,6 +19,9 @@ public class AuditBenchmarks : IDisposable
     private nn.Module<Tensor, Tensor> _model = null!;
     private Tensor _x = null!;
     private readonly RotationByQuarterTurns _rot = new();
+
+    [Params("nn", "torchscript")]
+    public string Model { get; set; } = "nn";
 
     /// <summary>A 28×28 CNN whose kernels are averaged over D4, so it is exactly rot90-invariant.</summary>
     internal static nn.Module<Tensor, Tensor> InvariantCnn28()
@@ -45,7 +49,7 @@ public class AuditBenchmarks : IDisposable
     public void Setup()
     {
         set_num_threads(2);
-        _model = InvariantCnn28();
+        _model = Model == "nn" ? InvariantCnn28() : jit.load(FindFixture("tests/fixtures/audit/bench_cnn28.pt"));
         _model.eval();
         using var g = new Generator(0);
         _x = rand(new long[] { 64, 1, 28, 28 }, g).DetachFromDisposeScope();
@@ -80,6 +84,16 @@ public class AuditBenchmarks : IDisposable
             InputShape = new long[] { 1, 28, 28 }, Samples = 64, Layers = false, Gradient = false,
         });
         return r.EndToEnd!.Relative.Max;
+    }
+
+    private static string FindFixture(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, relative);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException($"{relative} not found above {AppContext.BaseDirectory}.");
     }
 
     [GlobalCleanup]
