@@ -118,6 +118,20 @@ public class AuditCommandTests
     }
 
     [Test]
+    public void Lee_AddsTheCumulativeLeePlotToTheHtml()
+    {
+        string html = Path.Combine(Path.GetTempPath(), $"eqv-{Guid.NewGuid():N}.html");
+        try
+        {
+            var r = Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "rot90", "--samples", "4", "--lee", "translate-x", "--html", html);
+            Assert.That(r.Exit, Is.EqualTo(0), r.Stdout + r.Stderr);
+            Assert.That(File.ReadAllText(html), Does.Contain("Cumulative Lie-derivative error").And.Contain("<polyline"));
+            AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "rot90", "--lee", "wobble"), "--lee");
+        }
+        finally { File.Delete(html); }
+    }
+
+    [Test]
     public void RandomInitBaseline_IsReported()
     {
         string json = Path.Combine(Path.GetTempPath(), $"eqv-{Guid.NewGuid():N}.json");
