@@ -17,6 +17,7 @@ public class LieDerivativeBenchmarks
     private Tensor _x = null!;
     private readonly TranslationX _translation = new();
     private LieOptions _options = null!;
+    private Tensor _v = null!;
 
     /// <summary>Images per batch.</summary>
     [Params(64)]
@@ -36,6 +37,7 @@ public class LieDerivativeBenchmarks
         _model.eval();
         _x = rand(new long[] { Batch, 1, 28, 28 }, g).DetachFromDisposeScope();
         _options = new LieOptions { BatchSize = Batch };
+        _v = _translation.Tangent(_x).DetachFromDisposeScope();
     }
 
     [GlobalCleanup]
@@ -43,6 +45,7 @@ public class LieDerivativeBenchmarks
     {
         _model.Dispose();
         _x.Dispose();
+        _v.Dispose();
     }
 
     /// <summary>One inference forward pass of the batch.</summary>
@@ -57,6 +60,23 @@ public class LieDerivativeBenchmarks
     /// <summary>End-to-end LEE along translate-x by forward mode (what LocalEquivarianceError.Measure does).</summary>
     [Benchmark]
     public double LeeForwardMode() => LocalEquivarianceError.Measure(_model.call, _x, _translation, _options).Value;
+
+    /// <summary>Components of LeeForwardMode: the input tangent alone.</summary>
+    [Benchmark]
+    public double TangentOnly()
+    {
+        using var scope = NewDisposeScope();
+        return _translation.Tangent(_x).sum().item();
+    }
+
+    /// <summary>Components of LeeForwardMode: the jvp alone (tangent precomputed).</summary>
+    [Benchmark]
+    public double JvpOnly()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        return autograd.jvp(_model.call, _x, _v).jvp.sum().item();
+    }
 
     /// <summary>The same Lie derivative by the double-backward trick (grad with create_graph, then grad again).</summary>
     [Benchmark]

@@ -115,26 +115,37 @@ public class FashionMnistLieStudy
         var inv = CultureInfo.InvariantCulture;
         var md = new System.Text.StringBuilder();
         string F(LeeResult r) => string.Format(inv, "{0:G3} ± {1:G2}", r.Value, r.StandardError);
+        var softmax = options with { Aggregation = LieAggregation.MeanAbsoluteSoftmax };
+        string Row(nn.Module<Tensor, Tensor> m, Tensor probe)
+        {
+            double scale;
+            using (var s = NewDisposeScope())
+            using (no_grad()) scale = m.call(probe).square().mean().item();
+            var cells = new List<string> { scale.ToString("G3", inv) };
+            cells.AddRange(transforms.Select(t => F(LocalEquivarianceError.Measure(m.call, probe, t, options))));
+            cells.Add(F(LocalEquivarianceError.Measure(m.call, probe, transforms[0], softmax)));
+            cells.Add(F(LocalEquivarianceError.Measure(m.call, probe, transforms[2], softmax)));
+            return string.Join(" | ", cells);
+        }
 
         md.AppendLine(inv, $"Fashion-MNIST: trained on the first {TrainImages} training images for {Epochs} epochs (Adam 2e-3, batch 64); LEE on {MeasureImages} images, mean square, frame units (translation t = 1 is 14 pixels).");
         md.AppendLine();
-        md.AppendLine("| model | test acc. | set | translate-x | translate-y | rotate | scale |");
-        md.AppendLine("|---|---|---|---|---|---|---|");
+        md.AppendLine("| model | test acc. | set | E‖f‖²/dim | translate-x | translate-y | rotate | scale | translate-x, softmax conv. | rotate, softmax conv. |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         var trainedModels = new Dictionary<string, nn.Module<Tensor, Tensor>>();
         foreach (bool blur in new[] { false, true })
         {
             string name = blur ? "blur-pool CNN" : "max-pool CNN";
             var untrained = Cnn(blur, 1);
             untrained.eval();
-            var row = transforms.Select(t => F(LocalEquivarianceError.Measure(untrained.call, testProbe, t, options)));
-            md.AppendLine(inv, $"| {name}, untrained | {Accuracy(untrained, testX, testY):P1} | test | {string.Join(" | ", row)} |");
+            var row = Row(untrained, testProbe);
+            md.AppendLine(inv, $"| {name}, untrained | {Accuracy(untrained, testX, testY):P1} | test | {row} |");
             var trained = Cnn(blur, 1);
             double loss = Train(trained, trainX, trainY, 2);
             double acc = Accuracy(trained, testX, testY);
             foreach (var (set, probe) in new[] { ("test", testProbe), ("train", trainProbe) })
             {
-                var r = transforms.Select(t => F(LocalEquivarianceError.Measure(trained.call, probe, t, options)));
-                md.AppendLine(inv, $"| {name}, trained (last loss {loss:F3}) | {acc:P1} | {set} | {string.Join(" | ", r)} |");
+                md.AppendLine(inv, $"| {name}, trained (last loss {loss:F3}) | {acc:P1} | {set} | {Row(trained, probe)} |");
             }
             trainedModels[name] = trained;
             untrained.Dispose();
