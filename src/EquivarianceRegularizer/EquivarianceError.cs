@@ -247,6 +247,10 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
             throw new ArgumentException(
                 $"Points must have shape (batch, {string.Join(", ", Shape)}), got [{string.Join(", ", s)}].", nameof(points));
         if (s[0] < 1) throw new ArgumentException("Points hold no samples.", nameof(points));
+        if (points.dtype.IsFloatingPoint())
+            using (no_grad())
+                if (!points.all_finite())
+                    throw new ArgumentException("Points contain NaN or infinite values; the model cannot be evaluated there.", nameof(points));
     }
 
     /// <summary>Releases the generator (the model is not owned).</summary>
