@@ -56,15 +56,24 @@ internal sealed class ScaleModel(double factor) : nn.Module<Tensor, Tensor>("Sca
     public override Tensor forward(Tensor input) => input * factor;
 }
 
-/// <summary>NaN exactly in the samples whose first element exceeds a threshold, finite elsewhere.</summary>
-internal sealed class NaNAboveModel(double threshold) : nn.Module<Tensor, Tensor>("NaNAboveModel")
+/// <summary>w·flatten(x), with NaN exactly in the samples whose first element exceeds a threshold (finite elsewhere).</summary>
+internal sealed class NaNAboveModel : nn.Module<Tensor, Tensor>
 {
+    private readonly double _threshold;
+
+    public NaNAboveModel(double threshold) : base("NaNAboveModel")
+    {
+        _threshold = threshold;
+        register_parameter("w", full(new long[] { 1 }, 2.0).requires_grad_());
+    }
+
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var first = input.flatten(1).narrow(1, 0, 1);
-        // log(threshold − first) is NaN where first > threshold; add it times 0 to keep the values otherwise.
-        var poison = (threshold - first).log() * 0.0;
-        return (input.flatten(1) * 2.0 + poison).MoveToOuterDisposeScope();
+        var flat = input.flatten(1);
+        var first = flat.narrow(1, 0, 1);
+        // log(threshold − first) is NaN where first > threshold; times 0 it leaves the other samples' values alone.
+        var poison = (_threshold - first).log() * 0.0;
+        return (flat * GetParameter("w")! + poison).MoveToOuterDisposeScope();
     }
 }
