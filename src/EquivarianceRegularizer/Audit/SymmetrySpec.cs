@@ -169,5 +169,7 @@ public sealed record AuditOptions
         if (InputShape is { } s && (s.Length == 0 || s.Any(v => v < 1)))
             throw new ArgumentException($"InputShape must be positive sizes without the batch axis (got [{string.Join(",", s)}]).", nameof(InputShape));
         if (Inputs is { } x && (x.ndim < 1 || x.size(0) < 1)) throw new ArgumentException("Inputs must have a non-empty batch axis.", nameof(Inputs));
+        if (Inputs is { } data && data.dtype.IsFloatingPoint() && !data.all_finite())
+            throw new ArgumentException("Inputs contain NaN or infinite values; equivariance cannot be judged on them (clean the data first).", nameof(Inputs));
     }
 }
