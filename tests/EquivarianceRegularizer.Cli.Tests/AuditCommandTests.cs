@@ -26,8 +26,8 @@ public class AuditCommandTests
         AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "spin"), "unknown transform 'spin'");
 
     [Test]
-    public void UnavailableVectorRotation_ExitsTwo() =>
-        AssertUsageError(Eqv("audit", Model("deepsets"), "--input-shape", "6,2", "--transform", "so2-vector"), "so2-vector");
+    public void VectorRotation_OnAnAxisOfTheWrongSize_ExitsTwo() =>
+        AssertUsageError(Eqv("audit", Model("deepsets"), "--input-shape", "6,3", "--transform", "so2-vector"), "must have size 2");
 
     [Test]
     public void MissingModelFile_ExitsTwo() =>
