@@ -155,7 +155,10 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         IReadOnlyList<LayerResult> layers = Array.Empty<LayerResult>();
         if (options.Layers) layers = LayerPass(xs, subPlan, layerGradNorms);
         double tLayers = clock.Elapsed.TotalSeconds;
-        _notes.Add(FormattableString.Invariant($"Timings: end-to-end (with identity check and float64 re-run) {tEndToEnd:0.00} s, gradient {tGradient - tEndToEnd:0.00} s, layers {tLayers - tGradient:0.00} s."));
+        var timings = new List<PhaseTiming>
+        {
+            new("end_to_end", tEndToEnd), new("gradient", tGradient - tEndToEnd), new("layers", tLayers - tGradient),
+        };
         string? firstFailing = layers.FirstOrDefault(l => !l.IsContainer && l.Grade is { } g && g >= ErrorGrade.Approximate)?.Name;
 
         // Probes that only diagnosis needs.
@@ -205,6 +208,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             RandomInit = randomInit,
             Notes = _notes.ToList(),
             Seconds = clock.Elapsed.TotalSeconds,
+            Timings = timings,
         };
     }
 
