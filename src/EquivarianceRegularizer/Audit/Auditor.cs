@@ -137,7 +137,8 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
                 Grade = _th.Grade(relStats.Max),
             };
             baseline = MeasureBaseline(x, plan);
-            if (options.PrecisionCheck && _dtype != ScalarType.Float64 && endToEnd.Grade >= ErrorGrade.Approximate && !e2e.NonFinite)
+            bool withinBaseline = baseline is { } bl && relStats.Max <= _th.BaselineFactor * bl.MaxRelative + _th.Excellent;
+            if (options.PrecisionCheck && _dtype != ScalarType.Float64 && endToEnd.Grade >= ErrorGrade.Approximate && !e2e.NonFinite && !withinBaseline)
                 precision = RerunInFloat64(x, plan, relStats.Max);
         }
 
