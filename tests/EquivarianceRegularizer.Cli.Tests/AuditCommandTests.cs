@@ -22,6 +22,18 @@ public class AuditCommandTests
     public void NoArguments_IsUsageError() => Assert.That(Eqv().Exit, Is.EqualTo(2));
 
     [Test]
+    public void Help_ListsTheOptions_AndExitsZero()
+    {
+        var r = Eqv("audit", "--help");
+        Assert.That(r.Exit, Is.EqualTo(0));
+        Assert.That(r.Stdout, Does.Contain("--input-shape").And.Contain("--transform").And.Contain("--layers").And.Contain("--gradient").And.Contain("--json").And.Contain("--html"));
+    }
+
+    [Test]
+    public void MissingRequiredOption_ExitsTwo() =>
+        AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--transform", "rot90"), "--input-shape");
+
+    [Test]
     public void UnknownTransform_ExitsTwo_WithOneLine() =>
         AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "spin"), "unknown transform 'spin'");
 

@@ -236,7 +236,8 @@ internal sealed class ModelStateGuard : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var live = _model.State().Select(s => s.Tensor).ToList();
-        if (live.Count != _saved.Count) return;
+        if (live.Count != _saved.Count)
+            throw new InvalidOperationException($"The model's state changed during the audit ({_saved.Count} tensors saved, {live.Count} now); its values could not be restored.");
         for (int i = 0; i < live.Count; i++)
         {
             if (live[i].dtype != _saved[i].Saved.dtype) continue;
