@@ -24,7 +24,7 @@ public enum LayerRole
 /// <param name="Name">Name in reports (e.g. the child's name "3").</param>
 /// <param name="Kind">The layer's type (e.g. "Conv2d").</param>
 /// <param name="Forward">The stage's computation (must be forward-mode differentiable).</param>
-/// <param name="Role">Its role; <see cref="LayerRole.Other"/> is refined from shapes when the stages are measured.</param>
+/// <param name="Role">Its role; <see cref="LayerRole.Other"/> is inferred from <paramref name="Kind"/> and from shapes when the stages are measured.</param>
 public sealed record LieStage(string Name, string Kind, Func<Tensor, Tensor> Forward, LayerRole Role = LayerRole.Other);
 
 /// <summary>Builds the ordered stages of a model.</summary>
