@@ -78,6 +78,22 @@ public static partial class torch
             /// <summary>2-D adaptive average pooling to <paramref name="output_size"/>.</summary>
             public static Tensor adaptive_avg_pool2d(Tensor x, long[] output_size) => Ops.Call("adaptive_avg_pool2d", x, output_size);
 
+            /// <summary>1-D max pooling over the last dimension of N×C×L.</summary>
+            public static Tensor max_pool1d(Tensor x, long kernel_size, long? stride = null, long padding = 0, bool ceil_mode = false) =>
+                Ops.Call("max_pool1d", x, new[] { kernel_size }, new[] { stride ?? kernel_size }, new[] { padding }, new[] { 1L }, ceil_mode);
+            /// <summary>1-D average pooling over the last dimension of N×C×L (padding counts as zeros).</summary>
+            public static Tensor avg_pool1d(Tensor x, long kernel_size, long? stride = null, long padding = 0, bool ceil_mode = false) =>
+                Ops.Call("avg_pool1d", x, new[] { kernel_size }, new[] { stride ?? kernel_size }, new[] { padding }, ceil_mode, true);
+            /// <summary>1-D adaptive average pooling to <paramref name="output_size"/>.</summary>
+            public static Tensor adaptive_avg_pool1d(Tensor x, long output_size) => Ops.Call("adaptive_avg_pool1d", x, new[] { output_size });
+            /// <summary>2-D adaptive max pooling to <paramref name="output_size"/> (values only).</summary>
+            public static Tensor adaptive_max_pool2d(Tensor x, long[] output_size)
+            {
+                var r = Ops.CallMany("adaptive_max_pool2d", x, output_size);
+                r[1].Dispose();
+                return r[0];
+            }
+
             /// <summary>Batch normalization (training mode updates the running statistics in place).</summary>
             public static Tensor batch_norm(Tensor x, Tensor? running_mean, Tensor? running_var, Tensor? weight = null, Tensor? bias = null,
                 bool training = false, double momentum = 0.1, double eps = 1e-5) =>

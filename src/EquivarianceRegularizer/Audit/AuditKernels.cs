@@ -36,6 +36,27 @@ internal static class AuditKernels
         return (abs, rel);
     }
 
+    /// <summary>
+    /// Per-sample relative errors of a layer: ‖a−b‖ / max(‖b‖, ε^{1/3}·‖u‖) with u the layer's (transformed) input.
+    /// A layer whose output cancels to nearly zero (a mean of zero-mean rows) would otherwise turn rounding noise
+    /// of order ε‖u‖ into a large "relative" error.
+    /// </summary>
+    public static double[] LayerRelativeErrors(Tensor actual, Tensor expected, Tensor input, ScalarType dtype)
+    {
+        var (abs, _) = Errors(actual, expected);
+        double[] refn = PerSampleNorm(expected);
+        double[] inn = PerSampleNorm(input);
+        double eps = dtype == ScalarType.Float64 ? 2.220446049250313e-16 : 1.1920928955078125e-7;
+        double scale = Math.Cbrt(eps);
+        var rel = new double[abs.Length];
+        for (int i = 0; i < abs.Length; i++)
+        {
+            double denom = Math.Max(refn[i], scale * (i < inn.Length ? inn[i] : 0));
+            rel[i] = denom > 0 ? abs[i] / denom : abs[i] == 0 ? 0 : double.IsNaN(abs[i]) ? double.NaN : double.PositiveInfinity;
+        }
+        return rel;
+    }
+
     /// <summary>Sum over batch and leading axes of |a−b| on the last two axes (for spatial maps); null when not a feature map.</summary>
     public static double[]? SpatialAbsSum(Tensor actual, Tensor expected, out int h, out int w)
     {

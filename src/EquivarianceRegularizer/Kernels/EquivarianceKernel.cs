@@ -28,7 +28,7 @@ public sealed record TransformPair(ITransform Output, ITransform Input)
 /// <summary>How the kernel runs the model.</summary>
 public sealed record KernelOptions
 {
-    /// <summary>The defaults: batched, 512 MiB budget, norm statistics frozen, absolute errors.</summary>
+    /// <summary>The defaults: batched, 512 MiB budget, norm layers on batch statistics without updating running statistics, absolute errors.</summary>
     public static KernelOptions Default { get; } = new();
 
     /// <summary>
@@ -44,11 +44,15 @@ public sealed record KernelOptions
     /// <summary>Estimated activation memory per byte of input, used to size chunks (a small CNN keeps ~10–100×).</summary>
     public double ActivationBytesPerInputByte { get; init; } = 64;
 
-    /// <summary>Put normalization layers in eval mode for the pass (see <see cref="NormStatisticsGuard"/>).</summary>
-    public bool FreezeNormStatistics { get; init; } = true;
+    /// <summary>How normalization layers with running statistics run in the pass; they are never updated by it unless
+    /// <see cref="NormLayerMode.Unchanged"/> (see <see cref="NormStatisticsGuard"/>).</summary>
+    public NormLayerMode NormLayers { get; init; } = NormLayerMode.BatchStatistics;
 
     /// <summary>Divide each sample's distance by the size of f_out(model(v)) in the same distance (a relative error).</summary>
     public bool Relative { get; init; }
+
+    /// <summary>Throw when an output or distance is NaN or infinite (default); when false the caller inspects the distances itself.</summary>
+    public bool ThrowOnNonFinite { get; init; } = true;
 }
 
 /// <summary>The per-sample distances of one kernel evaluation. Disposing releases every tensor and drawn element it owns.</summary>
@@ -56,9 +60,10 @@ public sealed class KernelResult : IDisposable
 {
     private readonly List<GroupElements> _owned;
 
-    internal KernelResult(Tensor modelOutput, Tensor[] distances, GroupElements[] inputElements, GroupElements[] outputElements, List<GroupElements> owned)
+    internal KernelResult(Tensor modelOutput, Tensor[] transformedOutputs, Tensor[] distances, GroupElements[] inputElements, GroupElements[] outputElements, List<GroupElements> owned)
     {
         ModelOutput = modelOutput;
+        TransformedOutputs = transformedOutputs;
         Distances = distances;
         InputElements = inputElements;
         OutputElements = outputElements;
@@ -67,6 +72,9 @@ public sealed class KernelResult : IDisposable
 
     /// <summary>model(v), batch first (differentiable unless evaluated under no_grad).</summary>
     public Tensor ModelOutput { get; }
+
+    /// <summary>For each pair, model(f_in(v)) (batch first).</summary>
+    public IReadOnlyList<Tensor> TransformedOutputs { get; }
 
     /// <summary>For each pair, dist(f_out(model(v)), model(f_in(v))): shape (n), or a scalar for a reducing user distance.</summary>
     public IReadOnlyList<Tensor> Distances { get; }
@@ -81,6 +89,7 @@ public sealed class KernelResult : IDisposable
     public void Dispose()
     {
         ModelOutput.Dispose();
+        foreach (var y in TransformedOutputs) y.Dispose();
         foreach (var d in Distances) d.Dispose();
         foreach (var e in _owned) e.Dispose();
     }
@@ -160,15 +169,16 @@ public static class EquivarianceKernel
 
             Tensor y0;
             Tensor[] yk;
-            using (options.FreezeNormStatistics ? new NormStatisticsGuard(model) : null)
+            using (new NormStatisticsGuard(model, options.NormLayers))
                 (y0, yk) = Forward(model, v, transformed, modelOutput, options);
+            if (modelOutput is not null) y0 = modelOutput.alias(); // the result owns its handles, never the caller's
 
-            CheckFinite(y0, "model(v)");
+            if (options.ThrowOnNonFinite) CheckFinite(y0, "model(v)");
             var distances = new Tensor[pairs.Count];
             for (int k = 0; k < pairs.Count; k++)
             {
                 var pair = pairs[k];
-                CheckFinite(yk[k], $"model(f_in(v)) for transform '{pair.Name}'");
+                if (options.ThrowOnNonFinite) CheckFinite(yk[k], $"model(f_in(v)) for transform '{pair.Name}'");
                 var a = pair.Output.Apply(y0, outEl[k]);
                 var sa = a.shape;
                 var sb = yk[k].shape;
@@ -178,10 +188,11 @@ public static class EquivarianceKernel
                         $"f_out ({pair.Output.Name}) must map the model's outputs to the outputs of transformed inputs (f_in = {pair.Input.Name}).", nameof(pairs));
                 var d = distance.PerSample(a, yk[k]);
                 if (options.Relative) d = d / distance.Norm(a).clamp(min: 1e-12).mean_if_scalar(d);
-                CheckFinite(d, $"the {distance.Name} distance for transform '{pair.Name}'");
+                if (options.ThrowOnNonFinite) CheckFinite(d, $"the {distance.Name} distance for transform '{pair.Name}'");
                 distances[k] = d.MoveToOuterDisposeScope();
             }
-            return new KernelResult(y0.MoveToOuterDisposeScope(), distances, inEl, outEl, owned);
+            var transformedOutputs = yk.Select(y => y.MoveToOuterDisposeScope()).ToArray();
+            return new KernelResult(y0.MoveToOuterDisposeScope(), transformedOutputs, distances, inEl, outEl, owned);
         }
         catch
         {

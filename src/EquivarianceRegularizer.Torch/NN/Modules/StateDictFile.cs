@@ -14,7 +14,8 @@ namespace EquivarianceRegularizer.Torch.Modules;
 ///   name_length int32, name (UTF-8 bytes)
 ///   dtype       int32 (c10::ScalarType code, see <see cref="ScalarType"/>)
 ///   ndim        int32, then ndim × int64 sizes
-///   byte_count  int64, then the elements, row-major and contiguous
+///   byte_count  int64, then the elements, row-major and contiguous, little-endian (the byte order of the x86-64
+///               and ARM64 machines this runs on)
 /// </code>
 /// tests/fixtures/nn/make_nn_fixtures.py writes the same format from Python.
 /// </summary>
