@@ -43,7 +43,7 @@ internal static class BenchCnn
 /// <summary>
 /// A regularized training step (cross-entropy on a batch of 64 + EquivarianceError with n = 64 sampled points)
 /// against its compute lower bound: the same plain step plus one bare forward and backward of the rows the
-/// regularizer adds, (1 + numFuncs)·64, with norm layers frozen as in the regularizer pass. Ratio = regularized / lower bound.
+/// regularizer adds, (1 + numFuncs)·64, with norm layers guarded as in the regularizer pass. Ratio = regularized / lower bound.
 /// </summary>
 [Config(typeof(ShortInProcessConfig))]
 public class RegularizedStepBenchmarks : IDisposable
@@ -88,7 +88,7 @@ public class RegularizedStepBenchmarks : IDisposable
         _optimizer.zero_grad();
         var loss = nn.functional.cross_entropy(_model.call(_x), _y);
         Tensor extra;
-        using (new NormStatisticsGuard(_model)) extra = _model.call(_extra).mean();
+        using (new NormStatisticsGuard(_model, NormLayerMode.BatchStatistics)) extra = _model.call(_extra).mean();
         (loss + extra).backward();
         _optimizer.step();
         return loss.item();

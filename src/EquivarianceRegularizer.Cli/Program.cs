@@ -44,5 +44,5 @@ public static class Program
     }
 
     // Other commands contributed by other parts of the tool (e.g. `eqv lie`).
-    private static Command[] ExtraCommands() => Array.Empty<Command>();
+    private static Command[] ExtraCommands() => new[] { LieCommand.Create() };
 }

@@ -85,7 +85,7 @@ public sealed class EquivarianceEstimate : IDisposable
 /// Called with no argument it draws n points inside the bounds; with a tensor it evaluates at those points (n is
 /// left unchanged). Each call chooses numFuncs terms without replacement (weighted by <see cref="TransformSpec.Weight"/>),
 /// draws one group element per sample and term (shared between f_in and f_out of the same group), runs model(v) and
-/// every model(f_in(v)) in one batched forward with norm layers in eval mode, and reuses model(v) for every term.
+/// every model(f_in(v)) in one batched forward without updating norm layers' running statistics, and reuses model(v) for every term.
 /// Not thread-safe (one generator).
 /// </summary>
 public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
@@ -318,7 +318,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         foreach (int i in infinitesimal)
         {
             var t = _terms[i];
-            var lie = InfinitesimalKernel.LieDerivative(_model, v, (IContinuousTransform)t.Input, t.Output, _kernel.FreezeNormStatistics);
+            var lie = InfinitesimalKernel.LieDerivative(_model, v, (IContinuousTransform)t.Input, t.Output, _kernel.NormLayers);
             perTerm[i] = InfinitesimalKernel.SquaredNormPerSample(lie);
         }
     }

@@ -177,7 +177,10 @@ public sealed class LayerResult
     /// <summary>True when the output was NaN or infinite.</summary>
     public bool NonFinite { get; init; }
 
-    /// <summary>Grade of <see cref="OwnMaxRelative"/> (null when not tested).</summary>
+    /// <summary>For interpolating transforms, the largest round-trip error of the transform on this layer's tensors (NaN otherwise).</summary>
+    public double InterpolationBaseline { get; init; } = double.NaN;
+
+    /// <summary>Grade of <see cref="OwnMaxRelative"/>, judged against <see cref="InterpolationBaseline"/> when there is one (null when not tested).</summary>
     public ErrorGrade? Grade { get; init; }
 
     /// <summary>Spatial map of the layer's own error when its output is a feature map.</summary>
@@ -192,6 +195,9 @@ public sealed class GradientResult
 {
     /// <summary>Whether the test was judged.</summary>
     public required bool Judged { get; init; }
+
+    /// <summary>False when the test does not apply (interpolating transforms); such a result does not affect the verdict.</summary>
+    public bool Applicable { get; init; } = true;
 
     /// <summary>Why not, when not judged.</summary>
     public string? NotJudgedReason { get; init; }

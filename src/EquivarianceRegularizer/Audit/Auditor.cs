@@ -57,6 +57,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
     private ScalarType _dtype;
     private Thresholds _th = Thresholds.Float32;
     private Tensor? _outputMask;
+    private Tensor? _inputMask;
 
     public AuditReport Run()
     {
@@ -217,6 +218,21 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         var shape = new[] { (long)options.Samples }.Concat(options.InputShape!).ToArray();
         var (lo, hi) = options.Bounds;
         _notes.Add($"Inputs: {options.Samples} samples uniform in [{lo}, {hi}] of shape [{string.Join(",", options.InputShape!)}], seed {options.Seed}.");
+        if (IsInterpolating && shape.Length >= 3)
+        {
+            // White noise is all high frequency, which no interpolation can transform faithfully: the baseline
+            // would be O(1) and hide everything. Draw noise on a 4× coarser grid and upsample it bilinearly.
+            long h = shape[^2], w = shape[^1];
+            var coarseShape = shape.ToArray();
+            coarseShape[^2] = Math.Max(2, h / 4);
+            coarseShape[^1] = Math.Max(2, w / 4);
+            using var scope = NewDisposeScope();
+            var coarse = rand(coarseShape, gen, ScalarType.Float64);
+            var flat = coarse.reshape(-1, 1, coarseShape[^2], coarseShape[^1]);
+            var smooth = nn.functional.interpolate(flat, new[] { h, w }, mode: "bilinear", align_corners: true).reshape(shape);
+            _notes.Add("Random inputs are smooth (uniform noise on a 4× coarser grid, upsampled bilinearly) because the transform interpolates.");
+            return (smooth * (hi - lo) + lo).MoveToOuterDisposeScope();
+        }
         using var u = rand(shape, gen, ScalarType.Float64);
         return u * (hi - lo) + lo;
     }
@@ -228,7 +244,8 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         if (!IsInterpolating || x.ndim < 3) return x;
         long h = x.size(x.ndim - 2), w = x.size(x.ndim - 1);
         double r = Math.Min(h, w) / 2.0 - 1;
-        using var disk = AuditKernels.DiskMask(h, w, r);
+        var disk = AuditKernels.DiskMask(h, w, r);
+        _inputMask = disk;
         _outputMask = AuditKernels.DiskMask(h, w, Math.Max(1, r - 2));
         _notes.Add($"{spec.Input.Name} interpolates: inputs are masked to the central disk (radius {r:0.#} px) so no content leaves the grid; spatial outputs are compared inside radius {Math.Max(1, r - 2):0.#} px.");
         return x * disk;
@@ -408,7 +425,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         using var scope = NewDisposeScope();
         GradientResult? early = null;
         if (IsInterpolating)
-            early = new GradientResult { Judged = false, NotJudgedReason = $"{spec.Input.Name} interpolates: input gradients transform by its adjoint, which is not the transform itself; judge gradients with an exact transform." };
+            early = new GradientResult { Judged = false, Applicable = false, NotJudgedReason = $"{spec.Input.Name} interpolates: input gradients transform by its adjoint, which is not the transform itself; judge gradients with an exact transform." };
         Tensor gx; double[] loss;
         try
         {
@@ -532,6 +549,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             var own = new List<double>();
             double[]? spatial = null; int h = 0, w = 0;
             bool shapeMismatch = false;
+            double layerBaseline = 0;
             for (int k = 0; k < plan.Count && outAct.NotTestableReason is null; k++)
             {
                 var match = transformed[k].FirstOrDefault(t => t.Name == name).Capture;
@@ -548,10 +566,19 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
                 if (reason is null && fn is not null)
                 {
                     using var _ = no_grad();
-                    var uT = inAct.Apply(cap.Input.to(ScalarType.Float64), plan[k]).to(cap.Input.dtype);
-                    var o1 = fn(uT).to(ScalarType.Float64);
-                    var o2 = outAct.Apply(cap.Output.to(ScalarType.Float64), plan[k]);
+                    var u = cap.Input;
+                    var baseOut = cap.Output;
+                    if (_inputMask is { } im && u.ndim >= 3 && u.size(u.ndim - 2) == im.size(0) && u.size(u.ndim - 1) == im.size(1))
+                    {
+                        // Interpolating transforms lose what leaves the grid: test the layer on its input restricted to the disk.
+                        u = u * im.to(u.dtype);
+                        baseOut = fn(u);
+                    }
+                    var uT = inAct.Apply(u.to(ScalarType.Float64), plan[k]).to(cap.Input.dtype);
+                    var o1 = Masked(fn(uT).to(ScalarType.Float64));
+                    var o2 = Masked(outAct.Apply(baseOut.to(ScalarType.Float64), plan[k]));
                     if (!o1.shape.SequenceEqual(o2.shape)) { shapeMismatch = true; break; }
+                    if (IsInterpolating) layerBaseline = Math.Max(layerBaseline, Math.Max(RoundTrip(inAct, cap.Input, plan[k]), RoundTrip(outAct, cap.Output, plan[k])));
                     own.AddRange(AuditKernels.LayerRelativeErrors(o1, o2, uT, cap.Input.dtype));
                     if (AuditKernels.SpatialAbsSum(o1, o2, out h, out w) is { } s)
                     {
@@ -597,13 +624,41 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
                 ActivationNorm = actNorm,
                 GradientNorm = gradNorm,
                 NonFinite = nonFinite,
-                Grade = reason is null && ownStats is not null ? _th.Grade(ownStats.Max) : null,
+                Grade = reason is null && ownStats is not null ? LayerGrade(ownStats.Max, layerBaseline) : null,
+                InterpolationBaseline = IsInterpolating ? layerBaseline : double.NaN,
                 ErrorMap = map,
             });
         }
         foreach (var d in declared.Where(d => !called.Contains(d.Name)))
             results.Add(new LayerResult { Name = d.Name, TypeName = d.TypeName, IsContainer = d.IsContainer, NotTestableReason = "not called during forward" });
         return results;
+    }
+
+    /// <summary>The grade of a layer's own error, judged against the interpolation baseline of its tensors.</summary>
+    private ErrorGrade LayerGrade(double own, double baseline)
+    {
+        var g = _th.Grade(own);
+        if (g > ErrorGrade.Excellent && baseline > 0 && own <= _th.BaselineFactor * baseline + _th.Excellent) return ErrorGrade.Excellent;
+        return g;
+    }
+
+    /// <summary>Largest relative round-trip error ‖ρ(g)⁻¹ρ(g)t − t‖ / ‖t‖ of an action on a tensor (0 when the action is exact or trivial).</summary>
+    private double RoundTrip(TensorAction action, Tensor t, GroupElements g)
+    {
+        if (action.Transform is not IContinuousTransform { IsExactOnGrid: false } c) return 0;
+        using var scope = NewDisposeScope();
+        using var inv = AuditKernels.NegatedParameters(g);
+        if (inv is null) return 0;
+        try
+        {
+            var t64 = t.to(ScalarType.Float64);
+            var back = c.Apply(c.Apply(t64, g), inv);
+            return AuditKernels.Errors(Masked(back), Masked(t64)).Rel.Where(double.IsFinite).DefaultIfEmpty(0).Max();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or TorchException)
+        {
+            return 0;
+        }
     }
 
     // ---- random-init baseline ---------------------------------------------------------------

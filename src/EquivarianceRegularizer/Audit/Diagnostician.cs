@@ -298,9 +298,11 @@ internal static class VerdictRules
             ErrorGrade.Approximate => $"approximate band (< {E(th.Approximate)})",
             _ => $"broken band (≥ {E(th.Approximate)})",
         };
-        reasons.Add($"end-to-end max relative error {E(e.Relative.Max)} is in the {band} for {c.DType}");
         if (c.WithinBaseline && e.Grade > ErrorGrade.Excellent)
-            reasons.Add($"within {th.BaselineFactor}× the interpolation baseline {E(c.Baseline!.MaxRelative)}: the error is the transform's own");
+            reasons.Add($"end-to-end max relative error {E(e.Relative.Max)} is within {th.BaselineFactor}× the interpolation baseline {E(c.Baseline!.MaxRelative)} (the transform's own round-trip error), so it is judged excellent");
+        else
+            reasons.Add($"end-to-end max relative error {E(e.Relative.Max)} is in the {band} for {c.DType}" +
+                (c.Baseline is { } bl ? $" (interpolation baseline {E(bl.MaxRelative)})" : ""));
         if (c.Precision is { Collapsed: true } p)
         {
             reasons.Add($"float64 re-run collapses it to {E(p.Float64MaxRelative)}: precision, not a symmetry bug");
@@ -323,7 +325,11 @@ internal static class VerdictRules
         }
         if (c.Gradient is { } g)
         {
-            if (!g.Judged)
+            if (!g.Judged && !g.Applicable)
+            {
+                reasons.Add("gradient test not applicable: " + g.NotJudgedReason);
+            }
+            else if (!g.Judged)
             {
                 reasons.Add("gradient test not judged: " + g.NotJudgedReason);
                 v = Worse(v, Verdict.NeedsAttention);

@@ -28,7 +28,7 @@ public sealed record TransformPair(ITransform Output, ITransform Input)
 /// <summary>How the kernel runs the model.</summary>
 public sealed record KernelOptions
 {
-    /// <summary>The defaults: batched, 512 MiB budget, norm statistics frozen, absolute errors.</summary>
+    /// <summary>The defaults: batched, 512 MiB budget, norm layers on batch statistics without updating running statistics, absolute errors.</summary>
     public static KernelOptions Default { get; } = new();
 
     /// <summary>
@@ -44,8 +44,9 @@ public sealed record KernelOptions
     /// <summary>Estimated activation memory per byte of input, used to size chunks (a small CNN keeps ~10–100×).</summary>
     public double ActivationBytesPerInputByte { get; init; } = 64;
 
-    /// <summary>Put normalization layers in eval mode for the pass (see <see cref="NormStatisticsGuard"/>).</summary>
-    public bool FreezeNormStatistics { get; init; } = true;
+    /// <summary>How normalization layers with running statistics run in the pass; they are never updated by it unless
+    /// <see cref="NormLayerMode.Unchanged"/> (see <see cref="NormStatisticsGuard"/>).</summary>
+    public NormLayerMode NormLayers { get; init; } = NormLayerMode.BatchStatistics;
 
     /// <summary>Divide each sample's distance by the size of f_out(model(v)) in the same distance (a relative error).</summary>
     public bool Relative { get; init; }
@@ -168,7 +169,7 @@ public static class EquivarianceKernel
 
             Tensor y0;
             Tensor[] yk;
-            using (options.FreezeNormStatistics ? new NormStatisticsGuard(model) : null)
+            using (new NormStatisticsGuard(model, options.NormLayers))
                 (y0, yk) = Forward(model, v, transformed, modelOutput, options);
             if (modelOutput is not null) y0 = modelOutput.alias(); // the result owns its handles, never the caller's
 

@@ -18,7 +18,7 @@ public static class InfinitesimalKernel
     /// parameters, so it can be penalised in training.
     /// </summary>
     public static Tensor LieDerivative(torch.nn.Module<Tensor, Tensor> model, Tensor inputs, IContinuousTransform input, ITransform output,
-        bool freezeNormStatistics = true)
+        NormLayerMode normLayers = NormLayerMode.BatchStatistics)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -32,7 +32,7 @@ public static class InfinitesimalKernel
         var v = inputs.dtype == dtype ? inputs : inputs.to(dtype);
         var tangentIn = input.Tangent(v);
         Tensor y, jv;
-        using (freezeNormStatistics ? new NormStatisticsGuard(model) : null)
+        using (new NormStatisticsGuard(model, normLayers))
             (y, jv) = autograd.jvp(model.call, v, tangentIn);
         var lie = continuousOut is null ? jv : jv - continuousOut.Tangent(y);
         if (!lie.all_finite())

@@ -1,46 +1,96 @@
 using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Torch.Modules;
+using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Kernels;
 
+/// <summary>How a kernel pass treats normalization layers that keep running statistics (BatchNorm).</summary>
+public enum NormLayerMode
+{
+    /// <summary>
+    /// Training-mode BatchNorm layers normalise with the statistics of the pass's batch, exactly as in the training
+    /// loss, but their running statistics are left untouched (momentum 0 for the pass, num_batches_tracked
+    /// restored). Layers of unknown types that keep running statistics fall back to <see cref="Eval"/>. The default:
+    /// a regularizer evaluated in eval mode can be "satisfied" by pushing stale running statistics into dead ReLUs,
+    /// which the batch-normalised training loss never sees.
+    /// </summary>
+    BatchStatistics,
+
+    /// <summary>
+    /// Norm layers in eval mode for the pass: running statistics are used and never updated, and the model is a
+    /// per-sample function (what an audit measures).
+    /// </summary>
+    Eval,
+
+    /// <summary>The model is run as it is; running statistics may change.</summary>
+    Unchanged,
+}
+
 /// <summary>
-/// While alive, puts every normalization layer that keeps running statistics (BatchNorm, InstanceNorm with
-/// tracking, or any module owning a "running_mean"/"running_var" buffer) in eval mode, so a regularizer or audit
-/// pass on sampled points neither updates the running statistics nor normalises samples by each other's
-/// statistics (in eval mode the model is a per-sample function, which is what equivariance is about).
-/// Disposing restores every module's own training flag.
+/// While alive, keeps a pass from updating the running statistics of the model's normalization layers (see
+/// <see cref="NormLayerMode"/>). Disposing restores every module's training flag, momentum and batch counter; it is
+/// safe to dispose before backward (no tensor saved for backward is modified).
 /// </summary>
 public sealed class NormStatisticsGuard : IDisposable
 {
     private readonly List<(torch.nn.Module module, bool training)> _flags = new();
+    private readonly List<(BatchNorm layer, double? momentum, Tensor? batches)> _batchNorms = new();
     private bool _restored;
 
-    /// <summary>Freezes the norm layers of <paramref name="model"/>.</summary>
-    public NormStatisticsGuard(torch.nn.Module model)
+    /// <summary>Guards the norm layers of <paramref name="model"/> in <paramref name="mode"/>.</summary>
+    public NormStatisticsGuard(torch.nn.Module model, NormLayerMode mode = NormLayerMode.BatchStatistics)
     {
         ArgumentNullException.ThrowIfNull(model);
+        Mode = mode;
+        if (mode == NormLayerMode.Unchanged) return;
         foreach (var (_, m) in model.named_modules()) _flags.Add((m, m.training));
         foreach (var (m, training) in _flags)
-            if (training && IsNormWithStatistics(m)) m.train(false);
+        {
+            if (!training || !IsNormWithStatistics(m)) continue;
+            if (mode == NormLayerMode.BatchStatistics && m is BatchNorm bn)
+            {
+                Tensor? batches = null;
+                if (bn.num_batches_tracked is { } count)
+                    using (no_grad()) batches = count.clone().DetachFromDisposeScope();
+                _batchNorms.Add((bn, bn.momentum, batches));
+                bn.momentum = 0.0;
+            }
+            else
+            {
+                m.train(false);
+            }
+        }
     }
 
-    /// <summary>Number of modules switched to eval.</summary>
-    public int FrozenCount => _flags.Count(f => f.training && IsNormWithStatistics(f.module));
+    /// <summary>The mode in force.</summary>
+    public NormLayerMode Mode { get; }
+
+    /// <summary>Number of norm layers this guard adjusted.</summary>
+    public int GuardedCount => _batchNorms.Count + _flags.Count(f => f.training && !f.module.training);
 
     /// <summary>Whether <paramref name="m"/> keeps running statistics that a forward in training mode would update.</summary>
     public static bool IsNormWithStatistics(torch.nn.Module m)
     {
         ArgumentNullException.ThrowIfNull(m);
+        if (m is BatchNorm bn) return bn.track_running_stats;
         if (m.TypeName.Contains("BatchNorm", StringComparison.Ordinal)) return true;
         foreach (var (name, _) in m.named_buffers(recurse: false))
             if (name is "running_mean" or "running_var" or "num_batches_tracked") return true;
         return false;
     }
 
-    /// <summary>Restores each module's training flag (parents first, so children end with their own flag).</summary>
+    /// <summary>Restores momentum, batch counters and training flags (parents first, so children end with their own flag).</summary>
     public void Dispose()
     {
         if (_restored) return;
         _restored = true;
+        foreach (var (layer, momentum, batches) in _batchNorms)
+        {
+            layer.momentum = momentum;
+            if (batches is not null && layer.num_batches_tracked is { } count)
+                using (no_grad()) count.copy_(batches);
+            batches?.Dispose();
+        }
         foreach (var (m, training) in _flags)
             if (m.training != training) m.train(training);
     }

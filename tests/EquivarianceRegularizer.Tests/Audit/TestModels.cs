@@ -52,7 +52,8 @@ internal sealed class Conv : nn.Module<Tensor, Tensor>
         _padding = padding < 0 ? k / 2 : padding;
         _mode = paddingMode;
         using var scope = NewDisposeScope();
-        var w = randn(new[] { cout, cin, k, k }, g) * (1.0 / Math.Sqrt(cin * k * k));
+        // Built in float64 and rounded once, so that the D4 average is exactly symmetric in float32 too.
+        var w = randn(new[] { cout, cin, k, k }, g, ScalarType.Float64) * (1.0 / Math.Sqrt(cin * k * k));
         if (symmetric)
         {
             var acc = zeros_like(w);
@@ -63,7 +64,7 @@ internal sealed class Conv : nn.Module<Tensor, Tensor>
             }
             w = acc / 8;
         }
-        register_parameter("weight", w.detach());
+        register_parameter("weight", w.to(ScalarType.Float32).detach());
         register_parameter("bias", (randn(new[] { cout }, g) * 0.1).detach());
     }
 

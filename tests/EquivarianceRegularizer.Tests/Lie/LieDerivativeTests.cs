@@ -127,6 +127,22 @@ public class LieDerivativeTests
     }
 
     [Test]
+    public void OneSidedDerivativeAtTheKink_OverstatesTheLee_TheSymmetricOneMatchesForwardMode()
+    {
+        using var scope = NewDisposeScope();
+        using var model = LieTestModels.SmallCnn(1, smooth: true);
+        var x = LieTestModels.Images(8, 1, 16, 16);
+        var t = new TranslationX();
+        var forward = LocalEquivarianceError.Measure(model.call, x, t).Value;
+        const double h = 1e-6;
+        var y = model.call(x);
+        var oneSided = ((model.call(t.ApplyAt(x, h)) - y) / h).square().mean().item();
+        var symmetric = LocalEquivarianceError.Measure(model.call, x, t, new LieOptions { Method = LieDerivativeMethod.FiniteDifference, FiniteDifferenceStep = h }).Value;
+        Assert.That(symmetric, Is.EqualTo(forward).Within(1e-4 * forward));
+        Assert.That(Math.Abs(oneSided - forward), Is.GreaterThan(0.05 * forward), "the one-sided quotient sees x[j] − x[j−1], not the derivative");
+    }
+
+    [Test]
     public void Aggregations_MeanSquare_AndReferenceCodesMeanAbsoluteSoftmax()
     {
         using var scope = NewDisposeScope();

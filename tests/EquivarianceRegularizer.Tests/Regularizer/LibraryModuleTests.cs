@@ -16,19 +16,47 @@ public class LibraryModuleTests
             nn.Flatten(), nn.Linear(4 * 6 * 6, 5));
     }
 
-    [Test]
-    public void BatchNorm2d_RunningStatistics_AreUntouchedByTheRegularizer()
+    [TestCase(NormLayerMode.BatchStatistics)]
+    [TestCase(NormLayerMode.Eval)]
+    public void BatchNorm2d_RunningStatisticsAndBatchCount_AreUntouchedByTheRegularizer(NormLayerMode mode)
     {
         using var model = Cnn();
         using var reg = new EquivarianceError(model, new long[] { 1, 12, 12 }, new[] { TransformSpec.Invariance(new RotationByQuarterTurns()) },
-            dist: "cross_entropy_logits", n: 16, options: new EquivarianceErrorOptions { Seed = 1 });
+            dist: "cross_entropy_logits", n: 16, options: new EquivarianceErrorOptions { Seed = 1, Kernel = KernelOptions.Default with { NormLayers = mode } });
         using var scope = NewDisposeScope();
-        var buffers = model.named_buffers().Where(b => b.buffer.dtype.IsFloatingPoint()).Select(b => (b.name, before: b.buffer.clone())).ToArray();
-        Assert.That(buffers.Any(b => b.name.EndsWith("running_mean", StringComparison.Ordinal)), Is.True);
+        model.call(rand(4, 1, 12, 12)); // a training forward first, so the statistics are not at their initial values
+        var buffers = model.named_buffers().Select(b => (b.name, before: b.buffer.clone())).ToArray();
+        Assert.That(buffers.Select(b => b.name), Has.Some.EndsWith("running_mean").And.Some.EndsWith("num_batches_tracked"));
         reg.call().backward();
         foreach (var (name, before) in buffers)
-            Assert.That(model.named_buffers().Single(b => b.name == name).buffer.allclose(before, 0, 0), Is.True, name);
+            Assert.That(model.named_buffers().Single(b => b.name == name).buffer.eq(before).all(), Is.True, name);
         Assert.That(model.named_modules().All(m => m.module.training), Is.True, "modes restored");
+        var bn = (EquivarianceRegularizer.Torch.Modules.BatchNorm)model.named_modules().First(m => m.module is EquivarianceRegularizer.Torch.Modules.BatchNorm).module;
+        Assert.That(bn.momentum, Is.EqualTo(0.1), "momentum restored");
+        // A training forward outside the regularizer still updates them.
+        model.call(rand(4, 1, 12, 12));
+        var rm = buffers.First(b => b.name.EndsWith("running_mean", StringComparison.Ordinal));
+        Assert.That(model.named_buffers().Single(b => b.name == rm.name).buffer.allclose(rm.before), Is.False);
+    }
+
+    [Test]
+    public void BatchStatisticsMode_NormalisesLikeTheTrainingForward_EvalModeLikeInference()
+    {
+        using var model = Cnn();
+        using var scope = NewDisposeScope();
+        var x = rand(6, 1, 12, 12) * 3.0;
+        var rot = new RotationByQuarterTurns();
+        using var e = rot.Element(0, 6); // identity element: model(f_in(v)) = model(v)
+        var pairs = new[] { TransformPair.Invariance(rot) };
+        Tensor trainOut, evalOut;
+        using (new NormStatisticsGuard(model)) trainOut = model.call(cat(new[] { x, x }));
+        using (new NormStatisticsGuard(model, NormLayerMode.Eval)) evalOut = model.call(x);
+        using var batch = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { e });
+        using var eval = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { e },
+            options: KernelOptions.Default with { NormLayers = NormLayerMode.Eval });
+        Assert.That(batch.ModelOutput.allclose(trainOut.narrow(0, 0, 6), 1e-4, 1e-5), Is.True);
+        Assert.That(eval.ModelOutput.allclose(evalOut, 1e-4, 1e-5), Is.True);
+        Assert.That(batch.ModelOutput.allclose(eval.ModelOutput, 1e-3, 1e-3), Is.False, "the two modes differ on a fresh network");
     }
 
     [Test]
