@@ -89,3 +89,51 @@ public class ThreadingTests
         Assert.That(mine, Is.True, "no_grad on another thread leaves this thread recording");
     }
 }
+
+/// <summary>Different TorchScript modules loaded and run on parallel threads give the sequential results.</summary>
+public class ScriptModuleThreadingTests
+{
+    private static readonly string[] Files =
+    {
+        Jit.JitFixtures.SmallCnnScripted, Jit.JitFixtures.SmallCnnTraced, Jit.JitFixtures.NestedScripted, Jit.JitFixtures.NestedTraced,
+    };
+
+    private static double[] LoadAndRun(int k)
+    {
+        using var scope = NewDisposeScope();
+        using var model = jit.load(Jit.JitFixtures.PathOf(Files[k]));
+        model.eval();
+        long side = Files[k].StartsWith("small", StringComparison.Ordinal) ? 8 : 6;
+        using var g = new Generator((ulong)k);
+        var x = randn(new long[] { 2, 1, side, side }, g);
+        var (y, taps) = model.forward_with_taps(x);
+        var values = y.ToArrayDouble().Concat(taps.SelectMany(t => t.Output.ToArrayDouble())).ToArray();
+        foreach (var t in taps) t.Dispose();
+        return values;
+    }
+
+    [Test]
+    public void DifferentScriptModules_OnParallelThreads_EqualSequentialResults()
+    {
+        var sequential = Enumerable.Range(0, Files.Length).Select(LoadAndRun).ToArray();
+        var results = new double[Files.Length][];
+        var errors = new Exception?[Files.Length];
+        using var start = new Barrier(Files.Length);
+        var workers = Enumerable.Range(0, Files.Length).Select(k => new Thread(() =>
+        {
+            try
+            {
+                start.SignalAndWait();
+                for (int r = 0; r < 5; r++) results[k] = LoadAndRun(k);
+            }
+            catch (Exception e)
+            {
+                errors[k] = e;
+            }
+        })).ToList();
+        workers.ForEach(t => t.Start());
+        workers.ForEach(t => t.Join());
+        Assert.That(errors, Is.All.Null, () => string.Join("\n", errors.Where(e => e is not null)));
+        for (int k = 0; k < Files.Length; k++) Assert.That(results[k], Is.EqualTo(sequential[k]), Files[k]);
+    }
+}
