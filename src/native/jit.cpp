@@ -11,6 +11,7 @@
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
+#include <torch/csrc/jit/serialization/unpickler.h>
 #include <torch/script.h>
 
 #include <algorithm>
@@ -19,9 +20,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <unordered_set>
 #include <utility>
 
 namespace ert {
@@ -245,9 +248,56 @@ class ZipVerifier {
                                         std::get<1>(record)) ^ 0xFFFFFFFFu);
       }
     }
+    check_module_class_bodies();
   }
 
  private:
+  // libtorch 1.13's importer dereferences a missing type annotation (a null pointer) when a Module class body holds
+  // an assignment without one, e.g. `  __parameters_W = []` (found by fuzzing with recomputed CRCs: a segfault, not
+  // an exception). Such lines never come from torch.jit.save, so they are rejected here before libtorch parses them.
+  void check_module_class_bodies() {
+    caffe2::serialize::PyTorchStreamReader reader(path_);
+    for (const auto& record : reader.getAllRecords()) {
+      if (record.rfind("code/", 0) != 0 || record.size() < 3 || record.compare(record.size() - 3, 3, ".py") != 0) continue;
+      auto data = reader.getRecord(record);
+      std::string text(static_cast<const char*>(std::get<0>(data).get()), std::get<1>(data));
+      check_class_bodies(record, text);
+    }
+  }
+
+  void check_class_bodies(const std::string& record, const std::string& text) const {
+    std::istringstream lines(text);
+    std::string line;
+    bool in_module_class = false;
+    int depth = 0;  // open brackets carried over from earlier lines (a statement continues while > 0)
+    int number = 0;
+    while (std::getline(lines, line)) {
+      ++number;
+      const bool statement_start = depth == 0;
+      for (char c : line) {
+        if (c == '(' || c == '[' || c == '{') ++depth;
+        else if ((c == ')' || c == ']' || c == '}') && depth > 0) --depth;
+      }
+      if (!statement_start || line.empty()) continue;
+      if (line[0] != ' ') {
+        in_module_class = line.rfind("class ", 0) == 0 && line.find("(Module):") != std::string::npos;
+        continue;
+      }
+      if (!in_module_class || line.size() < 3 || line[1] != ' ' || line[2] == ' ') continue;  // class-level only
+      std::string stmt = line.substr(2);
+      if (stmt.rfind("def ", 0) == 0 || stmt[0] == '@' || stmt.rfind("__annotations__[", 0) == 0) continue;
+      size_t eq = stmt.find('=');
+      size_t colon = stmt.find(':');
+      if (eq == std::string::npos || (colon != std::string::npos && colon < eq)) continue;  // `name : T [= v]`
+      std::string target = stmt.substr(0, stmt.find_first_of(" =", 0));
+      static const std::array<const char*, 5> allowed = {"__parameters__", "__buffers__", "__forward_hooks__",
+                                                         "__forward_pre_hooks__", "__constants__"};
+      if (std::find(allowed.begin(), allowed.end(), target) != allowed.end()) continue;
+      fail("'" + record + "' line " + std::to_string(number) + " assigns class attribute '" + target +
+           "' without a type annotation, which torch.jit.save never writes (corrupted code)");
+    }
+  }
+
   [[noreturn]] void fail(const std::string& why) const {
     throw std::invalid_argument("'" + path_ + "' is not a valid TorchScript archive: " + why);
   }
@@ -312,6 +362,143 @@ class ZipVerifier {
   uint64_t size_ = 0;
 };
 
+// A tensor whose sizes, strides and offset reach past its storage (a storage record cut short, with the CRC
+// recomputed) loads without complaint and then reads out of bounds, so every tensor reachable from the loaded
+// module is checked: attributes (parameters, buffers, nested objects and containers) and the constants in its code.
+void check_tensor_storage(const at::Tensor& t, const std::string& where) {
+  if (!t.defined() || t.layout() != at::kStrided || !t.has_storage() || t.numel() == 0) return;
+  auto bad = [&](const std::string& why) {
+    throw std::invalid_argument("tensor " + where + " " + why + ": the archive is corrupted");
+  };
+  if (t.storage_offset() < 0) bad("has a negative storage offset");
+  __int128 last = t.storage_offset();
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.stride(d) < 0) bad("has a negative stride");
+    last += static_cast<__int128>(t.size(d) - 1) * t.stride(d);
+  }
+  __int128 need = (last + 1) * static_cast<__int128>(t.element_size());
+  if (need > static_cast<__int128>(t.storage().nbytes()))
+    bad("needs " + std::to_string(static_cast<long double>(need)) + " bytes but its storage holds " +
+        std::to_string(t.storage().nbytes()));
+}
+
+void check_ivalue_tensors(const c10::IValue& v, const std::string& where, std::unordered_set<const void*>& seen) {
+  if (v.isTensor()) {
+    check_tensor_storage(v.toTensor(), where);
+  } else if (v.isObject()) {
+    auto obj = v.toObject();
+    if (!seen.insert(obj.get()).second) return;
+    auto type = obj->type();
+    for (size_t i = 0; i < type->numAttributes() && i < obj->slots().size(); ++i)
+      check_ivalue_tensors(obj->getSlot(i), where + "." + type->getAttributeName(i), seen);
+  } else if (v.isTuple()) {
+    const auto& elems = v.toTupleRef().elements();
+    for (size_t i = 0; i < elems.size(); ++i) check_ivalue_tensors(elems[i], where + "[" + std::to_string(i) + "]", seen);
+  } else if (v.isList()) {
+    auto list = v.toListRef();
+    for (size_t i = 0; i < list.size(); ++i) check_ivalue_tensors(list[i], where + "[" + std::to_string(i) + "]", seen);
+  } else if (v.isGenericDict()) {
+    for (const auto& kv : v.toGenericDict()) check_ivalue_tensors(kv.value(), where + "[...]", seen);
+  }
+}
+
+void check_constant_tensors(torch::jit::Block* block, const std::string& where, std::unordered_set<const void*>& seen) {
+  for (auto* n : block->nodes()) {
+    if (n->kind() == c10::prim::Constant && n->hasAttribute(c10::attr::value)) {
+      auto kind = n->kindOf(c10::attr::value);
+      if (kind == torch::jit::AttributeKind::t) check_tensor_storage(n->t(c10::attr::value), "constant in " + where);
+      else if (kind == torch::jit::AttributeKind::ival) check_ivalue_tensors(n->ival(c10::attr::value), "constant in " + where, seen);
+    }
+    for (auto* b : n->blocks()) check_constant_tensors(b, where, seen);
+  }
+}
+
+// libtorch sizes each storage from the pickle (numel x itemsize) but gives it the record's bytes, however few: a
+// storage record cut short (with its CRC recomputed) loads "fine" and is then read out of bounds. So, before
+// loading, data.pkl and constants.pkl are unpickled here with a read_record that remembers each record's real size,
+// and every storage must fit in its record. Objects are rebuilt as placeholders (only their tensors matter). If
+// this pre-pass itself fails to parse, the real load decides (it runs the same unpickler and would fail the same way).
+void check_storage_records(const std::string& path) {
+  caffe2::serialize::PyTorchStreamReader reader(path);
+  auto scratch = std::make_shared<torch::jit::CompilationUnit>();
+  std::map<std::string, c10::ClassTypePtr> types;
+  auto resolve = [&](const c10::QualifiedName& name) {
+    auto& type = types[name.qualifiedName()];
+    if (!type) {
+      type = c10::ClassType::create(name, scratch);
+      type->addAttribute("state", c10::AnyType::get());
+    }
+    return c10::StrongTypePtr(scratch, type);
+  };
+  auto load_object = [](const at::StrongTypePtr& type, c10::IValue state) {
+    auto obj = c10::ivalue::Object::create(type, 1);
+    obj->setSlot(0, std::move(state));
+    return obj;
+  };
+  for (const std::string archive : {"data", "constants"}) {
+    if (!reader.hasRecord(archive + ".pkl")) continue;
+    auto pickle = reader.getRecord(archive + ".pkl");
+    const char* bytes = static_cast<const char*>(std::get<0>(pickle).get());
+    const size_t size = std::get<1>(pickle);
+    size_t pos = 0;
+    auto read = [&](char* buf, size_t n) {
+      n = std::min(n, size - pos);
+      if (n > 0) std::memcpy(buf, bytes + pos, n);
+      pos += n;
+      return n;
+    };
+    std::map<const void*, std::pair<std::string, size_t>> records;
+    auto read_record = [&](const std::string& key) {
+      auto name = archive + "/" + key;
+      auto record = reader.getRecord(name);
+      records[std::get<0>(record).get()] = {name, std::get<1>(record)};
+      return std::move(std::get<0>(record));
+    };
+    c10::IValue value;
+    try {
+      torch::jit::Unpickler unpickler(read, resolve, load_object, read_record, c10::Device(c10::kCPU));
+      value = unpickler.parse_ivalue();
+    } catch (const std::exception&) {
+      continue;
+    }
+    std::vector<at::Tensor> tensors;
+    std::unordered_set<const void*> seen;
+    std::function<void(const c10::IValue&)> collect = [&](const c10::IValue& v) {
+      if (v.isTensor()) {
+        tensors.push_back(v.toTensor());
+      } else if (v.isObject()) {
+        auto obj = v.toObject();
+        if (!seen.insert(obj.get()).second) return;
+        for (const auto& slot : obj->slots()) collect(slot);
+      } else if (v.isTuple()) {
+        for (const auto& e : v.toTupleRef().elements()) collect(e);
+      } else if (v.isList()) {
+        for (const auto& e : v.toListRef()) collect(e);
+      } else if (v.isGenericDict()) {
+        for (const auto& kv : v.toGenericDict()) collect(kv.value());
+      }
+    };
+    collect(value);
+    for (const auto& t : tensors) {
+      if (!t.defined() || !t.has_storage()) continue;
+      auto it = records.find(t.storage().data());
+      if (it == records.end()) continue;
+      if (t.storage().nbytes() > it->second.second)
+        throw std::invalid_argument("'" + path + "' is not a valid TorchScript archive: record '" + it->second.first +
+                                    "' holds " + std::to_string(it->second.second) + " bytes but its tensor storage needs " +
+                                    std::to_string(t.storage().nbytes()) + " (corrupted)");
+      check_tensor_storage(t, "in " + it->second.first);
+    }
+  }
+}
+
+void check_loaded_tensors(const torch::jit::Module& module) {
+  std::unordered_set<const void*> seen;
+  check_ivalue_tensors(module._ivalue(), "self", seen);
+  for (auto* fn : module.type()->compilation_unit()->get_functions())
+    if (fn->isGraphFunction()) check_constant_tensors(torch::jit::toGraphFunction(*fn).graph()->block(), fn->qualname().qualifiedName(), seen);
+}
+
 torch::jit::Module load_checked(const std::string& path) {
   {
     std::ifstream in(path, std::ios::binary);
@@ -333,7 +520,10 @@ torch::jit::Module load_checked(const std::string& path) {
                                   "' is a PyTorch zip archive but not a TorchScript module (no constants.pkl; "
                                   "was it written by torch.save? Save with torch.jit.script(model).save(path))");
   }
-  return torch::jit::load(path, c10::Device(c10::kCPU));
+  check_storage_records(path);
+  auto module = torch::jit::load(path, c10::Device(c10::kCPU));
+  check_loaded_tensors(module);
+  return module;
 }
 
 // ---- taps ---------------------------------------------------------------------------------------------------
