@@ -345,6 +345,9 @@ public sealed class AuditReport
     /// <summary>Seconds the audit took.</summary>
     public double Seconds { get; init; }
 
+    /// <summary>Where the time went, by phase (text and Markdown reports only; JSON keeps just <see cref="Seconds"/>).</summary>
+    public string PhaseTimings { get; init; } = string.Empty;
+
     /// <summary>Optional per-layer Lie-derivative errors (from the Lie module) for the cumulative LEE plot.</summary>
     public IReadOnlyList<LieLayerError>? LieLayerErrors { get; set; }
 

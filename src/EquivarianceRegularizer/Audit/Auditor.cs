@@ -155,7 +155,8 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         IReadOnlyList<LayerResult> layers = Array.Empty<LayerResult>();
         if (options.Layers) layers = LayerPass(xs, subPlan, layerGradNorms);
         double tLayers = clock.Elapsed.TotalSeconds;
-        _notes.Add(FormattableString.Invariant($"Timings: end-to-end (with identity check and float64 re-run) {tEndToEnd:0.00} s, gradient {tGradient - tEndToEnd:0.00} s, layers {tLayers - tGradient:0.00} s."));
+        // Timings stay out of Notes so that the same seed gives the same JSON (only "seconds" varies).
+        string phaseTimings = FormattableString.Invariant($"end-to-end (with identity check and float64 re-run) {tEndToEnd:0.00} s, gradient {tGradient - tEndToEnd:0.00} s, layers {tLayers - tGradient:0.00} s");
         string? firstFailing = layers.FirstOrDefault(l => !l.IsContainer && l.Grade is { } g && g >= ErrorGrade.Approximate)?.Name;
 
         // Probes that only diagnosis needs.
@@ -205,6 +206,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             RandomInit = randomInit,
             Notes = _notes.ToList(),
             Seconds = clock.Elapsed.TotalSeconds,
+            PhaseTimings = phaseTimings,
         };
     }
 
