@@ -101,6 +101,8 @@ public class AuditCommandTests
                 foreach (var k in new[] { "name", "type", "max_rel", "verdict" })
                     Assert.That(l.TryGetProperty(k, out _), Is.True, k);
             Assert.That(root.GetProperty("first_failing_layer").GetString(), Is.EqualTo("0"));
+            // TorchScript: gradient norms of the top-level children come from re-running the verified chain with probes.
+            Assert.That(layers.All(l => l.GetProperty("gradient_norm").ValueKind == JsonValueKind.Number && l.GetProperty("gradient_norm").GetDouble() > 0), Is.True);
             var kinds = new[] { "train_mode", "nonlinearity", "normalization", "output_transform", "precision", "custom_layer", "boundary", "downsampling", "non_finite" };
             foreach (var d in root.GetProperty("diagnoses").EnumerateArray())
             {
