@@ -5,8 +5,9 @@ using System.Text;
 namespace EquivarianceRegularizer.JitFuzz;
 
 /// <summary>Reads a zip archive's entries and writes stored (uncompressed) archives with correct CRC-32s, as torch.jit.save does.</summary>
-internal static class StoredZip
+public static class StoredZip
 {
+    /// <summary>The entries (name, content) of <paramref name="archive"/>, in order.</summary>
     public static List<(string Name, byte[] Data)> ReadEntries(byte[] archive)
     {
         using var stream = new MemoryStream(archive, writable: false);
@@ -22,6 +23,7 @@ internal static class StoredZip
         return entries;
     }
 
+    /// <summary>A stored archive of <paramref name="entries"/> with correct CRC-32s.</summary>
     public static byte[] Write(IReadOnlyList<(string Name, byte[] Data)> entries)
     {
         using var output = new MemoryStream();

@@ -88,7 +88,7 @@ long rssEnd = ResidentKilobytes();
 double growth = (rssLast - rss0) / (double)rss0;
 double peakGrowth = (rssMax - rss0) / (double)rss0;
 bool flat = handleCounts.All(h => h == handles0) && handlesEnd == handles0;
-Console.WriteLine($"{steps} steps after warm-up in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalMilliseconds / (steps + warmup):F3} ms/step)");
+Console.WriteLine($"{warmup} warm-up + {steps} measured steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalMilliseconds / (steps + warmup):F3} ms/step)");
 Console.WriteLine($"live handles: {handles0} after warm-up, checkpoints [{string.Join(", ", handleCounts.Distinct())}], {handlesEnd} at the end after a full GC -> {(flat ? "flat" : "NOT flat")}");
 Console.WriteLine($"VmRSS: {rss0} kB after warm-up, {rssLast} kB at the end ({growth:P2}), peak {rssMax} kB ({peakGrowth:P2}), {rssEnd} kB after a full GC");
 Console.WriteLine($"final loss {lastLoss:F4}, finite: {double.IsFinite(lastLoss)}");

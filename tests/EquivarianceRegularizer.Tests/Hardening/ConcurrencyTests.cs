@@ -111,3 +111,42 @@ public class ConcurrencyTests
         made.Dispose();
     }
 }
+
+/// <summary>Lie derivatives (forward-mode AD) on parallel threads.</summary>
+public class ForwardModeConcurrencyTests
+{
+    private static string Lee(int k)
+    {
+        using var model = HardeningModels.SmallCnn((ulong)(40 + k));
+        using var g = new Generator((ulong)k);
+        using var x = rand(new long[] { 4, 1, 8, 8 }, g);
+        var result = EquivarianceRegularizer.Lie.LocalEquivarianceError.Measure(model.call, x, ContinuousTransforms.Create(k % 2 == 0 ? "rotate" : "translate-x"));
+        return string.Join(",", DeterminismTests.Bits(result.PerSample));
+    }
+
+    [Test]
+    public void LieDerivatives_OnParallelThreads_EqualSequentialRuns()
+    {
+        const int count = 4;
+        var sequential = Enumerable.Range(0, count).Select(Lee).ToArray();
+        var results = new string[count];
+        var errors = new Exception?[count];
+        using var start = new Barrier(count);
+        var threads = Enumerable.Range(0, count).Select(k => new Thread(() =>
+        {
+            try
+            {
+                start.SignalAndWait();
+                for (int r = 0; r < 5; r++) results[k] = Lee(k);
+            }
+            catch (Exception e)
+            {
+                errors[k] = e;
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.That(errors, Is.All.Null, () => string.Join("\n", errors.Where(e => e is not null)));
+        Assert.That(results, Is.EqualTo(sequential));
+    }
+}
