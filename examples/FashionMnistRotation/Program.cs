@@ -189,7 +189,7 @@ internal sealed record Settings(int Epochs, int? TrainLimit, int? TestLimit, int
 {
     public static Settings? Parse(string[] args)
     {
-        var s = new Settings(Epochs: 2, TrainLimit: 20000, TestLimit: null, BatchSize: 64, Lambda: 1.0, LearningRate: 2e-3, Seed: 1, Threads: 2, Quick: false);
+        var s = new Settings(Epochs: 2, TrainLimit: 20000, TestLimit: null, BatchSize: 64, Lambda: 1.0, LearningRate: 2e-3, Seed: 1, Threads: 1, Quick: false);
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");

@@ -384,6 +384,25 @@ public class EquivarianceErrorTests
     }
 
     [Test]
+    public void MemoryBudget_ChunksHoldWholeParts_WhenAPartFits()
+    {
+        using var model = new PlainCnn(1, 6, 3);
+        using var scope = NewDisposeScope();
+        var x = rand(10, 1, 6, 6);
+        var flips = new ITransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() };
+        var pairs = flips.Select(TransformPair.Invariance).ToArray();
+        var elements = flips.Select(f => ((IndexedFiniteTransform)f).Element(1, 10)).ToArray();
+        using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: elements);
+        int before = model.Forwards;
+        // 144 input bytes × 64 = 9 KiB per row; a budget of 25 rows holds two parts of 10: 5 parts → 3 forwards.
+        using var chunked = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: elements,
+            options: KernelOptions.Default with { MemoryBudgetBytes = 25 * 144 * 64 });
+        Assert.That(model.Forwards - before, Is.EqualTo(3));
+        for (int k = 0; k < 4; k++) Assert.That(chunked.Distances[k].allclose(whole.Distances[k], 1e-5, 1e-6), Is.True);
+        foreach (var e in elements) e.Dispose();
+    }
+
+    [Test]
     public void StepRegularizerOnly_BackpropagatesOnlyThePenalty()
     {
         using var model = new PlainCnn(1, 6, 3);
