@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Torch.Diagnostics;
 using static EquivarianceRegularizer.Torch.torch;
@@ -9,10 +10,13 @@ namespace EquivarianceRegularizer.Benchmarks;
 /// <summary>
 /// Cost of the managed binding over libtorch: the same op called through the .NET API (create the result
 /// tensor, dispose it) and looped inside the native bridge in C++ (<see cref="NativeBaselines"/>), per operation.
-/// Ratio = managed / native in each category. Run:
+/// Ratio = managed / native in each category. Times are the benchmark thread's CPU time (<see cref="ThreadCpuClock"/>),
+/// so other jobs on a shared machine do not inflate one side more than the other; see <see cref="BindingOverheadConfig"/>
+/// for the allocator setting that keeps the conv2d comparison about the binding. Run:
 /// <c>dotnet run -c Release --project benchmarks/EquivarianceRegularizer.Benchmarks -- --filter '*BindingOverhead*' --job short</c>
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(BindingOverheadConfig))]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class BindingOverheadBenchmarks
@@ -26,8 +30,8 @@ public class BindingOverheadBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        // One intra-op thread on both sides: the ratio measures the binding, not thread-pool scheduling on a
-        // shared machine.
+        // One intra-op thread on both sides: ATen then runs every kernel on the calling thread, whose CPU time is
+        // what ThreadCpuClock measures, and the ratio measures the binding, not thread-pool scheduling.
         set_num_threads(1);
         using var g = new Generator(1);
         _a = randn(new long[] { 16 }, g);
@@ -70,4 +74,26 @@ public class BindingOverheadBenchmarks
     /// <summary>The same conv2d looped in C++.</summary>
     [BenchmarkCategory("Conv2d"), Benchmark(Baseline = true, OperationsPerInvoke = ConvOps)]
     public void NativeConv2d() => NativeBaselines.Conv2dLoop(_x, _w, _bias, ConvOps);
+}
+
+/// <summary>
+/// Applies to whatever job the command line picks (e.g. <c>--job short</c>): the <see cref="ThreadCpuClock"/>, and a
+/// fixed glibc mmap threshold. Without it glibc's adaptive threshold decides, by the process's allocation history,
+/// whether the conv's 8 MB output comes back from the heap or from fresh mmap pages that the kernel must fault in and
+/// zero; measured on this machine that alone moves a conv2d between about 4 ms and 12 ms of CPU time in either API,
+/// at random per process, which would swamp the binding's cost. Fixing the threshold (32 MiB, glibc's maximum) puts
+/// both sides on the reused-heap path.
+/// </summary>
+public sealed class BindingOverheadConfig : ManualConfig
+{
+    /// <summary>Creates the config.</summary>
+    public BindingOverheadConfig()
+    {
+        AddJob(Job.Default
+            .WithClock(ThreadCpuClock.Instance)
+            .WithEnvironmentVariables(
+                new EnvironmentVariable("MALLOC_MMAP_THRESHOLD_", "33554432"),
+                new EnvironmentVariable("MALLOC_TRIM_THRESHOLD_", "268435456"))
+            .AsMutator());
+    }
 }

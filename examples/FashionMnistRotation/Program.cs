@@ -16,6 +16,7 @@ var settings = Settings.Parse(args);
 if (settings is null) return 1;
 set_num_threads(settings.Threads);
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 132; // a log keeps the whole table
 
 AnsiConsole.MarkupLine($"[bold]Fashion-MNIST rot90 invariance[/] — {settings.Describe()}");
 var clock = Stopwatch.StartNew();
@@ -34,7 +35,7 @@ foreach (var mode in new[] { Mode.Plain, Mode.Regularized, Mode.Alternating })
 }
 
 var table = new Table().Title("[bold]test set[/] (" + testX.size(0) + " images)")
-    .AddColumns("model", "upright acc", "rotated acc (90/180/270)", "mean rotated acc", "prediction kept", "equivariance error ± SE", "train+eval s");
+    .AddColumns("model", "upright acc", "rotated acc 90°/180°/270°", "mean rotated acc", "prediction kept", "equivariance error ± SE", "train+eval s");
 foreach (var (name, e, seconds) in results)
     table.AddRow(name, Pct(e.UprightAccuracy), string.Join(" / ", e.RotatedAccuracy.Select(Pct)), Pct(e.RotatedAccuracy.Average()),
         Pct(e.PredictionAgreement), $"{e.Error:F3} ± {e.ErrorStandardError:F3}", $"{seconds:F0}");
@@ -61,44 +62,60 @@ static void Train(nn.Module<Tensor, Tensor> model, Mode mode, Tensor x, Tensor y
         double lossSum = 0, regSum = 0;
         int lossCount = 0, regCount = 0;
         var watch = Stopwatch.StartNew();
-        AnsiConsole.Progress().AutoClear(true).HideCompleted(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
+        void RunEpoch(Action<string> report)
+        {
+            using var order = randperm(n, shuffle);
+            for (int b = 0; b < batches; b++)
             {
-                var task = ctx.AddTask($"{mode.Label()} epoch {epoch}/{s.Epochs}", maxValue: batches);
-                using var order = randperm(n, shuffle);
-                for (int b = 0; b < batches; b++)
+                using var scope = NewDisposeScope();
+                long start = b * (long)s.BatchSize, len = Math.Min(s.BatchSize, n - start);
+                var idx = order.narrow(0, start, len);
+                var xb = x.index_select(0, idx);
+                var yb = y.index_select(0, idx);
+                if (mode == Mode.Alternating && b % 2 == 1)
                 {
-                    using var scope = NewDisposeScope();
-                    long start = b * (long)s.BatchSize, len = Math.Min(s.BatchSize, n - start);
-                    var idx = order.narrow(0, start, len);
-                    var xb = x.index_select(0, idx);
-                    var yb = y.index_select(0, idx);
-                    if (mode == Mode.Alternating && b % 2 == 1)
-                    {
-                        regSum += reg.StepRegularizerOnly(optimizer, xb);
-                        regCount++;
-                    }
-                    else
-                    {
-                        optimizer.zero_grad();
-                        var loss = criterion.call(model.call(xb), yb);
-                        lossSum += loss.item();
-                        lossCount++;
-                        if (mode == Mode.Regularized)
-                        {
-                            var penalty = reg.call(xb);
-                            regSum += penalty.item();
-                            regCount++;
-                            loss = loss + penalty;
-                        }
-                        loss.backward();
-                        optimizer.step();
-                    }
-                    task.Increment(1);
-                    if (b % 20 == 0) task.Description = $"{mode.Label()} epoch {epoch}/{s.Epochs} loss {lossSum / Math.Max(1, lossCount):F3}";
+                    // The reference package's memory advice: a regularizer-only step between standard steps.
+                    regSum += reg.StepRegularizerOnly(optimizer, xb);
+                    regCount++;
                 }
-            });
+                else
+                {
+                    optimizer.zero_grad();
+                    var loss = criterion.call(model.call(xb), yb);
+                    lossSum += loss.item();
+                    lossCount++;
+                    if (mode == Mode.Regularized)
+                    {
+                        var penalty = reg.call(xb);
+                        regSum += penalty.item();
+                        regCount++;
+                        loss = loss + penalty;
+                    }
+                    loss.backward();
+                    optimizer.step();
+                }
+                report($"{mode.Label()} epoch {epoch}/{s.Epochs} loss {lossSum / Math.Max(1, lossCount):F3}");
+            }
+        }
+
+        if (Console.IsOutputRedirected)
+        {
+            RunEpoch(_ => { });
+        }
+        else
+        {
+            AnsiConsole.Progress().AutoClear(true).HideCompleted(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask($"{mode.Label()} epoch {epoch}/{s.Epochs}", maxValue: batches);
+                    RunEpoch(text =>
+                    {
+                        task.Description = text;
+                        task.Increment(1);
+                    });
+                });
+        }
         string regText = regCount > 0 ? $", regularizer {regSum / regCount:F3}" : string.Empty;
         AnsiConsole.MarkupLine($"{mode.Label()} epoch {epoch}/{s.Epochs}: cross-entropy {lossSum / Math.Max(1, lossCount):F3}{regText} ({watch.Elapsed.TotalSeconds:F0} s)");
     }

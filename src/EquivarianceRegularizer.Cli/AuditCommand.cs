@@ -3,6 +3,7 @@ using System.Globalization;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
 using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
 using Spectre.Console;
 
 namespace EquivarianceRegularizer.Cli;
@@ -39,10 +40,11 @@ public static class AuditCommand
         var markdown = new Option<string?>("--markdown") { Description = "Write the Markdown report to PATH." };
         var text = new Option<string?>("--text") { Description = "Write the plain-text report to PATH." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the verdict line." };
+        var lee = new Option<string?>("--lee") { Description = "Also measure the layer-wise Lie-derivative error (LEE) along a continuous transform (translate-x, rotate, scale, …) and plot it in the HTML report." };
 
         var command = new Command("audit", "Audit a TorchScript model for invariance or equivariance under a transform.")
         {
-            model, inputShape, transform, output, samples, seed, dtype, bounds, layers, gradient, trainMode, randomInit, json, html, markdown, text, quiet,
+            model, inputShape, transform, output, samples, seed, dtype, bounds, layers, gradient, trainMode, randomInit, json, html, markdown, text, quiet, lee,
         };
         command.SetAction(parse =>
         {
@@ -99,6 +101,14 @@ public static class AuditCommand
                 {
                     return Usage(stderr, $"the model could not run on inputs of shape [{string.Join(",", shape)}]: {FirstLine(e.Message)}");
                 }
+                if (parse.GetValue(lee) is { Length: > 0 } leeName)
+                {
+                    IContinuousTransform leeTransform;
+                    try { leeTransform = ContinuousTransforms.Create(leeName); }
+                    catch (ArgumentException e) { return Usage(stderr, "--lee: " + FirstLine(e.Message)); }
+                    report.LieLayerErrors = MeasureLee(script, shape, options, leeTransform, out string? leeNote);
+                    if (leeNote is not null) stderr.WriteLine("eqv: note: " + leeNote);
+                }
                 try
                 {
                     Write(parse.GetValue(json), JsonReport.Render(report));
@@ -120,6 +130,30 @@ public static class AuditCommand
             }
         });
         return command;
+    }
+
+    private static IReadOnlyList<LieLayerError>? MeasureLee(torch.ScriptModule script, long[] shape, AuditOptions options, IContinuousTransform transform, out string? note)
+    {
+        note = null;
+        using var scope = torch.NewDisposeScope();
+        using var gen = new Generator(options.Seed);
+        var (lo, hi) = options.Bounds;
+        var x = torch.rand(new[] { (long)Math.Min(options.Samples, 16) }.Concat(shape).ToArray(), gen) * (hi - lo) + lo;
+        bool training = script.training;
+        try
+        {
+            script.eval();
+            return LieLayerError.From(Lie.LayerwiseLieDerivative.Measure(script, x, transform));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or TorchException)
+        {
+            note = $"the layer-wise LEE could not be measured: {FirstLine(e.Message)}";
+            return null;
+        }
+        finally
+        {
+            script.train(training);
+        }
     }
 
     private static T RunWithStatus<T>(IAnsiConsole console, Func<T> work)

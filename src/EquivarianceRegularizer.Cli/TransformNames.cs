@@ -98,6 +98,6 @@ public static class TransformNames
         int d = n == "so2-vector" ? 2 : 3;
         if (shape.Length < 1 || shape[^1] != d)
             throw new ArgumentException($"{n} rotates the last axis, which must have size {d}; the input shape is [{string.Join(",", shape)}].", nameof(n));
-        throw new ArgumentException($"transform '{n}' is not available in this build yet (the SO(2)/SO(3) vector rotations are not part of the library).", nameof(n));
+        return d == 2 ? new VectorRotation2D() : new VectorRotation3D();
     }
 }

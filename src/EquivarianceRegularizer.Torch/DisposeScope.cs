@@ -3,8 +3,8 @@ namespace EquivarianceRegularizer.Torch;
 /// <summary>
 /// Collects every tensor created on this thread while it is the innermost scope and disposes them when the
 /// scope is disposed. Scopes are per thread: a tensor made on another thread never joins this one. A scope must be
-/// disposed on the thread that opened it (use <c>using</c>); one that is never disposed releases its tensors' native
-/// memory only when the GC collects it.
+/// disposed on the thread that opened it (use <c>using</c>); the tensors of one that is never disposed are released
+/// only after the GC collects them.
 /// </summary>
 public sealed class DisposeScope : IDisposable
 {
@@ -23,10 +23,14 @@ public sealed class DisposeScope : IDisposable
         t_current = this;
     }
 
-    /// <summary>Last resort: releases the native memory of tensors a never-disposed scope still holds.</summary>
+    /// <summary>
+    /// Last resort for a scope that was never disposed (its thread ended with it open): each tensor it still holds
+    /// becomes unscoped, so it is released when it is itself collected. Releasing them here could free tensors that
+    /// another thread still uses.
+    /// </summary>
     ~DisposeScope()
     {
-        for (int i = 0; i < _end; i++) _items[i]?.ReleaseNative();
+        for (int i = 0; i < _end; i++) _items[i]?.BecomeUnscoped();
     }
 
     /// <summary>The innermost scope of the calling thread, or null.</summary>

@@ -26,8 +26,8 @@ public class AuditCommandTests
         AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "spin"), "unknown transform 'spin'");
 
     [Test]
-    public void UnavailableVectorRotation_ExitsTwo() =>
-        AssertUsageError(Eqv("audit", Model("deepsets"), "--input-shape", "6,2", "--transform", "so2-vector"), "so2-vector");
+    public void VectorRotation_OnAnAxisOfTheWrongSize_ExitsTwo() =>
+        AssertUsageError(Eqv("audit", Model("deepsets"), "--input-shape", "6,3", "--transform", "so2-vector"), "must have size 2");
 
     [Test]
     public void MissingModelFile_ExitsTwo() =>
@@ -115,6 +115,20 @@ public class AuditCommandTests
             Assert.That(File.ReadAllText(Path.Combine(dir, "r.txt")), Does.Contain("OVERALL VERDICT: PASS"));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Test]
+    public void Lee_AddsTheCumulativeLeePlotToTheHtml()
+    {
+        string html = Path.Combine(Path.GetTempPath(), $"eqv-{Guid.NewGuid():N}.html");
+        try
+        {
+            var r = Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "rot90", "--samples", "4", "--lee", "translate-x", "--html", html);
+            Assert.That(r.Exit, Is.EqualTo(0), r.Stdout + r.Stderr);
+            Assert.That(File.ReadAllText(html), Does.Contain("Cumulative Lie-derivative error").And.Contain("<polyline"));
+            AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "rot90", "--lee", "wobble"), "--lee");
+        }
+        finally { File.Delete(html); }
     }
 
     [Test]

@@ -41,6 +41,18 @@ public class LieCommandTests
     }
 
     [Test]
+    public void EqvLie_IsWiredIntoTheTool()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(new[] { "lie", Fixture("small_cnn_scripted.pt"), "--input-shape", "1,8,8", "--generators", "rotate", "--samples", "2" }, output, error);
+        Assert.That(code, Is.EqualTo(LieCommand.Ok), error.ToString());
+        Assert.That(output.ToString(), Does.Contain("rotate"));
+        Assert.That(Program.Run(new[] { "lie", Fixture("small_cnn_scripted.pt") }, new StringWriter(), new StringWriter()), Is.EqualTo(LieCommand.UsageError),
+            "--input-shape is required");
+    }
+
+    [Test]
     public void Lie_WithoutLayers_UsesTheSoftmaxConventionWhenAsked()
     {
         var (code, output, error) = Invoke(Fixture("small_cnn_scripted.pt"), "--input-shape", "1,12,12", "--generators", "scale",

@@ -11,7 +11,7 @@ public class ZooTests
 {
     internal static string Fixtures => Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "audit");
 
-    public sealed record Case(string Model, string Transform, string Output, string Shape, string Verdict, int Exit, string? Kind, string? Layer, bool TrainMode, bool Gradient)
+    public sealed record Case(string Model, string Transform, string Output, string Shape, string Verdict, int Exit, string? Kind, string? Layer, bool TrainMode, bool Gradient, string? Bounds = null)
     {
         public override string ToString() => $"{Model} {Transform} {Output} [{Shape}]{(TrainMode ? " train" : "")}";
     }
@@ -26,7 +26,7 @@ public class ZooTests
             string? S(string k) => e.TryGetProperty(k, out var v) ? v.GetString() : null;
             bool B(string k) => e.TryGetProperty(k, out var v) && v.GetBoolean();
             yield return new Case(model.Name, S("transform")!, S("output")!, S("shape")!, S("verdict")!, e.GetProperty("exit").GetInt32(),
-                S("kind"), S("layer"), B("train_mode"), B("gradient"));
+                S("kind"), S("layer"), B("train_mode"), B("gradient"), S("bounds"));
         }
     }
 
@@ -49,6 +49,7 @@ public class ZooTests
         };
         if (c.TrainMode) args.Add("--train-mode");
         if (c.Gradient) args.Add("--gradient");
+        if (c.Bounds is not null) args.Add("--bounds=" + c.Bounds);
         try
         {
             var (exit, stdout, stderr) = Eqv(args.ToArray());

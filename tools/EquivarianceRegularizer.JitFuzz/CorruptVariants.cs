@@ -93,10 +93,19 @@ public sealed class CorruptVariantGenerator
             }
             case CorruptionKind.SplicedBytes:
             {
-                int g = rng.Next(_fixtures.Count);
-                var other = _fixtures[g].Bytes;
-                int cut = rng.Next(1, original.Length), from = rng.Next(0, other.Length);
-                var bytes = original[..cut].Concat(other[from..]).ToArray();
+                // Fixtures share long identical prefixes (same zip layout), so a splice at the same offset inside
+                // the shared prefix can reproduce another fixture exactly, which is a valid archive: draw again.
+                int g, cut, from;
+                byte[] other, bytes;
+                do
+                {
+                    g = rng.Next(_fixtures.Count);
+                    other = _fixtures[g].Bytes;
+                    cut = rng.Next(1, original.Length);
+                    from = rng.Next(0, other.Length);
+                    bytes = original[..cut].Concat(other[from..]).ToArray();
+                }
+                while (_fixtures.Any(x => x.Bytes.AsSpan().SequenceEqual(bytes)));
                 return new(index, fixture.Name, kind, $"bytes [0,{cut}) + {_fixtures[g].Name} bytes [{from},{other.Length})", bytes);
             }
             case CorruptionKind.SplicedEntries:

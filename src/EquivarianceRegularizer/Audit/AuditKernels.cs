@@ -57,6 +57,33 @@ internal static class AuditKernels
         return rel;
     }
 
+    /// <summary>
+    /// One pass over a layer comparison: the per-sample relative errors of <see cref="LayerRelativeErrors"/> and,
+    /// for feature maps, the |error| summed over batch and channels per pixel (from the same difference tensor).
+    /// </summary>
+    public static (double[] Rel, double[]? Spatial, int H, int W) CompareLayer(Tensor actual, Tensor expected, Tensor input, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        if (!actual.shape.SequenceEqual(expected.shape))
+            throw new InvalidOperationException($"Shapes differ: [{string.Join(",", actual.shape)}] vs [{string.Join(",", expected.shape)}].");
+        var d = actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64);
+        double[] abs = PerSampleNorm(d);
+        double[] refn = PerSampleNorm(expected);
+        double[] inn = PerSampleNorm(input);
+        double eps = dtype == ScalarType.Float64 ? 2.220446049250313e-16 : 1.1920928955078125e-7;
+        double scale = Math.Cbrt(eps);
+        var rel = new double[abs.Length];
+        for (int i = 0; i < abs.Length; i++)
+        {
+            double denom = Math.Max(refn[i], scale * (i < inn.Length ? inn[i] : 0));
+            rel[i] = denom > 0 ? abs[i] / denom : abs[i] == 0 ? 0 : double.IsNaN(abs[i]) ? double.NaN : double.PositiveInfinity;
+        }
+        if (d.ndim < 3 || d.size(d.ndim - 2) < 2 || d.size(d.ndim - 1) < 2) return (rel, null, 0, 0);
+        int h = (int)d.size(d.ndim - 2), w = (int)d.size(d.ndim - 1);
+        var lead = Enumerable.Range(0, d.ndim - 2).Select(i => (long)i).ToArray();
+        return (rel, d.abs().nan_to_num(0, 0, 0).sum(lead).data<double>(), h, w);
+    }
+
     /// <summary>Sum over batch and leading axes of |a−b| on the last two axes (for spatial maps); null when not a feature map.</summary>
     public static double[]? SpatialAbsSum(Tensor actual, Tensor expected, out int h, out int w)
     {

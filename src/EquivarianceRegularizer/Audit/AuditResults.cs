@@ -266,7 +266,15 @@ public sealed record RandomInitBaseline(double MaxRelative, double MeanRelative,
 /// <summary>A per-layer Lie-derivative error for the cumulative LEE plot.</summary>
 /// <param name="Layer">Layer name.</param>
 /// <param name="Lee">The layer's LEE contribution.</param>
-public sealed record LieLayerError(string Layer, double Lee);
+public sealed record LieLayerError(string Layer, double Lee)
+{
+    /// <summary>The per-layer contributions of a layer-wise Lie-derivative measurement, in order.</summary>
+    public static IReadOnlyList<LieLayerError> From(Lie.LayerwiseLeeReport lee)
+    {
+        ArgumentNullException.ThrowIfNull(lee);
+        return lee.Layers.Select(l => new LieLayerError(l.Name, l.Lee)).ToList();
+    }
+}
 
 /// <summary>Everything an audit measured, what it concluded and why. Renderers live in <see cref="Reports"/>.</summary>
 public sealed class AuditReport
@@ -336,6 +344,9 @@ public sealed class AuditReport
 
     /// <summary>Seconds the audit took.</summary>
     public double Seconds { get; init; }
+
+    /// <summary>Where the time went, by phase (text and Markdown reports only; JSON keeps just <see cref="Seconds"/>).</summary>
+    public string PhaseTimings { get; init; } = string.Empty;
 
     /// <summary>Optional per-layer Lie-derivative errors (from the Lie module) for the cumulative LEE plot.</summary>
     public IReadOnlyList<LieLayerError>? LieLayerErrors { get; set; }

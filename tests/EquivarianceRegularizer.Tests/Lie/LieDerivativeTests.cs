@@ -76,6 +76,24 @@ public class LieDerivativeTests
     }
 
     [Test]
+    public void DifferentiableLieDerivative_BackpropagatesToTheParameters()
+    {
+        using var scope = NewDisposeScope();
+        var x = LieTestModels.Images(3, 1, 6, 6);
+        var w = LieTestModels.Weight(new long[] { 4, 36 }, 43, 0.2).requires_grad_();
+        Tensor Model(Tensor z) => nn.functional.linear(z.flatten(1), w);
+        var t = new Rotation();
+        var lie = LieDerivative.Compute(Model, x, t, new LieOptions { Differentiable = true });
+        lie.square().mean().backward();
+        // LEE = mean((W·T)²) over 3×4 entries, so dLEE/dW = (2/12)·(W·T)ᵀ-weighted tangents: (2/12)·Lᵀ·T.
+        var tangent = t.Tangent(x).flatten(1);
+        var expected = (nn.functional.linear(tangent, w.detach()).transpose(0, 1).matmul(tangent)) * (2.0 / 12);
+        Assert.That(MaxAbs(w.grad! - expected), Is.LessThan(1e-12));
+        // Measuring (the default) keeps no graph.
+        Assert.That(LieDerivative.Compute(Model, x, t).requires_grad, Is.False);
+    }
+
+    [Test]
     public void ForwardMode_AgreesWithSymmetricFiniteDifferences_AndDoubleBackward()
     {
         using var scope = NewDisposeScope();
