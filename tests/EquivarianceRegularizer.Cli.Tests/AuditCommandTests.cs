@@ -22,6 +22,18 @@ public class AuditCommandTests
     public void NoArguments_IsUsageError() => Assert.That(Eqv().Exit, Is.EqualTo(2));
 
     [Test]
+    public void Help_ListsTheOptions_AndExitsZero()
+    {
+        var r = Eqv("audit", "--help");
+        Assert.That(r.Exit, Is.EqualTo(0));
+        Assert.That(r.Stdout, Does.Contain("--input-shape").And.Contain("--transform").And.Contain("--layers").And.Contain("--gradient").And.Contain("--json").And.Contain("--html"));
+    }
+
+    [Test]
+    public void MissingRequiredOption_ExitsTwo() =>
+        AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--transform", "rot90"), "--input-shape");
+
+    [Test]
     public void UnknownTransform_ExitsTwo_WithOneLine() =>
         AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "spin"), "unknown transform 'spin'");
 
@@ -89,6 +101,8 @@ public class AuditCommandTests
                 foreach (var k in new[] { "name", "type", "max_rel", "verdict" })
                     Assert.That(l.TryGetProperty(k, out _), Is.True, k);
             Assert.That(root.GetProperty("first_failing_layer").GetString(), Is.EqualTo("0"));
+            // TorchScript: gradient norms of the top-level children come from re-running the verified chain with probes.
+            Assert.That(layers.All(l => l.GetProperty("gradient_norm").ValueKind == JsonValueKind.Number && l.GetProperty("gradient_norm").GetDouble() > 0), Is.True);
             var kinds = new[] { "train_mode", "nonlinearity", "normalization", "output_transform", "precision", "custom_layer", "boundary", "downsampling", "non_finite" };
             foreach (var d in root.GetProperty("diagnoses").EnumerateArray())
             {

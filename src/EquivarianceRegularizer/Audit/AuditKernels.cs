@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
 using static EquivarianceRegularizer.Torch.torch;
@@ -17,7 +18,8 @@ internal static class AuditKernels
         var f = t.to(ScalarType.Float64);
         if (f.ndim == 0) return new[] { Math.Abs(f.item()) };
         if (f.ndim == 1) return f.abs().data<double>();
-        return f.flatten(1).norm(new long[] { 1 }).data<double>();
+        // The regularizer's shared distance kernel: the same per-sample L2 that training penalizes.
+        return Distance.L2.Norm(f).data<double>();
     }
 
     /// <summary>Relative errors ‖a−b‖/‖b‖ per sample; 0/0 is 0, x/0 is ∞.</summary>

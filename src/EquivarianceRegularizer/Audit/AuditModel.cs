@@ -1,4 +1,5 @@
 using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Lie;
 using static EquivarianceRegularizer.Torch.torch;
 using ScriptModule = EquivarianceRegularizer.Torch.torch.ScriptModule;
 
@@ -94,7 +95,7 @@ public sealed class ModuleAuditModel : IAuditModel
     /// <inheritdoc />
     public (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithLayers(Tensor x, bool gradientProbes = false)
     {
-        if (_module is ScriptModule script) return ForwardWithTaps(script, x);
+        if (_module is ScriptModule script) return ForwardWithTaps(script, x, gradientProbes);
         var names = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
         foreach (var (n, m) in _module.named_modules()) if (n.Length > 0) names.TryAdd(m, n);
         // Gradient probes: zero leaves, made here in the caller's scope, added to each layer output by a hook, so
@@ -167,21 +168,56 @@ public sealed class ModuleAuditModel : IAuditModel
     }
 
     /// <summary>
-    /// TorchScript: libtorch runs the children, so hooks cannot add probes; the taps are graph-connected copies
-    /// of each call's tensors, and the copies serve as gradient targets where autograd reaches them.
+    /// TorchScript: libtorch runs the children, so hooks cannot add probes and the taps are copies outside the
+    /// backward path. Captures come from the taps; for gradient norms the model is re-run as the chain of its
+    /// top-level children (when that chain verifiably equals the model) with a zero probe added after each child,
+    /// so top-level layers get gradient norms and nested ones show none.
     /// </summary>
-    private static (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithTaps(ScriptModule script, Tensor x)
+    private static (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithTaps(ScriptModule script, Tensor x, bool gradientProbes)
     {
-        var (y, taps) = script.forward_with_taps(x);
-        var captures = new List<LayerCapture>(taps.Count);
-        foreach (var tap in taps)
+        IReadOnlyList<LayerCapture> Captures(IReadOnlyList<SubmoduleTap> taps, IReadOnlyDictionary<string, Tensor> targets)
         {
-            Tensor? input = tap.Inputs.Length == 1 ? tap.Inputs[0].detach() : null;
-            Tensor? output = tap.Outputs.Length == 1 ? tap.Outputs[0].detach() : null;
-            Tensor? target = tap.Outputs.Length == 1 && tap.Outputs[0].requires_grad ? tap.Outputs[0] : null;
-            captures.Add(new LayerCapture(tap.Name, tap.TypeName, input, output, target));
+            var list = new List<LayerCapture>(taps.Count);
+            var used = new HashSet<string>();
+            foreach (var tap in taps)
+            {
+                Tensor? input = tap.Inputs.Length == 1 ? tap.Inputs[0].detach() : null;
+                Tensor? output = tap.Outputs.Length == 1 ? tap.Outputs[0].detach() : null;
+                Tensor? target = targets.TryGetValue(tap.Name, out var t) && used.Add(tap.Name) ? t : null;
+                list.Add(new LayerCapture(tap.Name, tap.TypeName, input, output, target));
+            }
+            return list;
         }
-        return (y, captures);
+
+        if (!gradientProbes)
+        {
+            var (y, taps) = script.forward_with_taps(x);
+            return (y, Captures(taps, new Dictionary<string, Tensor>()));
+        }
+        IReadOnlyList<LieStage>? stages = null;
+        try
+        {
+            using var probeInput = x.detach().narrow(0, 0, Math.Min(x.size(0), 2));
+            using (no_grad()) stages = LieStages.FromModule(script, probeInput);
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or TorchException)
+        {
+            stages = null; // not a verifiable chain of children: no gradient norms
+        }
+        IReadOnlyList<SubmoduleTap> tapList;
+        using (no_grad()) (_, tapList) = script.forward_with_taps(x.detach());
+        if (stages is null || stages.Count < 2) return (script.call(x), Captures(tapList, new Dictionary<string, Tensor>()));
+        var targets = new Dictionary<string, Tensor>();
+        var h = x;
+        foreach (var stage in stages)
+        {
+            h = stage.Forward(h);
+            if (!h.dtype.IsFloatingPoint()) continue;
+            var probe = zeros(h.shape, h.dtype).requires_grad_();
+            h = h + probe;
+            targets[stage.Name] = probe;
+        }
+        return (h, Captures(tapList, targets));
     }
 
     /// <summary>Hands a detached tensor to the current dispose scope (a view owned by the scope; the detached handle is released).</summary>
@@ -236,7 +272,8 @@ internal sealed class ModelStateGuard : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var live = _model.State().Select(s => s.Tensor).ToList();
-        if (live.Count != _saved.Count) return;
+        if (live.Count != _saved.Count)
+            throw new InvalidOperationException($"The model's state changed during the audit ({_saved.Count} tensors saved, {live.Count} now); its values could not be restored.");
         for (int i = 0; i < live.Count; i++)
         {
             if (live[i].dtype != _saved[i].Saved.dtype) continue;

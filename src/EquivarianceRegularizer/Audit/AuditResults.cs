@@ -263,6 +263,11 @@ public sealed record Diagnosis(DiagnosisKind Kind, string Location, Severity Sev
 /// <param name="Ratio">Trained max error divided by fresh max error (below 1: training made the model more equivariant).</param>
 public sealed record RandomInitBaseline(double MaxRelative, double MeanRelative, double Ratio);
 
+/// <summary>Wall-clock seconds of one phase of an audit.</summary>
+/// <param name="Phase">end_to_end, gradient or layers.</param>
+/// <param name="Seconds">Seconds.</param>
+public sealed record PhaseTiming(string Phase, double Seconds);
+
 /// <summary>A per-layer Lie-derivative error for the cumulative LEE plot.</summary>
 /// <param name="Layer">Layer name.</param>
 /// <param name="Lee">The layer's LEE contribution.</param>
@@ -345,8 +350,8 @@ public sealed class AuditReport
     /// <summary>Seconds the audit took.</summary>
     public double Seconds { get; init; }
 
-    /// <summary>Where the time went, by phase (text and Markdown reports only; JSON keeps just <see cref="Seconds"/>).</summary>
-    public string PhaseTimings { get; init; } = string.Empty;
+    /// <summary>Seconds per phase: end_to_end (with identity check, float64 re-run and baseline), gradient, layers.</summary>
+    public IReadOnlyList<PhaseTiming> Timings { get; init; } = Array.Empty<PhaseTiming>();
 
     /// <summary>Optional per-layer Lie-derivative errors (from the Lie module) for the cumulative LEE plot.</summary>
     public IReadOnlyList<LieLayerError>? LieLayerErrors { get; set; }

@@ -137,7 +137,8 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
                 Grade = _th.Grade(relStats.Max),
             };
             baseline = MeasureBaseline(x, plan);
-            if (options.PrecisionCheck && _dtype != ScalarType.Float64 && endToEnd.Grade >= ErrorGrade.Approximate && !e2e.NonFinite)
+            bool withinBaseline = baseline is { } bl && relStats.Max <= _th.BaselineFactor * bl.MaxRelative + _th.Excellent;
+            if (options.PrecisionCheck && _dtype != ScalarType.Float64 && endToEnd.Grade >= ErrorGrade.Approximate && !e2e.NonFinite && !withinBaseline)
                 precision = RerunInFloat64(x, plan, relStats.Max);
         }
 
@@ -155,8 +156,10 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         IReadOnlyList<LayerResult> layers = Array.Empty<LayerResult>();
         if (options.Layers) layers = LayerPass(xs, subPlan, layerGradNorms);
         double tLayers = clock.Elapsed.TotalSeconds;
-        // Timings stay out of Notes so that the same seed gives the same JSON (only "seconds" varies).
-        string phaseTimings = FormattableString.Invariant($"end-to-end (with identity check and float64 re-run) {tEndToEnd:0.00} s, gradient {tGradient - tEndToEnd:0.00} s, layers {tLayers - tGradient:0.00} s");
+        var timings = new List<PhaseTiming>
+        {
+            new("end_to_end", tEndToEnd), new("gradient", tGradient - tEndToEnd), new("layers", tLayers - tGradient),
+        };
         string? firstFailing = layers.FirstOrDefault(l => !l.IsContainer && l.Grade is { } g && g >= ErrorGrade.Approximate)?.Name;
 
         // Probes that only diagnosis needs.
@@ -206,7 +209,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             RandomInit = randomInit,
             Notes = _notes.ToList(),
             Seconds = clock.Elapsed.TotalSeconds,
-            PhaseTimings = phaseTimings,
+            Timings = timings,
         };
     }
 

@@ -186,6 +186,37 @@ public class AuditCoreTests
     }
 
     [Test]
+    public void AsIsMode_KeepsTheModelsMode_AndSaysSo()
+    {
+        using var model = Zoo.InvariantCnn();
+        model.eval();
+        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image() with { Mode = EvaluationMode.AsIs, Layers = false });
+        Assert.That(r.EvaluationMode, Is.EqualTo("as-is (eval)"));
+        Assert.That(model.training, Is.False);
+    }
+
+    [Test]
+    public void TextReport_FollowsTheSeedTemplate()
+    {
+        using var model = Zoo.InvariantCnn(symmetric: false);
+        var text = ReportText.Render(Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image()));
+        string[] sections =
+        {
+            "MODEL EQUIVARIANCE AUDIT REPORT", "Model: ", "Intended Symmetry: rot90 (C4)", "Symmetry Type: Invariant", "END-TO-END TESTS:",
+            "Test samples: 6", "Transformations tested: 3", "- Mean absolute: ", "- Max absolute: ", "- Mean relative: ", "- Max relative: ",
+            "- RESULT: FAIL", "LAYER-WISE ANALYSIS:", "- Layer: 0 (Conv2d)", "GRADIENT TEST:", "- Gradient equivariance error: ",
+            "IDENTIFIED ISSUES:", "   - Location: 0", "   - Severity: High", "   - Recommended fix: ", "OVERALL VERDICT: FAIL", "Recommendations:",
+        };
+        int at = 0;
+        foreach (var s in sections)
+        {
+            int i = text.IndexOf(s, at, StringComparison.Ordinal);
+            Assert.That(i, Is.GreaterThanOrEqualTo(0), $"'{s}' missing or out of order in:\n{text}");
+            at = i;
+        }
+    }
+
+    [Test]
     public void Audit_DoesNotLeakTensors()
     {
         using var model = Zoo.InvariantCnn(symmetric: false);

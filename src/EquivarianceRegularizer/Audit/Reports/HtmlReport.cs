@@ -178,7 +178,7 @@ public static class HtmlReport
 
     private static string CumulativeLee(IReadOnlyList<LieLayerError> lee)
     {
-        const int width = 420, height = 200, left = 40, bottom = 170;
+        const int width = 440, height = 210, left = 60, bottom = 170;
         var cum = new double[lee.Count];
         double s = 0;
         for (int i = 0; i < lee.Count; i++) { s += double.IsFinite(lee[i].Lee) ? lee[i].Lee : 0; cum[i] = s; }
@@ -190,6 +190,11 @@ public static class HtmlReport
         sb.Append($"<text x=\"{left - 4}\" y=\"18\" font-size=\"9\" text-anchor=\"end\">{N(max)}</text>");
         var pts = string.Join(" ", Enumerable.Range(0, lee.Count).Select(i => $"{F(X(i))},{F(Y(cum[i]))}"));
         sb.Append($"<polyline points=\"{pts}\" fill=\"none\" stroke=\"#6a1b9a\" stroke-width=\"2\"/>");
+        for (int i = 0; i < lee.Count; i++)
+        {
+            string label = lee[i].Layer.Length > 10 ? lee[i].Layer[..9] + "…" : lee[i].Layer;
+            sb.Append($"<text x=\"{F(X(i))}\" y=\"{bottom + 14}\" font-size=\"9\" text-anchor=\"middle\">{H(label)}</text>");
+        }
         for (int i = 0; i < lee.Count; i++)
             sb.Append($"<circle cx=\"{F(X(i))}\" cy=\"{F(Y(cum[i]))}\" r=\"3\" fill=\"#6a1b9a\"><title>{H(lee[i].Layer)}: {N(lee[i].Lee)} (cumulative {N(cum[i])})</title></circle>");
         return sb.Append("</svg>").ToString();
