@@ -265,7 +265,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
                 for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
                 (inEl, outEl) = (result.InputElements.ToArray(), result.OutputElements.ToArray());
             }
-            EvaluateInfinitesimal(v, infinitesimal, perTerm);
+            EvaluateInfinitesimal(v, infinitesimal, perTerm, throwOnNonFinite: !skip);
             if (!skip) return 0;
 
             long n = v.size(0);
@@ -313,12 +313,12 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         }
     }
 
-    private void EvaluateInfinitesimal(Tensor v, int[] infinitesimal, Dictionary<int, Tensor> perTerm)
+    private void EvaluateInfinitesimal(Tensor v, int[] infinitesimal, Dictionary<int, Tensor> perTerm, bool throwOnNonFinite = true)
     {
         foreach (int i in infinitesimal)
         {
             var t = _terms[i];
-            var lie = InfinitesimalKernel.LieDerivative(_model, v, (IContinuousTransform)t.Input, t.Output, _kernel.NormLayers);
+            var lie = InfinitesimalKernel.LieDerivative(_model, v, (IContinuousTransform)t.Input, t.Output, _kernel.NormLayers, throwOnNonFinite);
             perTerm[i] = InfinitesimalKernel.SquaredNormPerSample(lie);
         }
     }

@@ -3,7 +3,7 @@ using EquivarianceRegularizer.JitFuzz;
 
 // Usage:
 // dotnet run -c Release --project tools/EquivarianceRegularizer.JitFuzz -- run --count 1000
-//   run    [--count 1000] [--seed 1] [--fixtures DIR] [--timeout-seconds 30]   parent: counts loaded/threw/crashed/hung (exit 1 if any crashed or hung)
+//   run    [--count 1000] [--seed 1] [--fixtures DIR] [--timeout-seconds 30] [--show Loaded|Threw]   parent: counts loaded/threw/crashed/hung (exit 1 if any crashed or hung)
 //   worker --fixtures DIR --seed S --from I --to J                             child: one BEGIN/END line per variant
 var options = new Dictionary<string, string>();
 for (int i = 1; i + 1 < args.Length; i += 2) options[args[i].TrimStart('-')] = args[i + 1];
@@ -18,6 +18,10 @@ switch (args.FirstOrDefault())
     case "run":
         var summary = FuzzRunner.Run(fixtures, GetInt("count", 1000), GetInt("seed", 1), TimeSpan.FromSeconds(GetInt("timeout-seconds", 30)), Console.WriteLine);
         Console.WriteLine(summary.Describe());
+        // --show Loaded (or Threw): list every variant with that outcome, to inspect what got through.
+        if (options.TryGetValue("show", out var show) && Enum.TryParse<FuzzOutcome>(show, ignoreCase: true, out var shown))
+            foreach (var r in summary.Results.Where(r => r.Outcome == shown))
+                Console.WriteLine($"  #{r.Index} {r.Outcome} ({r.BaseFixture}, {r.Kind}: {r.Description}) {r.Detail}");
         return summary.Count(FuzzOutcome.Crashed) + summary.Count(FuzzOutcome.Hung) == 0 ? 0 : 1;
     default:
         Console.Error.WriteLine("usage: EquivarianceRegularizer.JitFuzz run [--count N] [--seed S] [--fixtures DIR] [--timeout-seconds T] | worker --fixtures DIR --seed S --from I --to J");

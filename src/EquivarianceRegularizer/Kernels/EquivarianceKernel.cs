@@ -12,6 +12,12 @@ namespace EquivarianceRegularizer.Kernels;
 /// </summary>
 public sealed record TransformPair(ITransform Output, ITransform Input)
 {
+    /// <summary>f_out, applied to the model's outputs.</summary>
+    public ITransform Output { get; init; } = Output ?? throw new ArgumentNullException(nameof(Output));
+
+    /// <summary>f_in, applied to the inputs.</summary>
+    public ITransform Input { get; init; } = Input ?? throw new ArgumentNullException(nameof(Input));
+
     /// <summary>f_in = f_out = <paramref name="transform"/>.</summary>
     public static TransformPair Same(ITransform transform) => new(transform, transform);
 

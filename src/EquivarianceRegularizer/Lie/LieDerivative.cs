@@ -101,6 +101,7 @@ public static class LieDerivative
     public static bool ActsOnOutput(Tensor y, IContinuousTransform transform, OutputRepresentation output)
     {
         ArgumentNullException.ThrowIfNull(y);
+        ArgumentNullException.ThrowIfNull(transform);
         return output switch
         {
             OutputRepresentation.Invariant => false,

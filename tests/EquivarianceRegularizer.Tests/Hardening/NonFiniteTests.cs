@@ -124,3 +124,41 @@ public class NonFiniteTests
         Assert.That(report.Diagnoses.Select(d => d.Kind), Does.Contain(DiagnosisKind.NonFinite));
     }
 }
+
+/// <summary>Skipping non-finite samples also covers infinitesimal (Lie-derivative) terms.</summary>
+public class NonFiniteInfinitesimalTests
+{
+    [Test]
+    public void Regularizer_WithSkip_OnLieTerm_EqualsThePenaltyOfTheFiniteSamples()
+    {
+        var image = new long[] { 1, 4, 4 };
+        var lie = new[] { TransformSpec.Lie(ContinuousTransforms.Create("brightness")) };
+        using var model = new NaNAboveModel(0.5);
+        using var skipping = new EquivarianceError(model, image, lie, options: new EquivarianceErrorOptions { Seed = 1, NonFiniteSamples = NonFiniteSamples.Skip });
+        using var strict = new EquivarianceError(model, image, lie, options: new EquivarianceErrorOptions { Seed = 1 });
+        using var g = new Generator(5);
+        using var points = rand(new long[] { 10, 1, 4, 4 }, g);
+        var v = points.data<float>();
+        var keep = Enumerable.Range(0, 10).Where(i => v[i * 16] <= 0.5).Select(i => (long)i).ToArray();
+        Assert.That(keep, Has.Length.InRange(1, 9));
+
+        using var estimate = skipping.Estimate(points);
+        using var index = tensor(keep);
+        using var finitePoints = points.index_select(0, index);
+        using var expected = strict.call(finitePoints);
+        Assert.That(estimate.Penalty.item(), Is.EqualTo(expected.item()));
+        Assert.That(estimate.Terms[0].SkippedSamples, Is.EqualTo(10 - keep.Length));
+    }
+
+    [Test]
+    public void Regularizer_ByDefault_OnLieTerm_ThrowsWhenModelOutputIsNaN_EvenIfItsTangentIsFinite()
+    {
+        // log(0.5 − x₀)·0 is NaN for x₀ > 0.5, yet its forward-mode tangent is 0·finite = 0.
+        using var model = new NaNAboveModel(0.5);
+        using var reg = new EquivarianceError(model, new long[] { 1, 4, 4 }, new[] { TransformSpec.Lie(ContinuousTransforms.Create("brightness")) },
+            options: new EquivarianceErrorOptions { Seed = 1 });
+        using var points = full(new long[] { 2, 1, 4, 4 }, 0.9);
+        var ex = Assert.Throws<InvalidOperationException>(() => reg.call(points));
+        Assert.That(ex!.Message, Does.Contain("model(v)").And.Contain("NaN"));
+    }
+}

@@ -62,9 +62,11 @@ public class CorruptModelFileTests
         // Rejections are the documented InvalidDataException, not a raw native error or something unrelated.
         var rejections = summary.Results.Where(r => r.Outcome == FuzzOutcome.Threw).Select(r => r.Detail).Distinct();
         Assert.That(rejections, Is.EquivalentTo(new[] { nameof(InvalidDataException) }));
-        // Truncated and byte-spliced files can never be valid archives.
-        Assert.That(summary.Results.Where(r => r.Kind is CorruptionKind.Truncated or CorruptionKind.SplicedBytes).Select(r => r.Outcome),
-            Is.All.EqualTo(FuzzOutcome.Threw));
+        // A truncated file always lacks its end-of-central-directory record. A byte splice is nearly always broken, but
+        // can be a valid archive (e.g. a file joined to its own tail: junk before a complete central directory).
+        Assert.That(summary.Results.Where(r => r.Kind == CorruptionKind.Truncated).Select(r => r.Outcome), Is.All.EqualTo(FuzzOutcome.Threw));
+        var spliced = summary.Results.Where(r => r.Kind == CorruptionKind.SplicedBytes).ToList();
+        Assert.That(spliced.Count(r => r.Outcome == FuzzOutcome.Threw), Is.GreaterThanOrEqualTo(spliced.Count * 9 / 10));
         Assert.That(summary.WorkerHandleCounts, Is.All.Zero, "every tensor the worker made was released");
     }
 }
