@@ -4,32 +4,33 @@ using EquivarianceRegularizer.Torch.Native;
 namespace EquivarianceRegularizer.Torch;
 
 /// <summary>
-/// A libtorch tensor. Owns one native reference, released by <see cref="Dispose"/> (or by the dispose scope
-/// it was created in); the finalizer is only a last resort.
+/// A libtorch tensor. Owns one native reference, released by <see cref="Dispose"/> or by the dispose scope it was
+/// created in. As a last resort a tensor that no scope owns and that is never disposed is released after the GC
+/// collects it (see <see cref="NativeReleaseGuard"/>); a scope that is never disposed releases its tensors when it
+/// is collected.
 /// </summary>
 public sealed partial class Tensor : IDisposable
 {
     private IntPtr _handle;
+
+    // Last-resort release for a tensor no scope owns. Tensor itself has no finalizer: allocating a finalizable
+    // object costs about as much as a 16-element add (measured), and scoped tensors are owned by their scope anyway.
+    private NativeReleaseGuard? _guard;
 
     internal Tensor(IntPtr handle)
     {
         if (handle == IntPtr.Zero) throw new ArgumentException("Native tensor handle is null.", nameof(handle));
         _handle = handle;
         var scope = DisposeScope.Current;
-        if (scope is not null)
-        {
-            scope.Add(this);
-            Scope = scope;
-        }
+        if (scope is not null) scope.Add(this);
+        else _guard = NativeReleaseGuard.Rent(handle);
     }
 
-    /// <summary>Finalizer: releases the native reference when the tensor was never disposed.</summary>
-    ~Tensor()
-    {
-        ReleaseNative();
-    }
-
+    /// <summary>The scope that owns this tensor, or null.</summary>
     internal DisposeScope? Scope { get; set; }
+
+    /// <summary>Position in <see cref="Scope"/>'s list (for O(1) removal).</summary>
+    internal int ScopeSlot { get; set; }
 
     /// <summary>The native handle; throws when the tensor was disposed.</summary>
     internal IntPtr Handle
@@ -48,32 +49,43 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Number of native tensor references alive in this process (for leak tests).</summary>
     public static long LiveHandleCount => NativeMethods.ert_live_tensors();
 
-    /// <summary>Releases the native reference now.</summary>
+    /// <summary>Releases the native reference now (and leaves the dispose scope that held it).</summary>
     public void Dispose()
+    {
+        Scope?.Remove(this);
+        ReleaseNative();
+    }
+
+    /// <summary>Releases the native reference without touching the scope (used by a scope being torn down).</summary>
+    internal void ReleaseNative()
+    {
+        var h = Interlocked.Exchange(ref _handle, IntPtr.Zero);
+        if (h == IntPtr.Zero) return;
+        var g = _guard;
+        _guard = null;
+        if (g is not null) NativeReleaseGuard.Return(g);
+        NativeMethods.ert_free(h);
+    }
+
+    /// <summary>Called when no scope owns this tensor any more: the GC becomes its last-resort owner.</summary>
+    internal void BecomeUnscoped()
+    {
+        Scope = null;
+        var h = _handle;
+        if (h != IntPtr.Zero && _guard is null) _guard = NativeReleaseGuard.Rent(h);
+    }
+
+    /// <summary>Moves this tensor to the dispose scope outside the one it was created in (or to the caller when there is none).</summary>
+    public Tensor MoveToOuterDisposeScope() => Scope is { } s ? s.MoveToOuter(this) : this;
+
+    /// <summary>Removes this tensor from its dispose scope: the caller now owns it and must dispose it.</summary>
+    public Tensor DetachFromDisposeScope()
     {
         if (Scope is { } s)
         {
             s.Remove(this);
-            Scope = null;
+            BecomeUnscoped();
         }
-        ReleaseNative();
-        GC.SuppressFinalize(this);
-    }
-
-    private void ReleaseNative()
-    {
-        var h = Interlocked.Exchange(ref _handle, IntPtr.Zero);
-        if (h != IntPtr.Zero) NativeMethods.ert_free(h);
-    }
-
-    /// <summary>Moves this tensor to the dispose scope outside the one it was created in.</summary>
-    public Tensor MoveToOuterDisposeScope() => Scope is { } s ? s.MoveToOuter(this) : this;
-
-    /// <summary>Removes this tensor from its dispose scope: the caller now owns it.</summary>
-    public Tensor DetachFromDisposeScope()
-    {
-        Scope?.Remove(this);
-        Scope = null;
         return this;
     }
 
@@ -90,10 +102,12 @@ public sealed partial class Tensor : IDisposable
         {
             long* buf = stackalloc long[16];
             NativeMethods.Check(NativeMethods.ert_shape(Handle, buf, 16, out int ndim));
+            GC.KeepAlive(this);
             if (ndim > 16)
             {
                 var big = new long[ndim];
                 fixed (long* p = big) NativeMethods.Check(NativeMethods.ert_shape(Handle, p, ndim, out _));
+                GC.KeepAlive(this);
                 return big;
             }
             var result = new long[ndim];
@@ -121,6 +135,7 @@ public sealed partial class Tensor : IDisposable
     private (ScalarType dtype, DeviceType device, bool requiresGrad, bool isLeaf, long numel) Meta()
     {
         NativeMethods.Check(NativeMethods.ert_meta(Handle, out int dt, out int dev, out int rg, out int leaf, out long n));
+        GC.KeepAlive(this);
         return ((ScalarType)dt, (DeviceType)dev, rg != 0, leaf != 0, n);
     }
 
@@ -149,6 +164,7 @@ public sealed partial class Tensor : IDisposable
             if (value && !dt.IsFloatingPoint())
                 throw new InvalidOperationException($"Only floating-point tensors can require gradients; this tensor has dtype {dt}.");
             NativeMethods.Check(NativeMethods.ert_set_requires_grad(Handle, value ? 1 : 0));
+            GC.KeepAlive(this);
         }
     }
 
@@ -166,6 +182,7 @@ public sealed partial class Tensor : IDisposable
     public double item()
     {
         NativeMethods.Check(NativeMethods.ert_item(Handle, out double v));
+        GC.KeepAlive(this);
         return v;
     }
 
@@ -178,6 +195,7 @@ public sealed partial class Tensor : IDisposable
     {
         if (IsInvalid) return "Tensor(disposed)";
         NativeMethods.Check(NativeMethods.ert_to_string(Handle, out IntPtr text));
+        GC.KeepAlive(this);
         return NativeMethods.TakeString(text);
     }
 
@@ -193,6 +211,7 @@ public sealed partial class Tensor : IDisposable
         var result = new T[n];
         fixed (T* p = result)
             NativeMethods.Check(NativeMethods.ert_copy_to_buffer(Handle, p, n * sizeof(T)));
+            GC.KeepAlive(this);
         return result;
     }
 
@@ -220,17 +239,25 @@ public sealed partial class Tensor : IDisposable
         get
         {
             NativeMethods.Check(NativeMethods.ert_grad(Handle, out IntPtr g));
+            GC.KeepAlive(this);
             return FromHandleOrNull(g);
         }
     }
 
     /// <summary>Clears the gradient (sets it to None by default, as PyTorch does).</summary>
-    public void zero_grad(bool set_to_none = true) =>
+    public void zero_grad(bool set_to_none = true)
+    {
         NativeMethods.Check(NativeMethods.ert_zero_grad(Handle, set_to_none ? 1 : 0));
+        GC.KeepAlive(this);
+    }
 
     /// <summary>Backpropagates from this tensor.</summary>
-    public void backward(Tensor? gradient = null, bool retain_graph = false, bool create_graph = false) =>
+    public void backward(Tensor? gradient = null, bool retain_graph = false, bool create_graph = false)
+    {
         NativeMethods.Check(NativeMethods.ert_backward(Handle, gradient?.Handle ?? IntPtr.Zero, retain_graph ? 1 : 0, create_graph ? 1 : 0));
+        GC.KeepAlive(this);
+        GC.KeepAlive(gradient);
+    }
 }
 
 /// <summary>Maps CLR element types to <see cref="ScalarType"/>.</summary>

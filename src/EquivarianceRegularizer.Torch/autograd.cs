@@ -79,16 +79,35 @@ public static partial class torch
                 return (r[0] ?? throw new TorchException("_unpack_dual returned no primal."), r.Length > 1 ? r[1] : null);
             }
 
-            /// <summary>An open forward-AD level of this thread.</summary>
+            // libtorch 1.13 keeps forward-AD levels process-wide (a second level open at the same time throws "Nested
+            // forward mode AD is not supported"), so levels on different threads take turns. A nested level on the same
+            // thread does not wait (it would never get its turn) and gets libtorch's error instead.
+            private static readonly SemaphoreSlim s_turn = new(1, 1);
+
+            /// <summary>
+            /// An open forward-AD level of this thread. libtorch allows one level per process at a time, so opening a
+            /// level waits while another thread holds one; dispose it promptly (with <c>using</c>).
+            /// </summary>
             public sealed class DualLevel : IDisposable
             {
                 private bool _closed;
+                private readonly bool _holdsTurn;
 
                 internal DualLevel()
                 {
-                    NativeMethods.Check(NativeMethods.ert_enter_dual_level(out long level));
-                    Level = level;
-                    (t_levels ??= new()).Push(level);
+                    _holdsTurn = t_levels is not { Count: > 0 };
+                    if (_holdsTurn) s_turn.Wait();
+                    try
+                    {
+                        NativeMethods.Check(NativeMethods.ert_enter_dual_level(out long level));
+                        Level = level;
+                    }
+                    catch
+                    {
+                        if (_holdsTurn) s_turn.Release();
+                        throw;
+                    }
+                    (t_levels ??= new()).Push(Level);
                 }
 
                 /// <summary>libtorch's index of this level.</summary>
@@ -100,7 +119,14 @@ public static partial class torch
                     if (_closed) return;
                     _closed = true;
                     if (t_levels is { Count: > 0 } && t_levels.Peek() == Level) t_levels.Pop();
-                    NativeMethods.Check(NativeMethods.ert_exit_dual_level(Level));
+                    try
+                    {
+                        NativeMethods.Check(NativeMethods.ert_exit_dual_level(Level));
+                    }
+                    finally
+                    {
+                        if (_holdsTurn) s_turn.Release();
+                    }
                 }
             }
         }

@@ -193,13 +193,13 @@ public static partial class torch
         return a.matmul(b);
     }
     /// <summary>Whether every element of a is close to b.</summary>
-    public static bool allclose(Tensor a, Tensor b, double rtol = 1e-5, double atol = 1e-8) => a.allclose(b, rtol, atol);
+    public static bool allclose(Tensor a, Tensor b, double rtol = 1e-5, double atol = 1e-8) => (a ?? throw new ArgumentNullException(nameof(a))).allclose(b, rtol, atol);
     /// <summary>Elementwise maximum.</summary>
-    public static Tensor maximum(Tensor a, Tensor b) => a.maximum(b);
+    public static Tensor maximum(Tensor a, Tensor b) => (a ?? throw new ArgumentNullException(nameof(a))).maximum(b);
     /// <summary>Elementwise minimum.</summary>
-    public static Tensor minimum(Tensor a, Tensor b) => a.minimum(b);
+    public static Tensor minimum(Tensor a, Tensor b) => (a ?? throw new ArgumentNullException(nameof(a))).minimum(b);
     /// <summary>Elementwise finiteness.</summary>
-    public static Tensor isfinite(Tensor t) => t.isfinite();
+    public static Tensor isfinite(Tensor t) => (t ?? throw new ArgumentNullException(nameof(t))).isfinite();
 
     /// <summary>Linear algebra functions.</summary>
     public static class linalg

@@ -24,6 +24,22 @@ public sealed record EquivarianceErrorOptions
 
     /// <summary>Batching, memory budget and norm-statistics settings of the shared kernel (Relative is taken from here too when set).</summary>
     public KernelOptions Kernel { get; init; } = KernelOptions.Default;
+
+    /// <summary>What a call does when samples give NaN or infinite outputs or distances: throw (default) or leave them out.</summary>
+    public NonFiniteSamples NonFiniteSamples { get; init; } = NonFiniteSamples.Throw;
+}
+
+/// <summary>Handling of samples whose model outputs or distances are NaN or infinite.</summary>
+public enum NonFiniteSamples
+{
+    /// <summary>Throw <see cref="InvalidOperationException"/> naming what was non-finite.</summary>
+    Throw,
+
+    /// <summary>
+    /// Leave those samples out: the penalty (and its gradient) is computed from the finite samples alone, with the same
+    /// group elements; <see cref="TermEstimate.SkippedSamples"/> counts them. Throws when no sample is finite.
+    /// </summary>
+    Skip,
 }
 
 /// <summary>One term's measurement in an <see cref="EquivarianceEstimate"/>.</summary>
@@ -33,7 +49,11 @@ public sealed record EquivarianceErrorOptions
 /// <param name="StandardError">Standard error of <paramref name="Error"/> (sample std / √n; NaN when unknown or n = 1).</param>
 /// <param name="Penalty">λ·max(0, error − ε) (or its per-sample hinge form).</param>
 /// <param name="Samples">Number of points.</param>
-public sealed record TermEstimate(string Name, int Index, double Error, double StandardError, double Penalty, long Samples);
+public sealed record TermEstimate(string Name, int Index, double Error, double StandardError, double Penalty, long Samples)
+{
+    /// <summary>Samples left out of this call because they gave non-finite values (<see cref="NonFiniteSamples.Skip"/>).</summary>
+    public long SkippedSamples { get; init; }
+}
 
 /// <summary>The result of one evaluation: the differentiable penalty and, next to it, each chosen term's estimate.</summary>
 public sealed class EquivarianceEstimate : IDisposable
@@ -177,18 +197,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         var finite = chosen.Where(i => !_terms[i].Infinitesimal).ToArray();
         var infinitesimal = chosen.Where(i => _terms[i].Infinitesimal).ToArray();
         var perTerm = new Dictionary<int, Tensor>();
-        if (finite.Length > 0)
-        {
-            var result = EquivarianceKernel.Evaluate(_model, v, finite.Select(i => _terms[i].Pair).ToArray(), Dist, _generator, options: _kernel);
-            for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
-            foreach (var e in result.InputElements.Concat(result.OutputElements).Distinct()) e.Dispose();
-        }
-        foreach (int i in infinitesimal)
-        {
-            var t = _terms[i];
-            var lie = InfinitesimalKernel.LieDerivative(_model, v, (IContinuousTransform)t.Input, t.Output, _kernel.NormLayers);
-            perTerm[i] = InfinitesimalKernel.SquaredNormPerSample(lie);
-        }
+        long skipped = EvaluateTerms(ref v, finite, infinitesimal, perTerm);
 
         Tensor total = zeros(Array.Empty<long>(), EquivarianceKernel.ModelDtype(_model));
         var terms = new List<TermEstimate>();
@@ -207,7 +216,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
                 using (no_grad()) se = d.detach().std().item() / Math.Sqrt(count);
             double errorValue, penaltyValue;
             using (no_grad()) { errorValue = error.item(); penaltyValue = penalty.item(); }
-            terms.Add(new TermEstimate(t.Name, i, errorValue, se, penaltyValue, count));
+            terms.Add(new TermEstimate(t.Name, i, errorValue, se, penaltyValue, count) { SkippedSamples = skipped });
         }
         LastTerms = terms;
         return new EquivarianceEstimate(total.MoveToOuterDisposeScope(), terms);
@@ -240,6 +249,83 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         return StepRegularizerOnly(() => optimizer.zero_grad(), optimizer.step, points);
     }
 
+    // Per-sample distances of the chosen terms at v. With NonFiniteSamples.Skip, samples with a non-finite distance in
+    // any term are dropped (v becomes the finite rows) and the terms are evaluated again on those rows with the same
+    // group elements, so neither the value nor the gradient sees the non-finite samples. Returns the number dropped.
+    private long EvaluateTerms(ref Tensor v, int[] finite, int[] infinitesimal, Dictionary<int, Tensor> perTerm)
+    {
+        bool skip = Options.NonFiniteSamples == NonFiniteSamples.Skip;
+        var pairs = finite.Select(i => _terms[i].Pair).ToArray();
+        GroupElements[] inEl = Array.Empty<GroupElements>(), outEl = Array.Empty<GroupElements>();
+        try
+        {
+            if (finite.Length > 0)
+            {
+                var result = EquivarianceKernel.Evaluate(_model, v, pairs, Dist, _generator, options: skip ? _kernel with { ThrowOnNonFinite = false } : _kernel);
+                for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
+                (inEl, outEl) = (result.InputElements.ToArray(), result.OutputElements.ToArray());
+            }
+            EvaluateInfinitesimal(v, infinitesimal, perTerm, throwOnNonFinite: !skip);
+            if (!skip) return 0;
+
+            long n = v.size(0);
+            var ok = Enumerable.Repeat(true, (int)n).ToArray();
+            using (no_grad())
+                foreach (var (i, d) in perTerm)
+                {
+                    if (d.ndim == 0)
+                    {
+                        if (!d.all_finite()) throw new InvalidOperationException($"Term '{_terms[i].Name}': the distance reduces over samples and is non-finite, so no sample can be skipped.");
+                        continue;
+                    }
+                    using var flags = d.isfinite();
+                    using var asLong = flags.to(ScalarType.Int64);
+                    var values = asLong.data<long>();
+                    for (int r = 0; r < n; r++) ok[r] &= values[r] != 0;
+                }
+            var keep = Enumerable.Range(0, (int)n).Where(r => ok[r]).Select(r => (long)r).ToArray();
+            if (keep.Length == n) return 0;
+            if (keep.Length == 0) throw new InvalidOperationException($"Every one of the {n} samples gave NaN or infinite values; there is nothing left to evaluate.");
+
+            var index = tensor(keep);
+            v = v.index_select(0, index);
+            perTerm.Clear();
+            var keptIn = inEl.Select(e => SelectSamples(e, index)).ToArray();
+            var keptOut = outEl.Select((e, k) => ReferenceEquals(e, inEl[k]) ? keptIn[k] : SelectSamples(e, index)).ToArray();
+            try
+            {
+                if (finite.Length > 0)
+                {
+                    var result = EquivarianceKernel.Evaluate(_model, v, pairs, Dist, _generator, keptIn, keptOut, _kernel);
+                    for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
+                }
+                EvaluateInfinitesimal(v, infinitesimal, perTerm);
+            }
+            finally
+            {
+                foreach (var e in keptIn.Concat(keptOut).Distinct()) e.Dispose();
+            }
+            return n - keep.Length;
+        }
+        finally
+        {
+            foreach (var e in inEl.Concat(outEl).Distinct()) e.Dispose();
+        }
+    }
+
+    private void EvaluateInfinitesimal(Tensor v, int[] infinitesimal, Dictionary<int, Tensor> perTerm, bool throwOnNonFinite = true)
+    {
+        foreach (int i in infinitesimal)
+        {
+            var t = _terms[i];
+            var lie = InfinitesimalKernel.LieDerivative(_model, v, (IContinuousTransform)t.Input, t.Output, _kernel.NormLayers, throwOnNonFinite);
+            perTerm[i] = InfinitesimalKernel.SquaredNormPerSample(lie);
+        }
+    }
+
+    private static GroupElements SelectSamples(GroupElements elements, Tensor index) =>
+        new(elements.Group, elements.Values.index_select(0, index), null, elements.Parts.Select(p => SelectSamples(p, index)).ToList());
+
     private void CheckPoints(Tensor points)
     {
         var s = points.shape;
@@ -247,6 +333,10 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
             throw new ArgumentException(
                 $"Points must have shape (batch, {string.Join(", ", Shape)}), got [{string.Join(", ", s)}].", nameof(points));
         if (s[0] < 1) throw new ArgumentException("Points hold no samples.", nameof(points));
+        if (points.dtype.IsFloatingPoint())
+            using (no_grad())
+                if (!points.all_finite())
+                    throw new ArgumentException("Points contain NaN or infinite values; the model cannot be evaluated there.", nameof(points));
     }
 
     /// <summary>Releases the generator (the model is not owned).</summary>

@@ -46,6 +46,10 @@ c10::IValue to_ivalue(const Arg& a, const c10::Argument& schema_arg, const std::
   const c10::TypePtr type = unwrap_optional_type(schema_arg.type());
   switch (a.kind) {
     case kNone:
+      // A null reference for an argument the schema does not declare optional: say so (libtorch would report an
+      // internal assert or "Expected Tensor but got None"); Ops turns this message into an ArgumentNullException.
+      if (schema_arg.type()->kind() != c10::TypeKind::OptionalType && schema_arg.type()->kind() != c10::TypeKind::NoneType)
+        throw std::invalid_argument(op + ": argument '" + schema_arg.name() + "' is required but was null");
       return c10::IValue();
     case kDefault:
       if (!schema_arg.default_value())

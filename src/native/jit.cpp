@@ -9,7 +9,9 @@
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/autograd/forward_grad.h>
 #include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
+#include <torch/csrc/jit/serialization/unpickler.h>
 #include <torch/script.h>
 
 #include <algorithm>
@@ -18,9 +20,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <unordered_set>
 #include <utility>
 
 namespace ert {
@@ -48,6 +52,8 @@ std::atomic<int64_t> tap_session{0};
 struct ScriptHandle {
   torch::jit::Module module;
   std::shared_ptr<TappedMethod> taps;  // built on the first forward_with_taps
+  std::string taps_error;              // why taps cannot be built (kept so a retry does not add methods again)
+  std::string unoptimized_forward;     // a copy of forward that only ever runs unoptimized (made on first need)
 };
 
 namespace {
@@ -81,13 +87,46 @@ bool forward_ad_active() {
   return torch::autograd::ForwardADLevel::try_get_by_idx(0) != nullptr;
 }
 
-// Runs `fn` with the graph executor's optimizations off when asked, or whenever a forward-AD level is open:
-// optimized TorchScript execution silently drops forward-mode tangents (checked on libtorch 1.13).
-template <typename F>
-auto run_with_executor_mode(bool optimize, F&& fn) {
-  bool off = !optimize || forward_ad_active();
-  torch::jit::GraphOptimizerEnabledGuard guard(!off && torch::jit::getGraphExecutorOptimize());
-  return fn();
+// Optimized TorchScript execution silently drops forward-mode tangents (libtorch 1.13). Turning the optimizer off
+// with GraphOptimizerEnabledGuard(false) is not enough on its own: once a function's executor has built its
+// optimized plan (after a couple of ordinary runs), ProfilingGraphExecutorImpl::getPlanFor returns that plan
+// before it looks at the flag. So unoptimized runs go to a copy of the method that is only ever run with the
+// optimizer off and therefore never gets an optimized plan.
+std::atomic<int64_t> method_copy_counter{0};
+
+bool has_calls(torch::jit::Block* block) {
+  for (auto* n : block->nodes()) {
+    if (n->kind() == c10::prim::CallMethod || n->kind() == c10::prim::CallFunction) return true;
+    for (auto* b : n->blocks())
+      if (has_calls(b)) return true;
+  }
+  return false;
+}
+
+// Inlines every method and function call, so that running the graph never enters another function's executor
+// (whose optimized plan, once built by ordinary calls of a child, would drop tangents). A function's executor
+// only inlines on its own when the optimizer is on at the time it is created.
+void inline_all(torch::jit::Graph& graph) {
+  for (int round = 0; round < 64 && has_calls(graph.block()); ++round) torch::jit::Inline(graph);
+  if (has_calls(graph.block()))
+    throw std::runtime_error("cannot inline the module's method calls (recursion deeper than 64 levels?)");
+}
+
+std::string add_method_copy(const torch::jit::Module& module, const std::string& method, const std::string& tag) {
+  auto type = module.type();
+  auto graph = torch::jit::toGraphFunction(type->getMethod(method)).graph()->copy();
+  inline_all(*graph);
+  std::string name = "__ert_" + tag + "_" + std::to_string(method_copy_counter.fetch_add(1)) + "_" + method;
+  auto* fn = type->compilation_unit()->create_function(c10::QualifiedName(*type->name(), name), graph);
+  type->addMethod(fn);
+  return name;
+}
+
+c10::IValue run_forward(ScriptHandle& h, std::vector<c10::IValue> inputs, bool optimize) {
+  if (optimize && !forward_ad_active()) return h.module.forward(std::move(inputs));
+  if (h.unoptimized_forward.empty()) h.unoptimized_forward = add_method_copy(h.module, "forward", "unoptimized");
+  torch::jit::GraphOptimizerEnabledGuard guard(false);
+  return h.module.get_method(h.unoptimized_forward)(std::move(inputs));
 }
 
 void flatten_tensors(const c10::IValue& v, std::vector<at::Tensor>& out) {
@@ -209,9 +248,56 @@ class ZipVerifier {
                                         std::get<1>(record)) ^ 0xFFFFFFFFu);
       }
     }
+    check_module_class_bodies();
   }
 
  private:
+  // libtorch 1.13's importer dereferences a missing type annotation (a null pointer) when a Module class body holds
+  // an assignment without one, e.g. `  __parameters_W = []` (found by fuzzing with recomputed CRCs: a segfault, not
+  // an exception). Such lines never come from torch.jit.save, so they are rejected here before libtorch parses them.
+  void check_module_class_bodies() {
+    caffe2::serialize::PyTorchStreamReader reader(path_);
+    for (const auto& record : reader.getAllRecords()) {
+      if (record.rfind("code/", 0) != 0 || record.size() < 3 || record.compare(record.size() - 3, 3, ".py") != 0) continue;
+      auto data = reader.getRecord(record);
+      std::string text(static_cast<const char*>(std::get<0>(data).get()), std::get<1>(data));
+      check_class_bodies(record, text);
+    }
+  }
+
+  void check_class_bodies(const std::string& record, const std::string& text) const {
+    std::istringstream lines(text);
+    std::string line;
+    bool in_module_class = false;
+    int depth = 0;  // open brackets carried over from earlier lines (a statement continues while > 0)
+    int number = 0;
+    while (std::getline(lines, line)) {
+      ++number;
+      const bool statement_start = depth == 0;
+      for (char c : line) {
+        if (c == '(' || c == '[' || c == '{') ++depth;
+        else if ((c == ')' || c == ']' || c == '}') && depth > 0) --depth;
+      }
+      if (!statement_start || line.empty()) continue;
+      if (line[0] != ' ') {
+        in_module_class = line.rfind("class ", 0) == 0 && line.find("(Module):") != std::string::npos;
+        continue;
+      }
+      if (!in_module_class || line.size() < 3 || line[1] != ' ' || line[2] == ' ') continue;  // class-level only
+      std::string stmt = line.substr(2);
+      if (stmt.rfind("def ", 0) == 0 || stmt[0] == '@' || stmt.rfind("__annotations__[", 0) == 0) continue;
+      size_t eq = stmt.find('=');
+      size_t colon = stmt.find(':');
+      if (eq == std::string::npos || (colon != std::string::npos && colon < eq)) continue;  // `name : T [= v]`
+      std::string target = stmt.substr(0, stmt.find_first_of(" =", 0));
+      static const std::array<const char*, 5> allowed = {"__parameters__", "__buffers__", "__forward_hooks__",
+                                                         "__forward_pre_hooks__", "__constants__"};
+      if (std::find(allowed.begin(), allowed.end(), target) != allowed.end()) continue;
+      fail("'" + record + "' line " + std::to_string(number) + " assigns class attribute '" + target +
+           "' without a type annotation, which torch.jit.save never writes (corrupted code)");
+    }
+  }
+
   [[noreturn]] void fail(const std::string& why) const {
     throw std::invalid_argument("'" + path_ + "' is not a valid TorchScript archive: " + why);
   }
@@ -276,6 +362,143 @@ class ZipVerifier {
   uint64_t size_ = 0;
 };
 
+// A tensor whose sizes, strides and offset reach past its storage (a storage record cut short, with the CRC
+// recomputed) loads without complaint and then reads out of bounds, so every tensor reachable from the loaded
+// module is checked: attributes (parameters, buffers, nested objects and containers) and the constants in its code.
+void check_tensor_storage(const at::Tensor& t, const std::string& where) {
+  if (!t.defined() || t.layout() != at::kStrided || !t.has_storage() || t.numel() == 0) return;
+  auto bad = [&](const std::string& why) {
+    throw std::invalid_argument("tensor " + where + " " + why + ": the archive is corrupted");
+  };
+  if (t.storage_offset() < 0) bad("has a negative storage offset");
+  __int128 last = t.storage_offset();
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.stride(d) < 0) bad("has a negative stride");
+    last += static_cast<__int128>(t.size(d) - 1) * t.stride(d);
+  }
+  __int128 need = (last + 1) * static_cast<__int128>(t.element_size());
+  if (need > static_cast<__int128>(t.storage().nbytes()))
+    bad("needs " + std::to_string(static_cast<long double>(need)) + " bytes but its storage holds " +
+        std::to_string(t.storage().nbytes()));
+}
+
+void check_ivalue_tensors(const c10::IValue& v, const std::string& where, std::unordered_set<const void*>& seen) {
+  if (v.isTensor()) {
+    check_tensor_storage(v.toTensor(), where);
+  } else if (v.isObject()) {
+    auto obj = v.toObject();
+    if (!seen.insert(obj.get()).second) return;
+    auto type = obj->type();
+    for (size_t i = 0; i < type->numAttributes() && i < obj->slots().size(); ++i)
+      check_ivalue_tensors(obj->getSlot(i), where + "." + type->getAttributeName(i), seen);
+  } else if (v.isTuple()) {
+    const auto& elems = v.toTupleRef().elements();
+    for (size_t i = 0; i < elems.size(); ++i) check_ivalue_tensors(elems[i], where + "[" + std::to_string(i) + "]", seen);
+  } else if (v.isList()) {
+    auto list = v.toListRef();
+    for (size_t i = 0; i < list.size(); ++i) check_ivalue_tensors(list[i], where + "[" + std::to_string(i) + "]", seen);
+  } else if (v.isGenericDict()) {
+    for (const auto& kv : v.toGenericDict()) check_ivalue_tensors(kv.value(), where + "[...]", seen);
+  }
+}
+
+void check_constant_tensors(torch::jit::Block* block, const std::string& where, std::unordered_set<const void*>& seen) {
+  for (auto* n : block->nodes()) {
+    if (n->kind() == c10::prim::Constant && n->hasAttribute(c10::attr::value)) {
+      auto kind = n->kindOf(c10::attr::value);
+      if (kind == torch::jit::AttributeKind::t) check_tensor_storage(n->t(c10::attr::value), "constant in " + where);
+      else if (kind == torch::jit::AttributeKind::ival) check_ivalue_tensors(n->ival(c10::attr::value), "constant in " + where, seen);
+    }
+    for (auto* b : n->blocks()) check_constant_tensors(b, where, seen);
+  }
+}
+
+// libtorch sizes each storage from the pickle (numel x itemsize) but gives it the record's bytes, however few: a
+// storage record cut short (with its CRC recomputed) loads "fine" and is then read out of bounds. So, before
+// loading, data.pkl and constants.pkl are unpickled here with a read_record that remembers each record's real size,
+// and every storage must fit in its record. Objects are rebuilt as placeholders (only their tensors matter). If
+// this pre-pass itself fails to parse, the real load decides (it runs the same unpickler and would fail the same way).
+void check_storage_records(const std::string& path) {
+  caffe2::serialize::PyTorchStreamReader reader(path);
+  auto scratch = std::make_shared<torch::jit::CompilationUnit>();
+  std::map<std::string, c10::ClassTypePtr> types;
+  auto resolve = [&](const c10::QualifiedName& name) {
+    auto& type = types[name.qualifiedName()];
+    if (!type) {
+      type = c10::ClassType::create(name, scratch);
+      type->addAttribute("state", c10::AnyType::get());
+    }
+    return c10::StrongTypePtr(scratch, type);
+  };
+  auto load_object = [](const at::StrongTypePtr& type, c10::IValue state) {
+    auto obj = c10::ivalue::Object::create(type, 1);
+    obj->setSlot(0, std::move(state));
+    return obj;
+  };
+  for (const std::string archive : {"data", "constants"}) {
+    if (!reader.hasRecord(archive + ".pkl")) continue;
+    auto pickle = reader.getRecord(archive + ".pkl");
+    const char* bytes = static_cast<const char*>(std::get<0>(pickle).get());
+    const size_t size = std::get<1>(pickle);
+    size_t pos = 0;
+    auto read = [&](char* buf, size_t n) {
+      n = std::min(n, size - pos);
+      if (n > 0) std::memcpy(buf, bytes + pos, n);
+      pos += n;
+      return n;
+    };
+    std::map<const void*, std::pair<std::string, size_t>> records;
+    auto read_record = [&](const std::string& key) {
+      auto name = archive + "/" + key;
+      auto record = reader.getRecord(name);
+      records[std::get<0>(record).get()] = {name, std::get<1>(record)};
+      return std::move(std::get<0>(record));
+    };
+    c10::IValue value;
+    try {
+      torch::jit::Unpickler unpickler(read, resolve, load_object, read_record, c10::Device(c10::kCPU));
+      value = unpickler.parse_ivalue();
+    } catch (const std::exception&) {
+      continue;
+    }
+    std::vector<at::Tensor> tensors;
+    std::unordered_set<const void*> seen;
+    std::function<void(const c10::IValue&)> collect = [&](const c10::IValue& v) {
+      if (v.isTensor()) {
+        tensors.push_back(v.toTensor());
+      } else if (v.isObject()) {
+        auto obj = v.toObject();
+        if (!seen.insert(obj.get()).second) return;
+        for (const auto& slot : obj->slots()) collect(slot);
+      } else if (v.isTuple()) {
+        for (const auto& e : v.toTupleRef().elements()) collect(e);
+      } else if (v.isList()) {
+        for (const auto& e : v.toListRef()) collect(e);
+      } else if (v.isGenericDict()) {
+        for (const auto& kv : v.toGenericDict()) collect(kv.value());
+      }
+    };
+    collect(value);
+    for (const auto& t : tensors) {
+      if (!t.defined() || !t.has_storage()) continue;
+      auto it = records.find(t.storage().data());
+      if (it == records.end()) continue;
+      if (t.storage().nbytes() > it->second.second)
+        throw std::invalid_argument("'" + path + "' is not a valid TorchScript archive: record '" + it->second.first +
+                                    "' holds " + std::to_string(it->second.second) + " bytes but its tensor storage needs " +
+                                    std::to_string(t.storage().nbytes()) + " (corrupted)");
+      check_tensor_storage(t, "in " + it->second.first);
+    }
+  }
+}
+
+void check_loaded_tensors(const torch::jit::Module& module) {
+  std::unordered_set<const void*> seen;
+  check_ivalue_tensors(module._ivalue(), "self", seen);
+  for (auto* fn : module.type()->compilation_unit()->get_functions())
+    if (fn->isGraphFunction()) check_constant_tensors(torch::jit::toGraphFunction(*fn).graph()->block(), fn->qualname().qualifiedName(), seen);
+}
+
 torch::jit::Module load_checked(const std::string& path) {
   {
     std::ifstream in(path, std::ios::binary);
@@ -297,7 +520,10 @@ torch::jit::Module load_checked(const std::string& path) {
                                   "' is a PyTorch zip archive but not a TorchScript module (no constants.pkl; "
                                   "was it written by torch.save? Save with torch.jit.script(model).save(path))");
   }
-  return torch::jit::load(path, c10::Device(c10::kCPU));
+  check_storage_records(path);
+  auto module = torch::jit::load(path, c10::Device(c10::kCPU));
+  check_loaded_tensors(module);
+  return module;
 }
 
 // ---- taps ---------------------------------------------------------------------------------------------------
@@ -371,6 +597,7 @@ std::shared_ptr<TappedMethod> build_tapped(const torch::jit::Module& module, con
                                "' on (the module value does not come from a chain of attribute reads)");
     torch::jit::Module callee = module;
     for (const auto& p : path) callee = torch::jit::Module(callee.attr(p).toObject());
+    if (!callee.type()->is_module()) continue;  // a TorchScript class object, not a submodule: no hooks, no children
     const std::string rel = join_path(path);
     const bool own_tap = !path.empty() && is_forward_name(called);  // PyTorch hooks fire on forward only
     auto nested = build_tapped(callee, called, session, memo);
@@ -435,6 +662,7 @@ std::shared_ptr<TappedMethod> build_tapped(const torch::jit::Module& module, con
     graph->eraseOutput(0);
     graph->registerOutput(tuple->output());
 
+    inline_all(*graph);
     result->name = "__ert_tapped_" + std::to_string(session) + "_" + method_name;
     auto cu = type->compilation_unit();
     auto* new_fn = cu->create_function(c10::QualifiedName(*type->name(), result->name), graph);
@@ -540,9 +768,7 @@ ERT_EXPORT int ert_jit_has_method(void* h, const char* name, int32_t* out) {
 ERT_EXPORT int ert_jit_forward(void* h, void** inputs, int32_t n_inputs, int32_t optimize, void*** outs,
                                int32_t* n_out, int32_t* is_tensor) {
   ERT_GUARD({
-    auto& m = ert::script(h).module;
-    auto stack = ert::to_inputs(inputs, n_inputs);
-    c10::IValue result = ert::run_with_executor_mode(optimize != 0, [&] { return m.forward(stack); });
+    c10::IValue result = ert::run_forward(ert::script(h), ert::to_inputs(inputs, n_inputs), optimize != 0);
     std::vector<at::Tensor> tensors;
     ert::flatten_tensors(result, tensors);
     std::vector<void*> hs;
@@ -560,10 +786,16 @@ ERT_EXPORT int ert_jit_forward_with_taps(void* h, void** inputs, int32_t n_input
                                          int32_t* n_out, char** meta) {
   ERT_GUARD({
     auto& handle = ert::script(h);
+    if (!handle.taps_error.empty()) throw std::runtime_error(handle.taps_error);
     if (!handle.taps) {
       ert::TapMemo memo;
       int64_t session = ert::tap_session.fetch_add(1);
-      handle.taps = ert::build_tapped(handle.module, "forward", session, memo);
+      try {
+        handle.taps = ert::build_tapped(handle.module, "forward", session, memo);
+      } catch (const std::exception& e) {
+        handle.taps_error = e.what();
+        throw;
+      }
     }
     const auto& plan = *handle.taps;
     auto stack = ert::to_inputs(inputs, n_inputs);
@@ -572,18 +804,19 @@ ERT_EXPORT int ert_jit_forward_with_taps(void* h, void** inputs, int32_t n_input
     std::ostringstream desc;
     if (plan.taps.empty()) {
       // No submodule calls: the plain forward is the whole story.
-      c10::IValue result = ert::run_with_executor_mode(optimize != 0, [&] {
-        stack.erase(stack.begin());
-        return handle.module.forward(stack);
-      });
+      stack.erase(stack.begin());
+      c10::IValue result = ert::run_forward(handle, std::move(stack), optimize != 0);
       ert::flatten_tensors(result, tensors);
       desc << tensors.size() << "\t" << (result.isTensor() ? 1 : 0) << "\n";
     } else {
+      // Tapped methods are ours alone and always run unoptimized (see run_forward), so their tangents are kept.
       auto& fn = handle.module.type()->getMethod(plan.name);
-      c10::IValue result = ert::run_with_executor_mode(optimize != 0, [&] {
+      c10::IValue result;
+      {
+        torch::jit::GraphOptimizerEnabledGuard guard(false);
         fn.run(stack);
-        return stack.back();
-      });
+        result = stack.back();
+      }
       const auto& elems = result.toTupleRef().elements();
       ert::flatten_tensors(elems.at(0), tensors);
       desc << tensors.size() << "\t" << (elems.at(0).isTensor() ? 1 : 0) << "\n";

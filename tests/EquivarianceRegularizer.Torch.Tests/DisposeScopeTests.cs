@@ -194,4 +194,58 @@ public class DisposeScopeTests
         }
         Assert.That(Tensor.LiveHandleCount, Is.EqualTo(before));
     }
+
+    [Test]
+    public void AbandonedUnscopedTensor_IsReleasedByTheGarbageCollector()
+    {
+        long before = Handles.SettledCount();
+        CreateAndDrop(50);
+        Assert.That(Tensor.LiveHandleCount, Is.EqualTo(before + 100), "50 × (ones, product), none disposed yet");
+        Assert.That(Handles.SettledCount(), Is.EqualTo(before), "the last-resort guard released every dropped tensor");
+    }
+
+    [Test]
+    public void DetachedOrMovedOutTensor_DroppedWithoutDispose_IsStillReleasedByTheGarbageCollector()
+    {
+        long before = Handles.SettledCount();
+        DetachAndDrop();
+        Assert.That(Handles.SettledCount(), Is.EqualTo(before));
+    }
+
+    [Test]
+    public void ManyTensorsDisposedOutOfOrder_InOneScope_AreTrackedExactly()
+    {
+        long before = Handles.SettledCount();
+        using (var scope = NewDisposeScope())
+        {
+            var ts = Enumerable.Range(0, 100).Select(i => full(new long[] { 1 }, i)).ToList();
+            for (int i = 0; i < 100; i += 2) ts[i].Dispose();
+            Assert.That(scope.Count, Is.EqualTo(50));
+            var more = Enumerable.Range(0, 100).Select(i => zeros(1)).ToList();
+            Assert.That(scope.Count, Is.EqualTo(150));
+            Assert.That(ts[99].item(), Is.EqualTo(99), "surviving tensors keep their values across compaction");
+            ts[99].MoveToOuterDisposeScope().Dispose();
+            Assert.That(scope.Count, Is.EqualTo(149));
+            Assert.That(Tensor.LiveHandleCount, Is.EqualTo(before + 149));
+        }
+        Assert.That(Tensor.LiveHandleCount, Is.EqualTo(before));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void CreateAndDrop(int n)
+    {
+        for (int i = 0; i < n; i++) _ = ones(2) * 3;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void DetachAndDrop()
+    {
+        using var scope = NewDisposeScope();
+        _ = ones(2).DetachFromDisposeScope();
+        using (NewDisposeScope()) { }
+        var outer = DisposeScope.Current!;
+        Assert.That(outer, Is.SameAs(scope));
+        _ = ones(3).MoveToOuterDisposeScope();
+        Assert.That(scope.Count, Is.EqualTo(0));
+    }
 }

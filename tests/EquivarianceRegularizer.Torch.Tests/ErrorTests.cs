@@ -96,6 +96,14 @@ public class ErrorTests
     }
 
     [Test]
+    public void Item_OfMultiElementTensor_SaysHowManyElements()
+    {
+        using var scope = NewDisposeScope();
+        var ex = Assert.Throws<TorchException>(() => zeros(2, 3).item());
+        Assert.That(ex!.Message, Does.Contain("6 elements"));
+    }
+
+    [Test]
     public void Broadcasting_OfIncompatibleShapes_NamesTheSizes()
     {
         using var scope = NewDisposeScope();

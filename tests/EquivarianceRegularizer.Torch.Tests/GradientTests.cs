@@ -65,6 +65,8 @@ public class GradientTests
         ["max_pool2d"] = (() => new[] { S(1, 2, 4, 6) }, x => F.max_pool2d(x[0], new long[] { 2, 2 })),
         ["avg_pool2d_padded"] = (() => new[] { S(1, 2, 5, 5) }, x => F.avg_pool2d(x[0], new long[] { 3, 3 }, new long[] { 2, 2 }, new long[] { 1, 1 })),
         ["adaptive_avg_pool2d"] = (() => new[] { S(1, 2, 5, 7) }, x => F.adaptive_avg_pool2d(x[0], new long[] { 2, 3 })),
+        ["pool1d_max_avg_adaptive"] = (() => new[] { S(1, 2, 9) }, x => F.adaptive_avg_pool1d(F.avg_pool1d(F.max_pool1d(x[0], 3, 1, 1), 2, 1), 3)),
+        ["adaptive_max_pool2d"] = (() => new[] { S(1, 2, 5, 7) }, x => F.adaptive_max_pool2d(x[0], new long[] { 2, 3 })),
         ["batch_norm_train"] = (() => new[] { S(3, 2, 2, 2), S2(2), S(2) }, x => F.batch_norm(x[0], null, null, x[1], x[2], training: true)),
         ["layer_norm"] = (() => new[] { S(2, 3, 4), S2(4), S(4) }, x => F.layer_norm(x[0], new long[] { 4 }, x[1], x[2])),
         ["group_norm"] = (() => new[] { S(2, 4, 3), S2(4), S(4) }, x => F.group_norm(x[0], 2, x[1], x[2])),

@@ -130,6 +130,11 @@ public class OpFixtureTests
         ["avg_pool2d_3_stride2_pad1"] = c => One(F.avg_pool2d(c["x"], new long[] { 3, 3 }, new long[] { 2, 2 }, new long[] { 1, 1 })),
         ["adaptive_avg_pool2d_3x5"] = c => One(F.adaptive_avg_pool2d(c["x"], new long[] { 3, 5 })),
         ["adaptive_avg_pool2d_1"] = c => One(F.adaptive_avg_pool2d(c["x"], new long[] { 1, 1 })),
+        ["adaptive_max_pool2d_3x5"] = c => One(F.adaptive_max_pool2d(c["x"], new long[] { 3, 5 })),
+        ["max_pool1d_3_stride2_pad1"] = c => One(F.max_pool1d(c["x"], 3, 2, 1)),
+        ["avg_pool1d_2"] = c => One(F.avg_pool1d(c["x"], 2)),
+        ["avg_pool1d_3_stride2_pad1"] = c => One(F.avg_pool1d(c["x"], 3, 2, 1)),
+        ["adaptive_avg_pool1d_4"] = c => One(F.adaptive_avg_pool1d(c["x"], 4)),
         // normalization
         ["batch_norm_eval"] = c => One(F.batch_norm(c["x"], c["running_mean"], c["running_var"], c["weight"], c["bias"], training: false)),
         ["batch_norm_train"] = c =>

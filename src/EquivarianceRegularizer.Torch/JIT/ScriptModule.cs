@@ -64,6 +64,8 @@ public static partial class torch
     /// <remarks>
     /// When a forward-AD level is open (<see cref="autograd.forward_ad.dual_level"/>), forward runs with the graph
     /// executor's optimizations off, because optimized TorchScript execution silently drops forward-mode tangents.
+    /// (It runs a copy of forward that is never optimized: in libtorch 1.13 switching the optimizer off does not
+    /// help once ordinary calls have made the executor build its optimized plan.)
     /// Forward hooks and pre-hooks of a child run only when that child is called directly; when the parent runs,
     /// the child executes inside libtorch, so a parent forward with hooks on a descendant throws. Observers
     /// (<see cref="nn.Module.register_forward_observer"/>) on descendants are fed from <see cref="forward_with_taps(Tensor)"/>.
@@ -90,7 +92,8 @@ public static partial class torch
 
         /// <summary>
         /// Whether forward may use the graph executor's optimizations (default true). Whatever the value, they are
-        /// off while a forward-AD level is open, so tangents are never lost.
+        /// off while a forward-AD level is open, so tangents are never lost. <see cref="forward_with_taps(Tensor)"/>
+        /// always runs unoptimized.
         /// </summary>
         public bool optimized_execution { get; set; } = true;
 
@@ -171,16 +174,19 @@ public static partial class torch
             return (names, (IntPtr)handles, count);
         }
 
-        // The managed `training` flags start from the loaded module's own attributes (set top-down so each module
-        // ends with its own value).
+        // The managed `training` flags start from the loaded module's own attributes. All are read first, then set
+        // top-down (train() sets a whole subtree, natively too), so each module ends with its own saved value.
         internal void SyncTrainingFromNative()
         {
+            var saved = new List<(ScriptModule module, bool mode)>();
             foreach (var (_, m) in named_modules())
             {
                 var script = (ScriptModule)m;
                 NativeMethods.Check(JitNative.ert_jit_is_training(script.Handle, out int mode));
-                if (script.training != (mode != 0)) script.train(mode != 0);
+                saved.Add((script, mode != 0));
             }
+            foreach (var (module, mode) in saved) // pre-order: a parent first, then each descendant its own value
+                module.train(mode);
         }
 
         /// <summary>Whether the module's class defines a method called <paramref name="name"/>.</summary>

@@ -10,21 +10,21 @@ public static partial class torch
         public static class functional
         {
             /// <summary>max(x, 0).</summary>
-            public static Tensor relu(Tensor x) => x.relu();
+            public static Tensor relu(Tensor x) => (x ?? throw new ArgumentNullException(nameof(x))).relu();
             /// <summary>GELU; <paramref name="approximate"/> is "none" or "tanh".</summary>
             public static Tensor gelu(Tensor x, string approximate = "none") => Ops.Call("gelu", x, approximate);
             /// <summary>x·sigmoid(x).</summary>
             public static Tensor silu(Tensor x) => Ops.Call("silu", x);
             /// <summary>tanh.</summary>
-            public static Tensor tanh(Tensor x) => x.tanh();
+            public static Tensor tanh(Tensor x) => (x ?? throw new ArgumentNullException(nameof(x))).tanh();
             /// <summary>Logistic sigmoid.</summary>
-            public static Tensor sigmoid(Tensor x) => x.sigmoid();
+            public static Tensor sigmoid(Tensor x) => (x ?? throw new ArgumentNullException(nameof(x))).sigmoid();
             /// <summary>Leaky ReLU.</summary>
             public static Tensor leaky_relu(Tensor x, double negative_slope = 0.01) => Ops.Call("leaky_relu", x, negative_slope);
             /// <summary>Softmax along a dimension.</summary>
-            public static Tensor softmax(Tensor x, long dim) => x.softmax(dim);
+            public static Tensor softmax(Tensor x, long dim) => (x ?? throw new ArgumentNullException(nameof(x))).softmax(dim);
             /// <summary>Log-softmax along a dimension.</summary>
-            public static Tensor log_softmax(Tensor x, long dim) => x.log_softmax(dim);
+            public static Tensor log_softmax(Tensor x, long dim) => (x ?? throw new ArgumentNullException(nameof(x))).log_softmax(dim);
 
             /// <summary>y = x·Wᵀ + b.</summary>
             public static Tensor linear(Tensor x, Tensor weight, Tensor? bias = null) => Ops.Call("linear", x, weight, bias);
@@ -33,6 +33,7 @@ public static partial class torch
             public static Tensor conv1d(Tensor x, Tensor weight, Tensor? bias = null, long stride = 1, long padding = 0,
                 long dilation = 1, long groups = 1, string padding_mode = "zeros")
             {
+                ArgumentNullException.ThrowIfNull(padding_mode);
                 if (padding_mode != "zeros" && padding > 0)
                 {
                     using var padded = pad(x, new[] { padding, padding }, PadModeOf(padding_mode));
@@ -45,6 +46,7 @@ public static partial class torch
             public static Tensor conv2d(Tensor x, Tensor weight, Tensor? bias = null, long[]? stride = null, long[]? padding = null,
                 long[]? dilation = null, long groups = 1, string padding_mode = "zeros")
             {
+                ArgumentNullException.ThrowIfNull(padding_mode);
                 stride ??= new long[] { 1, 1 };
                 padding ??= new long[] { 0, 0 };
                 dilation ??= new long[] { 1, 1 };
@@ -77,6 +79,22 @@ public static partial class torch
                 Ops.Call("avg_pool2d", x, kernel_size, stride ?? kernel_size, padding ?? new long[] { 0, 0 }, ceil_mode, true, A.None);
             /// <summary>2-D adaptive average pooling to <paramref name="output_size"/>.</summary>
             public static Tensor adaptive_avg_pool2d(Tensor x, long[] output_size) => Ops.Call("adaptive_avg_pool2d", x, output_size);
+
+            /// <summary>1-D max pooling over the last dimension of N×C×L.</summary>
+            public static Tensor max_pool1d(Tensor x, long kernel_size, long? stride = null, long padding = 0, bool ceil_mode = false) =>
+                Ops.Call("max_pool1d", x, new[] { kernel_size }, new[] { stride ?? kernel_size }, new[] { padding }, new[] { 1L }, ceil_mode);
+            /// <summary>1-D average pooling over the last dimension of N×C×L (padding counts as zeros).</summary>
+            public static Tensor avg_pool1d(Tensor x, long kernel_size, long? stride = null, long padding = 0, bool ceil_mode = false) =>
+                Ops.Call("avg_pool1d", x, new[] { kernel_size }, new[] { stride ?? kernel_size }, new[] { padding }, ceil_mode, true);
+            /// <summary>1-D adaptive average pooling to <paramref name="output_size"/>.</summary>
+            public static Tensor adaptive_avg_pool1d(Tensor x, long output_size) => Ops.Call("adaptive_avg_pool1d", x, new[] { output_size });
+            /// <summary>2-D adaptive max pooling to <paramref name="output_size"/> (values only).</summary>
+            public static Tensor adaptive_max_pool2d(Tensor x, long[] output_size)
+            {
+                var r = Ops.CallMany("adaptive_max_pool2d", x, output_size);
+                r[1].Dispose();
+                return r[0];
+            }
 
             /// <summary>Batch normalization (training mode updates the running statistics in place).</summary>
             public static Tensor batch_norm(Tensor x, Tensor? running_mean, Tensor? running_var, Tensor? weight = null, Tensor? bias = null,
@@ -165,6 +183,11 @@ public static partial class torch
             public static (Tensor output, Tensor weights) multi_head_attention(Tensor query, Tensor key, Tensor value, long num_heads,
                 Tensor in_proj_weight, Tensor? in_proj_bias, Tensor out_proj_weight, Tensor? out_proj_bias, Tensor? key_padding_mask = null)
             {
+                ArgumentNullException.ThrowIfNull(query);
+                ArgumentNullException.ThrowIfNull(key);
+                ArgumentNullException.ThrowIfNull(value);
+                ArgumentNullException.ThrowIfNull(in_proj_weight);
+                ArgumentNullException.ThrowIfNull(out_proj_weight);
                 long e = query.size(-1);
                 if (e % num_heads != 0) throw new ArgumentException($"Embedding size {e} is not divisible by num_heads {num_heads}.", nameof(num_heads));
                 using var scope = NewDisposeScope();

@@ -167,7 +167,17 @@ internal static unsafe class Ops
                         }
                 }
             }
-            NativeMethods.Check(NativeMethods.ert_op_call(handle, native, args.Length, outs, cap, out int count, out scalar));
+            int count;
+            try
+            {
+                NativeMethods.Check(NativeMethods.ert_op_call(handle, native, args.Length, outs, cap, out count, out scalar));
+            }
+            catch (TorchException e) when (e.Message.Contains("' is required but was null", StringComparison.Ordinal))
+            {
+                // The bridge's message for a null reference where the schema needs a value: "aten::op: argument 'name' is required but was null".
+                int start = e.Message.IndexOf("argument '", StringComparison.Ordinal) + 10;
+                throw new ArgumentNullException(e.Message[start..e.Message.IndexOf('\'', start)], e.Message);
+            }
             foreach (ref readonly A a in args) GC.KeepAlive(a.Ref);
             return count;
         }

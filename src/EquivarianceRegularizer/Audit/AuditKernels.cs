@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
 using static EquivarianceRegularizer.Torch.torch;
@@ -17,7 +18,8 @@ internal static class AuditKernels
         var f = t.to(ScalarType.Float64);
         if (f.ndim == 0) return new[] { Math.Abs(f.item()) };
         if (f.ndim == 1) return f.abs().data<double>();
-        return f.flatten(1).norm(new long[] { 1 }).data<double>();
+        // The regularizer's shared distance kernel: the same per-sample L2 that training penalizes.
+        return Distance.L2.Norm(f).data<double>();
     }
 
     /// <summary>Relative errors ‖a−b‖/‖b‖ per sample; 0/0 is 0, x/0 is ∞.</summary>
@@ -34,6 +36,54 @@ internal static class AuditKernels
         for (int i = 0; i < abs.Length; i++)
             rel[i] = refn[i] > 0 ? abs[i] / refn[i] : abs[i] == 0 ? 0 : double.IsNaN(abs[i]) ? double.NaN : double.PositiveInfinity;
         return (abs, rel);
+    }
+
+    /// <summary>
+    /// Per-sample relative errors of a layer: ‖a−b‖ / max(‖b‖, ε^{1/3}·‖u‖) with u the layer's (transformed) input.
+    /// A layer whose output cancels to nearly zero (a mean of zero-mean rows) would otherwise turn rounding noise
+    /// of order ε‖u‖ into a large "relative" error.
+    /// </summary>
+    public static double[] LayerRelativeErrors(Tensor actual, Tensor expected, Tensor input, ScalarType dtype)
+    {
+        var (abs, _) = Errors(actual, expected);
+        double[] refn = PerSampleNorm(expected);
+        double[] inn = PerSampleNorm(input);
+        double eps = dtype == ScalarType.Float64 ? 2.220446049250313e-16 : 1.1920928955078125e-7;
+        double scale = Math.Cbrt(eps);
+        var rel = new double[abs.Length];
+        for (int i = 0; i < abs.Length; i++)
+        {
+            double denom = Math.Max(refn[i], scale * (i < inn.Length ? inn[i] : 0));
+            rel[i] = denom > 0 ? abs[i] / denom : abs[i] == 0 ? 0 : double.IsNaN(abs[i]) ? double.NaN : double.PositiveInfinity;
+        }
+        return rel;
+    }
+
+    /// <summary>
+    /// One pass over a layer comparison: the per-sample relative errors of <see cref="LayerRelativeErrors"/> and,
+    /// for feature maps, the |error| summed over batch and channels per pixel (from the same difference tensor).
+    /// </summary>
+    public static (double[] Rel, double[]? Spatial, int H, int W) CompareLayer(Tensor actual, Tensor expected, Tensor input, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        if (!actual.shape.SequenceEqual(expected.shape))
+            throw new InvalidOperationException($"Shapes differ: [{string.Join(",", actual.shape)}] vs [{string.Join(",", expected.shape)}].");
+        var d = actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64);
+        double[] abs = PerSampleNorm(d);
+        double[] refn = PerSampleNorm(expected);
+        double[] inn = PerSampleNorm(input);
+        double eps = dtype == ScalarType.Float64 ? 2.220446049250313e-16 : 1.1920928955078125e-7;
+        double scale = Math.Cbrt(eps);
+        var rel = new double[abs.Length];
+        for (int i = 0; i < abs.Length; i++)
+        {
+            double denom = Math.Max(refn[i], scale * (i < inn.Length ? inn[i] : 0));
+            rel[i] = denom > 0 ? abs[i] / denom : abs[i] == 0 ? 0 : double.IsNaN(abs[i]) ? double.NaN : double.PositiveInfinity;
+        }
+        if (d.ndim < 3 || d.size(d.ndim - 2) < 2 || d.size(d.ndim - 1) < 2) return (rel, null, 0, 0);
+        int h = (int)d.size(d.ndim - 2), w = (int)d.size(d.ndim - 1);
+        var lead = Enumerable.Range(0, d.ndim - 2).Select(i => (long)i).ToArray();
+        return (rel, d.abs().nan_to_num(0, 0, 0).sum(lead).data<double>(), h, w);
     }
 
     /// <summary>Sum over batch and leading axes of |a−b| on the last two axes (for spatial maps); null when not a feature map.</summary>

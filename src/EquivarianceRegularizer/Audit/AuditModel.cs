@@ -1,5 +1,7 @@
 using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Lie;
 using static EquivarianceRegularizer.Torch.torch;
+using ScriptModule = EquivarianceRegularizer.Torch.torch.ScriptModule;
 
 namespace EquivarianceRegularizer.Audit;
 
@@ -8,7 +10,9 @@ namespace EquivarianceRegularizer.Audit;
 /// <param name="TypeName">Module type (e.g. "Conv2d").</param>
 /// <param name="Input">The first tensor input, or null when the input is not a single tensor.</param>
 /// <param name="Output">The tensor output, or null when the output is not a single tensor.</param>
-public sealed record LayerCapture(string Name, string TypeName, Tensor? Input, Tensor? Output);
+/// <param name="GradientTarget">A graph-connected tensor whose gradient equals the gradient with respect to the
+/// layer's output (the output itself, or a zero probe added to it), present when gradient probes were asked for.</param>
+public sealed record LayerCapture(string Name, string TypeName, Tensor? Input, Tensor? Output, Tensor? GradientTarget = null);
 
 /// <summary>A declared submodule: its name, type, whether it has children.</summary>
 /// <param name="Name">Dotted name.</param>
@@ -41,9 +45,10 @@ public interface IAuditModel
 
     /// <summary>
     /// Runs the model and returns its output plus every submodule call in completion order (children before
-    /// their parent). The captured tensors are alive in the caller's dispose scope.
+    /// their parent). The captured tensors are detached copies owned by the caller's dispose scope; with
+    /// <paramref name="gradientProbes"/> each capture also carries a <see cref="LayerCapture.GradientTarget"/>.
     /// </summary>
-    (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithLayers(Tensor x);
+    (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithLayers(Tensor x, bool gradientProbes = false);
 
     /// <summary>Every declared submodule (the root excluded), so that uncalled ones can be listed.</summary>
     IReadOnlyList<LayerInfo> DeclaredLayers { get; }
@@ -88,26 +93,140 @@ public sealed class ModuleAuditModel : IAuditModel
     public Tensor Forward(Tensor x) => _module.call(x);
 
     /// <inheritdoc />
-    public (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithLayers(Tensor x)
+    public (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithLayers(Tensor x, bool gradientProbes = false)
     {
-        var captures = new List<LayerCapture>();
+        if (_module is ScriptModule script) return ForwardWithTaps(script, x, gradientProbes);
         var names = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
         foreach (var (n, m) in _module.named_modules()) if (n.Length > 0) names.TryAdd(m, n);
+        // Gradient probes: zero leaves, made here in the caller's scope, added to each layer output by a hook, so
+        // that the gradient with respect to a probe is the gradient with respect to that output. Their shapes come
+        // from a first, probe-free pass.
+        var probes = new Dictionary<nn.Module, Queue<Tensor>>(ReferenceEqualityComparer.Instance);
+        if (gradientProbes)
+        {
+            var shapes = new List<(nn.Module Module, long[] Shape, ScalarType DType)>();
+            var watch = names.Keys.Select(m => m.register_forward_observer((mod, _, o) =>
+            {
+                if (o is Tensor t && t.dtype.IsFloatingPoint()) shapes.Add((mod, t.shape, t.dtype));
+            })).ToList();
+            try
+            {
+                using var _ = no_grad();
+                using var first = _module.call(x.detach());
+            }
+            finally
+            {
+                foreach (var h in watch) h.Dispose();
+            }
+            foreach (var (m, shape, dtype) in shapes)
+            {
+                if (!probes.TryGetValue(m, out var q)) probes[m] = q = new Queue<Tensor>();
+                q.Enqueue(zeros(shape, dtype).requires_grad_());
+            }
+        }
+
+        // Inner modules dispose their intermediates when they return, so observers copy what they see at once,
+        // outside every dispose scope; the copies are handed to the caller's scope afterwards.
+        var raw = new List<(string Name, string Type, Tensor? In, Tensor? Out, Tensor? Probe)>();
         var handles = new List<IDisposable>();
+        var used = new Dictionary<nn.Module, Queue<Tensor>>(ReferenceEqualityComparer.Instance);
+        static Tensor? Copy(object? o) => o is Tensor t ? t.detach().clone().DetachFromDisposeScope() : null;
         try
         {
             foreach (var (m, n) in names)
             {
+                if (probes.ContainsKey(m) && m is nn.Module<Tensor, Tensor> typed)
+                {
+                    handles.Add(typed.register_forward_hook((mod, input, output) =>
+                    {
+                        if (!probes.TryGetValue(mod, out var q) || q.Count == 0 || !q.Peek().shape.SequenceEqual(output.shape)) return output;
+                        var probe = q.Dequeue();
+                        if (!used.TryGetValue(mod, out var u)) used[mod] = u = new Queue<Tensor>();
+                        u.Enqueue(probe);
+                        return output + probe;
+                    }));
+                }
                 handles.Add(m.register_forward_observer((mod, input, output) =>
-                    captures.Add(new LayerCapture(n, mod.TypeName, input as Tensor, output as Tensor))));
+                {
+                    Tensor? probe = used.TryGetValue(mod, out var q) && q.Count > 0 ? q.Dequeue() : null;
+                    raw.Add((n, mod.TypeName, Copy(input), Copy(output), probe));
+                }));
             }
             var y = _module.call(x);
+            var captures = raw.Select(c => new LayerCapture(c.Name, c.Type, Adopt(c.In), Adopt(c.Out), c.Probe)).ToList();
             return (y, captures);
+        }
+        catch
+        {
+            foreach (var c in raw) { c.In?.Dispose(); c.Out?.Dispose(); }
+            throw;
         }
         finally
         {
             foreach (var h in handles) h.Dispose();
         }
+    }
+
+    /// <summary>
+    /// TorchScript: libtorch runs the children, so hooks cannot add probes and the taps are copies outside the
+    /// backward path. Captures come from the taps; for gradient norms the model is re-run as the chain of its
+    /// top-level children (when that chain verifiably equals the model) with a zero probe added after each child,
+    /// so top-level layers get gradient norms and nested ones show none.
+    /// </summary>
+    private static (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithTaps(ScriptModule script, Tensor x, bool gradientProbes)
+    {
+        IReadOnlyList<LayerCapture> Captures(IReadOnlyList<SubmoduleTap> taps, IReadOnlyDictionary<string, Tensor> targets)
+        {
+            var list = new List<LayerCapture>(taps.Count);
+            var used = new HashSet<string>();
+            foreach (var tap in taps)
+            {
+                Tensor? input = tap.Inputs.Length == 1 ? tap.Inputs[0].detach() : null;
+                Tensor? output = tap.Outputs.Length == 1 ? tap.Outputs[0].detach() : null;
+                Tensor? target = targets.TryGetValue(tap.Name, out var t) && used.Add(tap.Name) ? t : null;
+                list.Add(new LayerCapture(tap.Name, tap.TypeName, input, output, target));
+            }
+            return list;
+        }
+
+        if (!gradientProbes)
+        {
+            var (y, taps) = script.forward_with_taps(x);
+            return (y, Captures(taps, new Dictionary<string, Tensor>()));
+        }
+        IReadOnlyList<LieStage>? stages = null;
+        try
+        {
+            using var probeInput = x.detach().narrow(0, 0, Math.Min(x.size(0), 2));
+            using (no_grad()) stages = LieStages.FromModule(script, probeInput);
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or TorchException)
+        {
+            stages = null; // not a verifiable chain of children: no gradient norms
+        }
+        IReadOnlyList<SubmoduleTap> tapList;
+        using (no_grad()) (_, tapList) = script.forward_with_taps(x.detach());
+        if (stages is null || stages.Count < 2) return (script.call(x), Captures(tapList, new Dictionary<string, Tensor>()));
+        var targets = new Dictionary<string, Tensor>();
+        var h = x;
+        foreach (var stage in stages)
+        {
+            h = stage.Forward(h);
+            if (!h.dtype.IsFloatingPoint()) continue;
+            var probe = zeros(h.shape, h.dtype).requires_grad_();
+            h = h + probe;
+            targets[stage.Name] = probe;
+        }
+        return (h, Captures(tapList, targets));
+    }
+
+    /// <summary>Hands a detached tensor to the current dispose scope (a view owned by the scope; the detached handle is released).</summary>
+    private static Tensor? Adopt(Tensor? t)
+    {
+        if (t is null) return null;
+        var owned = t.view(t.shape);
+        t.Dispose();
+        return owned;
     }
 
     /// <inheritdoc />
@@ -153,7 +272,8 @@ internal sealed class ModelStateGuard : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var live = _model.State().Select(s => s.Tensor).ToList();
-        if (live.Count != _saved.Count) return;
+        if (live.Count != _saved.Count)
+            throw new InvalidOperationException($"The model's state changed during the audit ({_saved.Count} tensors saved, {live.Count} now); its values could not be restored.");
         for (int i = 0; i < live.Count; i++)
         {
             if (live[i].dtype != _saved[i].Saved.dtype) continue;

@@ -38,23 +38,33 @@ public sealed record SampleError(int Sample, string Element, double Absolute, do
 /// <param name="Values">Row-major values.</param>
 public sealed record SpatialErrorMap(string Where, int Height, int Width, double[] Values)
 {
-    /// <summary>Mean of a border band of width <paramref name="band"/> divided by the mean of the interior (∞ when the interior is exact).</summary>
+    /// <summary>
+    /// The largest ratio, over the four sides, of the mean of a side band of width <paramref name="band"/> to the mean
+    /// of the interior (∞ when the interior is exact). Sides are taken apart because a shift along one axis
+    /// only disturbs the two sides across that axis.
+    /// </summary>
     public double BorderToInteriorRatio(int band)
     {
-        double border = 0, interior = 0;
-        int nb = 0, ni = 0;
+        if (Height <= 2 * band || Width <= 2 * band) return double.NaN;
+        double interior = 0;
+        int ni = 0;
+        var sides = new double[4];
+        var counts = new int[4];
         for (int i = 0; i < Height; i++)
         for (int j = 0; j < Width; j++)
         {
-            bool isBorder = i < band || j < band || i >= Height - band || j >= Width - band;
             double v = Values[i * Width + j];
-            if (isBorder) { border += v; nb++; } else { interior += v; ni++; }
+            bool any = false;
+            if (i < band) { sides[0] += v; counts[0]++; any = true; }
+            if (i >= Height - band) { sides[1] += v; counts[1]++; any = true; }
+            if (j < band) { sides[2] += v; counts[2]++; any = true; }
+            if (j >= Width - band) { sides[3] += v; counts[3]++; any = true; }
+            if (!any) { interior += v; ni++; }
         }
-        if (nb == 0 || ni == 0) return double.NaN;
-        border /= nb;
+        double worst = Enumerable.Range(0, 4).Max(k => sides[k] / counts[k]);
         interior /= ni;
-        if (interior == 0) return border > 0 ? double.PositiveInfinity : double.NaN;
-        return border / interior;
+        if (interior == 0) return worst > 0 ? double.PositiveInfinity : double.NaN;
+        return worst / interior;
     }
 
     /// <summary>Largest value.</summary>
@@ -70,7 +80,7 @@ public sealed record InterpolationBaseline(double MeanRelative, double MaxRelati
 /// <summary>The float64 re-run that separates precision problems from real ones.</summary>
 /// <param name="ModelDTypeMaxRelative">Largest relative error in the model's dtype.</param>
 /// <param name="Float64MaxRelative">Largest relative error with the model converted to float64.</param>
-/// <param name="Collapsed">True when float64 shrinks the error to the float64 excellent band: a precision problem.</param>
+/// <param name="Collapsed">True when float64 shrinks the error by the collapse factor and below the model dtype's perfect band: a precision problem.</param>
 public sealed record PrecisionCheck(double ModelDTypeMaxRelative, double Float64MaxRelative, bool Collapsed);
 
 /// <summary>The end-to-end test: f(T x) against T' f(x) over samples and group elements.</summary>
@@ -149,7 +159,7 @@ public sealed class LayerResult
     /// <summary>Shape of the output (per sample).</summary>
     public long[] OutputShape { get; init; } = Array.Empty<long>();
 
-    /// <summary>The layer's own largest relative error ‖L(ρ u) − ρ' L(u)‖ / ‖ρ' L(u)‖.</summary>
+    /// <summary>The layer's own largest relative error ‖L(ρ u) − ρ' L(u)‖ / max(‖ρ' L(u)‖, ε^{1/3}‖ρ u‖) (the floor keeps outputs that cancel to zero from turning rounding into error).</summary>
     public double OwnMaxRelative { get; init; } = double.NaN;
 
     /// <summary>The layer's own mean relative error.</summary>
@@ -167,7 +177,10 @@ public sealed class LayerResult
     /// <summary>True when the output was NaN or infinite.</summary>
     public bool NonFinite { get; init; }
 
-    /// <summary>Grade of <see cref="OwnMaxRelative"/> (null when not tested).</summary>
+    /// <summary>For interpolating transforms, the largest round-trip error of the transform on this layer's tensors (NaN otherwise).</summary>
+    public double InterpolationBaseline { get; init; } = double.NaN;
+
+    /// <summary>Grade of <see cref="OwnMaxRelative"/>, judged against <see cref="InterpolationBaseline"/> when there is one (null when not tested).</summary>
     public ErrorGrade? Grade { get; init; }
 
     /// <summary>Spatial map of the layer's own error when its output is a feature map.</summary>
@@ -182,6 +195,9 @@ public sealed class GradientResult
 {
     /// <summary>Whether the test was judged.</summary>
     public required bool Judged { get; init; }
+
+    /// <summary>False when the test does not apply (interpolating transforms); such a result does not affect the verdict.</summary>
+    public bool Applicable { get; init; } = true;
 
     /// <summary>Why not, when not judged.</summary>
     public string? NotJudgedReason { get; init; }
@@ -247,10 +263,23 @@ public sealed record Diagnosis(DiagnosisKind Kind, string Location, Severity Sev
 /// <param name="Ratio">Trained max error divided by fresh max error (below 1: training made the model more equivariant).</param>
 public sealed record RandomInitBaseline(double MaxRelative, double MeanRelative, double Ratio);
 
+/// <summary>Wall-clock seconds of one phase of an audit.</summary>
+/// <param name="Phase">end_to_end, gradient or layers.</param>
+/// <param name="Seconds">Seconds.</param>
+public sealed record PhaseTiming(string Phase, double Seconds);
+
 /// <summary>A per-layer Lie-derivative error for the cumulative LEE plot.</summary>
 /// <param name="Layer">Layer name.</param>
 /// <param name="Lee">The layer's LEE contribution.</param>
-public sealed record LieLayerError(string Layer, double Lee);
+public sealed record LieLayerError(string Layer, double Lee)
+{
+    /// <summary>The per-layer contributions of a layer-wise Lie-derivative measurement, in order.</summary>
+    public static IReadOnlyList<LieLayerError> From(Lie.LayerwiseLeeReport lee)
+    {
+        ArgumentNullException.ThrowIfNull(lee);
+        return lee.Layers.Select(l => new LieLayerError(l.Name, l.Lee)).ToList();
+    }
+}
 
 /// <summary>Everything an audit measured, what it concluded and why. Renderers live in <see cref="Reports"/>.</summary>
 public sealed class AuditReport
@@ -320,6 +349,9 @@ public sealed class AuditReport
 
     /// <summary>Seconds the audit took.</summary>
     public double Seconds { get; init; }
+
+    /// <summary>Seconds per phase: end_to_end (with identity check, float64 re-run and baseline), gradient, layers.</summary>
+    public IReadOnlyList<PhaseTiming> Timings { get; init; } = Array.Empty<PhaseTiming>();
 
     /// <summary>Optional per-layer Lie-derivative errors (from the Lie module) for the cumulative LEE plot.</summary>
     public IReadOnlyList<LieLayerError>? LieLayerErrors { get; set; }

@@ -223,7 +223,7 @@ internal static class Diagnostician
         // Boundary evidence on the output map when no layer carried it.
         if (e2eBad && !list.Any(d => d.Kind == DiagnosisKind.Boundary) && c.EndToEnd?.ErrorMap is { } map && IsBorderConcentrated(map, out double ratio))
             list.Add(new(DiagnosisKind.Boundary, "model output", Severity.Medium,
-                $"output error is {ratio:0.#}× higher in the border band than inside",
+                $"output error is {ratio:0.#}× higher along a border than inside",
                 "Use circular padding (padding_mode='circular') for cyclic shifts, or symmetric padding that the group maps to itself; or evaluate on a central crop."));
 
         return list.GroupBy(d => (d.Kind, d.Location)).Select(g => g.First()).ToList();
@@ -233,7 +233,7 @@ internal static class Diagnostician
     {
         int band = Math.Max(1, Math.Min(map.Height, map.Width) / 8);
         ratio = map.BorderToInteriorRatio(band);
-        return map.Height >= 6 && map.Width >= 6 && ratio > 4;
+        return map.Height >= 6 && map.Width >= 6 && ratio > 3;
     }
 
     private static Diagnosis? ForLayer(LayerResult l, DiagnosisContext c, Severity severity)
@@ -243,7 +243,7 @@ internal static class Diagnostician
         bool shrinks = l.InputShape.Length >= 2 && l.OutputShape.Length == l.InputShape.Length &&
                        (l.OutputShape[^1] < l.InputShape[^1] || l.OutputShape[^2] < l.InputShape[^2]);
         if (l.ErrorMap is { } map && IsBorderConcentrated(map, out double ratio))
-            return new(DiagnosisKind.Boundary, l.Name, severity, ev + $"; its error is {ratio:0.#}× higher in the border band than inside",
+            return new(DiagnosisKind.Boundary, l.Name, severity, ev + $"; its error is {ratio:0.#}× higher along a border than inside",
                 "Use circular padding (padding_mode='circular') for cyclic shifts, or padding the group maps to itself (symmetric, same on every side, odd kernels); avoid one-sided F.pad.");
         if (IsTrainModeSensitive(type) && c.Training)
             return new(DiagnosisKind.TrainMode, l.Name, severity, ev + " in train mode",
@@ -298,9 +298,11 @@ internal static class VerdictRules
             ErrorGrade.Approximate => $"approximate band (< {E(th.Approximate)})",
             _ => $"broken band (≥ {E(th.Approximate)})",
         };
-        reasons.Add($"end-to-end max relative error {E(e.Relative.Max)} is in the {band} for {c.DType}");
         if (c.WithinBaseline && e.Grade > ErrorGrade.Excellent)
-            reasons.Add($"within {th.BaselineFactor}× the interpolation baseline {E(c.Baseline!.MaxRelative)}: the error is the transform's own");
+            reasons.Add($"end-to-end max relative error {E(e.Relative.Max)} is within {th.BaselineFactor}× the interpolation baseline {E(c.Baseline!.MaxRelative)} (the transform's own round-trip error), so it is judged excellent");
+        else
+            reasons.Add($"end-to-end max relative error {E(e.Relative.Max)} is in the {band} for {c.DType}" +
+                (c.Baseline is { } bl ? $" (interpolation baseline {E(bl.MaxRelative)})" : ""));
         if (c.Precision is { Collapsed: true } p)
         {
             reasons.Add($"float64 re-run collapses it to {E(p.Float64MaxRelative)}: precision, not a symmetry bug");
@@ -323,7 +325,11 @@ internal static class VerdictRules
         }
         if (c.Gradient is { } g)
         {
-            if (!g.Judged)
+            if (!g.Judged && !g.Applicable)
+            {
+                reasons.Add("gradient test not applicable: " + g.NotJudgedReason);
+            }
+            else if (!g.Judged)
             {
                 reasons.Add("gradient test not judged: " + g.NotJudgedReason);
                 v = Worse(v, Verdict.NeedsAttention);
@@ -338,6 +344,11 @@ internal static class VerdictRules
         {
             reasons.Add($"layer {ff} breaks equivariance on its own although the output does not show it");
             v = Verdict.NeedsAttention;
+        }
+        if (diagnoses.Any(d => d.Kind == DiagnosisKind.OutputTransform && d.Severity == Severity.High) && v != Verdict.Fail)
+        {
+            reasons.Add("the declared output action does not match the model's output");
+            v = Verdict.Fail;
         }
         if (c.Training && diagnoses.Any(d => d.Kind == DiagnosisKind.TrainMode && d.Severity == Severity.High))
         {

@@ -103,7 +103,7 @@ public enum EvaluationMode
 }
 
 /// <summary>Settings of an audit. Every field has a sensible default.</summary>
-public sealed class AuditOptions
+public sealed record AuditOptions
 {
     /// <summary>Number of input samples (ignored counts beyond the given data's batch).</summary>
     public int Samples { get; init; } = 32;
@@ -169,5 +169,7 @@ public sealed class AuditOptions
         if (InputShape is { } s && (s.Length == 0 || s.Any(v => v < 1)))
             throw new ArgumentException($"InputShape must be positive sizes without the batch axis (got [{string.Join(",", s)}]).", nameof(InputShape));
         if (Inputs is { } x && (x.ndim < 1 || x.size(0) < 1)) throw new ArgumentException("Inputs must have a non-empty batch axis.", nameof(Inputs));
+        if (Inputs is { } data && data.dtype.IsFloatingPoint() && !data.all_finite())
+            throw new ArgumentException("Inputs contain NaN or infinite values; equivariance cannot be judged on them (clean the data first).", nameof(Inputs));
     }
 }

@@ -12,6 +12,12 @@ namespace EquivarianceRegularizer.Kernels;
 /// </summary>
 public sealed record TransformPair(ITransform Output, ITransform Input)
 {
+    /// <summary>f_out, applied to the model's outputs.</summary>
+    public ITransform Output { get; init; } = Output ?? throw new ArgumentNullException(nameof(Output));
+
+    /// <summary>f_in, applied to the inputs.</summary>
+    public ITransform Input { get; init; } = Input ?? throw new ArgumentNullException(nameof(Input));
+
     /// <summary>f_in = f_out = <paramref name="transform"/>.</summary>
     public static TransformPair Same(ITransform transform) => new(transform, transform);
 
@@ -56,6 +62,9 @@ public sealed record KernelOptions
 
     /// <summary>Divide each sample's distance by the size of f_out(model(v)) in the same distance (a relative error).</summary>
     public bool Relative { get; init; }
+
+    /// <summary>Throw when an output or distance is NaN or infinite (default); when false the caller inspects the distances itself.</summary>
+    public bool ThrowOnNonFinite { get; init; } = true;
 }
 
 /// <summary>The per-sample distances of one kernel evaluation. Disposing releases every tensor and drawn element it owns.</summary>
@@ -176,12 +185,12 @@ public static class EquivarianceKernel
                 (y0, yk) = Forward(model, v, transformed, modelOutput, options);
             if (modelOutput is not null) y0 = modelOutput.alias(); // the result owns its handles, never the caller's
 
-            CheckFinite(y0, "model(v)");
+            if (options.ThrowOnNonFinite) CheckFinite(y0, "model(v)");
             var distances = new Tensor[pairs.Count];
             for (int k = 0; k < pairs.Count; k++)
             {
                 var pair = pairs[k];
-                CheckFinite(yk[k], $"model(f_in(v)) for transform '{pair.Name}'");
+                if (options.ThrowOnNonFinite) CheckFinite(yk[k], $"model(f_in(v)) for transform '{pair.Name}'");
                 var a = pair.Output.Apply(y0, outEl[k]);
                 var sa = a.shape;
                 var sb = yk[k].shape;
@@ -191,7 +200,7 @@ public static class EquivarianceKernel
                         $"f_out ({pair.Output.Name}) must map the model's outputs to the outputs of transformed inputs (f_in = {pair.Input.Name}).", nameof(pairs));
                 var d = distance.PerSample(a, yk[k]);
                 if (options.Relative) d = d / distance.Norm(a).clamp(min: 1e-12).mean_if_scalar(d);
-                CheckFinite(d, $"the {distance.Name} distance for transform '{pair.Name}'");
+                if (options.ThrowOnNonFinite) CheckFinite(d, $"the {distance.Name} distance for transform '{pair.Name}'");
                 distances[k] = d.MoveToOuterDisposeScope();
             }
             var transformedOutputs = yk.Select(y => y.MoveToOuterDisposeScope()).ToArray();

@@ -15,10 +15,12 @@ public static class InfinitesimalKernel
     /// <summary>
     /// L_X f(v) per sample (same shape as model(v)). <paramref name="output"/> must be continuous (its tangent is
     /// subtracted) or act trivially (group "trivial": an invariance). Differentiable with respect to the model's
-    /// parameters, so it can be penalised in training.
+    /// parameters, so it can be penalised in training. Throws when model(v) or the Lie derivative is non-finite, unless
+    /// <paramref name="throwOnNonFinite"/> is false: then samples whose model(v) is non-finite get NaN in their row (a
+    /// tangent can be finite where the value is not), for the caller to skip.
     /// </summary>
     public static Tensor LieDerivative(torch.nn.Module<Tensor, Tensor> model, Tensor inputs, IContinuousTransform input, ITransform output,
-        NormLayerMode normLayers = NormLayerMode.BatchStatistics)
+        NormLayerMode normLayers = NormLayerMode.BatchStatistics, bool throwOnNonFinite = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -35,7 +37,10 @@ public static class InfinitesimalKernel
         using (new NormStatisticsGuard(model, normLayers))
             (y, jv) = autograd.jvp(model.call, v, tangentIn);
         var lie = continuousOut is null ? jv : jv - continuousOut.Tangent(y);
-        if (!lie.all_finite())
+        if (!throwOnNonFinite) lie = lie + y.detach() * 0.0; // NaN exactly where model(v) is non-finite
+        else if (!y.all_finite())
+            throw new InvalidOperationException($"model(v) contains NaN or infinite values; the Lie derivative along {input.Name} is undefined there.");
+        else if (!lie.all_finite())
             throw new InvalidOperationException($"The Lie derivative along {input.Name} contains NaN or infinite values.");
         return lie.MoveToOuterDisposeScope();
     }

@@ -179,7 +179,7 @@ public static class LayerwiseLieDerivative
                 {
                     shapes[i] = output.shape.Skip(1).ToArray();
                     equivariant[i] = Acts(i + 1);
-                    roles[i] = RefineRole(stages[i].Role, input, output);
+                    roles[i] = RefineRole(stages[i].Role == LayerRole.Other ? LieStages.RoleFromName(stages[i].Kind) : stages[i].Role, input, output);
                 }
             }
 

@@ -21,23 +21,26 @@ public static class LieDerivative
         options ??= LieOptions.Default;
         return options.Method switch
         {
-            LieDerivativeMethod.ForwardMode => Evaluate(model, x, transform, options.Output).lie,
+            LieDerivativeMethod.ForwardMode => Evaluate(model, x, transform, options.Output, options.Differentiable).lie,
             LieDerivativeMethod.DoubleBackward => ByDoubleBackward(model, x, transform, options.Output),
             LieDerivativeMethod.FiniteDifference => ByFiniteDifference(model, x, transform, options.FiniteDifferenceStep, options.Output),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "Unknown method."),
         };
     }
 
-    /// <summary>(f(x), L_X f(x)) by one forward-mode jvp.</summary>
+    /// <summary>
+    /// (f(x), L_X f(x)) by one forward-mode jvp. With <paramref name="differentiable"/> the result keeps its autograd
+    /// graph (backpropagate it to train against the LEE); otherwise it runs under no_grad.
+    /// </summary>
     public static (Tensor output, Tensor lie) Evaluate(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform,
-        OutputRepresentation output = OutputRepresentation.Auto)
+        OutputRepresentation output = OutputRepresentation.Auto, bool differentiable = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(transform);
         using var scope = NewDisposeScope();
         // Forward-mode AD does not need the backward graph: no_grad saves recording it for trainable parameters.
-        using var noGrad = no_grad();
+        using var gradMode = differentiable ? enable_grad() : no_grad();
         var v = transform.Tangent(x);
         var (y, jv) = autograd.jvp(model, x, v);
         var lie = SubtractOutputTangent(jv, y, transform, output);
@@ -98,6 +101,7 @@ public static class LieDerivative
     public static bool ActsOnOutput(Tensor y, IContinuousTransform transform, OutputRepresentation output)
     {
         ArgumentNullException.ThrowIfNull(y);
+        ArgumentNullException.ThrowIfNull(transform);
         return output switch
         {
             OutputRepresentation.Invariant => false,
@@ -117,10 +121,10 @@ public static class LieDerivative
     internal static Tensor SubtractOutputTangent(Tensor jv, Tensor y, IContinuousTransform transform, OutputRepresentation output)
     {
         if (!ActsOnOutput(y, transform, output)) return jv.alias();
-        using var yd = y.detach();
-        using var dy = transform.Tangent(yd);
+        using var dy = transform.Tangent(y);
         return jv - dy;
     }
 
-    private static Tensor alias(this Tensor t) => t.detach();
+    // A new handle on the same tensor (keeps the autograd graph).
+    private static Tensor alias(this Tensor t) => t * 1.0;
 }

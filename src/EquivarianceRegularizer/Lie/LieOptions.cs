@@ -60,4 +60,10 @@ public sealed record LieOptions
 
     /// <summary>Samples per model evaluation.</summary>
     public int BatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Keep the autograd graph so the Lie derivative can be backpropagated to the model's parameters (reverse over
+    /// forward mode, e.g. to train with an LEE penalty). Off by default: measuring needs no backward graph.
+    /// </summary>
+    public bool Differentiable { get; init; }
 }

@@ -63,8 +63,12 @@ public static class LocalEquivarianceError
         ArgumentNullException.ThrowIfNull(transform);
         options ??= LieOptions.Default;
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        if (x.ndim == 0) throw new ArgumentException("x needs a batch axis (samples first).", nameof(x));
         long n = x.size(0);
         if (n < 1) throw new ArgumentException("Needs at least one sample.", nameof(x));
+        if (x.dtype.IsFloatingPoint())
+            using (no_grad())
+                if (!x.all_finite()) throw new ArgumentException("x contains NaN or infinite values; the Lie derivative is undefined there.", nameof(x));
         var perSample = new List<double>((int)n);
         OutputRepresentation used = options.Output;
         for (long start = 0; start < n; start += options.BatchSize)
@@ -82,6 +86,9 @@ public static class LocalEquivarianceError
             used = LieDerivative.ActsOnOutput(y, transform, options.Output) ? OutputRepresentation.Equivariant : OutputRepresentation.Invariant;
             perSample.AddRange(PerSample(lie, y, options.Aggregation, used));
         }
+        int nonFinite = perSample.Count(v => !double.IsFinite(v));
+        if (nonFinite > 0)
+            throw new InvalidOperationException($"The Lie derivative along {transform.Name} is NaN or infinite for {nonFinite} of {n} samples (the model's output or its derivative is non-finite there); the LEE is undefined.");
         var (mean, se) = MeanAndStandardError(perSample);
         return new LeeResult
         {

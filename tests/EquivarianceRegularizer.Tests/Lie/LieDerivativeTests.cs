@@ -76,6 +76,24 @@ public class LieDerivativeTests
     }
 
     [Test]
+    public void DifferentiableLieDerivative_BackpropagatesToTheParameters()
+    {
+        using var scope = NewDisposeScope();
+        var x = LieTestModels.Images(3, 1, 6, 6);
+        var w = LieTestModels.Weight(new long[] { 4, 36 }, 43, 0.2).requires_grad_();
+        Tensor Model(Tensor z) => nn.functional.linear(z.flatten(1), w);
+        var t = new Rotation();
+        var lie = LieDerivative.Compute(Model, x, t, new LieOptions { Differentiable = true });
+        lie.square().mean().backward();
+        // LEE = mean((W·T)²) over 3×4 entries, so dLEE/dW = (2/12)·(W·T)ᵀ-weighted tangents: (2/12)·Lᵀ·T.
+        var tangent = t.Tangent(x).flatten(1);
+        var expected = (nn.functional.linear(tangent, w.detach()).transpose(0, 1).matmul(tangent)) * (2.0 / 12);
+        Assert.That(MaxAbs(w.grad! - expected), Is.LessThan(1e-12));
+        // Measuring (the default) keeps no graph.
+        Assert.That(LieDerivative.Compute(Model, x, t).requires_grad, Is.False);
+    }
+
+    [Test]
     public void ForwardMode_AgreesWithSymmetricFiniteDifferences_AndDoubleBackward()
     {
         using var scope = NewDisposeScope();
@@ -124,6 +142,22 @@ public class LieDerivativeTests
         Assert.Catch<Exception>(() => autograd.jvp(z => rot.ApplyAt(z, 0.0), x, ones_like(x)));
         // Ours never differentiates grid_sample.
         Assert.That(LieDerivative.Compute(z => z.square().sum(new long[] { 1, 2, 3 }).unsqueeze(1), x, rot).all_finite(), Is.True);
+    }
+
+    [Test]
+    public void OneSidedDerivativeAtTheKink_OverstatesTheLee_TheSymmetricOneMatchesForwardMode()
+    {
+        using var scope = NewDisposeScope();
+        using var model = LieTestModels.SmallCnn(1, smooth: true);
+        var x = LieTestModels.Images(8, 1, 16, 16);
+        var t = new TranslationX();
+        var forward = LocalEquivarianceError.Measure(model.call, x, t).Value;
+        const double h = 1e-6;
+        var y = model.call(x);
+        var oneSided = ((model.call(t.ApplyAt(x, h)) - y) / h).square().mean().item();
+        var symmetric = LocalEquivarianceError.Measure(model.call, x, t, new LieOptions { Method = LieDerivativeMethod.FiniteDifference, FiniteDifferenceStep = h }).Value;
+        Assert.That(symmetric, Is.EqualTo(forward).Within(1e-4 * forward));
+        Assert.That(Math.Abs(oneSided - forward), Is.GreaterThan(0.05 * forward), "the one-sided quotient sees x[j] − x[j−1], not the derivative");
     }
 
     [Test]

@@ -14,6 +14,9 @@ internal static class JitFixtures
     public const string NestedScripted = "nested_scripted.pt";
     public const string NestedTraced = "nested_traced.pt";
     public const string PlainPickle = "plain_state_dict_pickle.pt";
+    public const string CallInsideIf = "call_inside_if_scripted.pt";
+    public const string NestedMixedMode = "nested_mixed_mode_scripted.pt";
+    public const string TwoHeads = "two_heads_scripted.pt";
 
     public static string PathOf(string name) => Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "jit", name);
 

@@ -98,6 +98,66 @@ public class LoadSafetyTests
         Assert.That(ex!.Message, Does.Contain("CRC-32"));
     }
 
+    /// <summary>Rewrites one entry of a fixture archive; the new archive has valid CRCs (System.IO.Compression writes them).</summary>
+    private string Rezip(string fixture, string name, string entrySuffix, Func<byte[], byte[]> change) =>
+        Rezip(fixture, name, (entry, _) => entry.EndsWith(entrySuffix, StringComparison.Ordinal), change);
+
+    private string Rezip(string fixture, string name, Func<string, byte[], bool> pick, Func<byte[], byte[]> change)
+    {
+        var path = Path.Combine(_dir, name);
+        using var source = System.IO.Compression.ZipFile.OpenRead(PathOf(fixture));
+        using (var target = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            int changed = 0;
+            foreach (var entry in source.Entries)
+            {
+                using var input = entry.Open();
+                using var buffer = new MemoryStream();
+                input.CopyTo(buffer);
+                var bytes = buffer.ToArray();
+                if (pick(entry.FullName, bytes))
+                {
+                    bytes = change(bytes);
+                    changed++;
+                }
+                var copy = target.CreateEntry(entry.FullName, System.IO.Compression.CompressionLevel.NoCompression);
+                using var output = copy.Open();
+                output.Write(bytes);
+            }
+            Assert.That(changed, Is.EqualTo(1), "exactly one entry is changed");
+        }
+        return path;
+    }
+
+    [Test]
+    public void Load_OfUnchangedRezippedArchive_Works()
+    {
+        var path = Rezip(SmallCnnScripted, "same.pt", "/version", b => b);
+        using var scope = NewDisposeScope();
+        using var model = jit.load(path);
+        Assert.That(model.call(randn(1, 1, 8, 8)).shape, Is.EqualTo(new long[] { 1, 5 }));
+    }
+
+    [Test]
+    public void Load_OfStorageRecordCutShort_WithValidCrc_ThrowsInvalidData()
+    {
+        // libtorch would size the storage from the pickle and read past the short record (a crash at forward).
+        var path = Rezip(CallInsideIf, "short_storage.pt", "/data/1", b => b[..(b.Length / 2)]);
+        var ex = Assert.Throws<InvalidDataException>(() => jit.load(path));
+        Assert.That(ex!.Message, Does.Contain("data/1").And.Contain("bytes"));
+    }
+
+    [Test]
+    public void Load_OfModuleClassWithUnannotatedAttribute_WithValidCrc_ThrowsInvalidData()
+    {
+        // libtorch 1.13 dereferences the missing annotation (a segfault) instead of reporting it.
+        var path = Rezip(NestedTraced, "bad_class.pt",
+            (entry, bytes) => entry.EndsWith(".py", StringComparison.Ordinal) && System.Text.Encoding.UTF8.GetString(bytes).Contains("class Sequential(Module):", StringComparison.Ordinal),
+            b => System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(b).Replace("__parameters__", "__parameters_W", StringComparison.Ordinal)));
+        var ex = Assert.Throws<InvalidDataException>(() => jit.load(path));
+        Assert.That(ex!.Message, Does.Contain("__parameters_W").And.Contain("type annotation"));
+    }
+
     [Test]
     public void Load_OfPlainTorchSavePickle_ThrowsInvalidData_SayingItIsNotTorchScript()
     {

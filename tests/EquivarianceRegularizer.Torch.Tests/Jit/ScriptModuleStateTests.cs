@@ -58,6 +58,21 @@ public class ScriptModuleStateTests
     }
 
     [Test]
+    public void Load_KeepsMixedTrainingFlags_OfEachSubmodule()
+    {
+        // Saved in eval mode except features.2 (a Block) and its children.
+        using var scope = NewDisposeScope();
+        using var model = jit.load(PathOf(NestedMixedMode));
+        var training = model.named_modules().Where(m => m.module.training).Select(m => m.name);
+        Assert.That(training, Is.EqualTo(new[] { "features.2", "features.2.conv", "features.2.bn" }));
+        // The native flags agree: a forward updates the BatchNorm statistics of features.2.bn only.
+        model.call(randn(2, 1, 6, 6));
+        var tracked = model.named_buffers().Where(b => b.name.EndsWith("num_batches_tracked", StringComparison.Ordinal))
+            .Select(b => (b.name, b.buffer.item())).ToList();
+        Assert.That(tracked, Is.EqualTo(new[] { ("features.2.bn.num_batches_tracked", 1.0) }));
+    }
+
+    [Test]
     public void ToFloat64_ConvertsFloatingTensors_AndMatchesPyTorchFloat64Output()
     {
         var r = SmallCnnReference;
@@ -115,6 +130,22 @@ public class ScriptModuleStateTests
         using (no_grad()) fcBias.add_(ones(5));
         var after = model.call(x);
         Assert.That((after - before).allclose(ones(1, 5), rtol: 0, atol: 1e-5), Is.True);
+    }
+
+    [Test]
+    public void LoadStateDict_FromAnotherScriptModule_CopiesIntoTheNativeModule()
+    {
+        using var scope = NewDisposeScope();
+        using var source = jit.load(PathOf(SmallCnnScripted));
+        using var target = jit.load(PathOf(SmallCnnScripted));
+        source.eval();
+        target.eval();
+        using (no_grad())
+            foreach (var p in source.parameters()) p.mul_(0.5);
+        var x = randn(2, 1, 8, 8);
+        Assert.That(target.call(x).allclose(source.call(x)), Is.False);
+        target.load_state_dict(source.state_dict());
+        Assert.That(target.call(x).allclose(source.call(x), rtol: 0, atol: 1e-6), Is.True);
     }
 
     [Test]

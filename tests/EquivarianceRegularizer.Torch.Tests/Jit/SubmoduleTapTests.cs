@@ -100,6 +100,33 @@ public class SubmoduleTapTests
         Assert.That(seen, Is.Empty);
     }
 
+    [TestCase(SmallCnnTraced, "small_cnn_reference.json")]
+    [TestCase(NestedScripted, "nested_reference.json")]
+    public void Observers_OnEveryModule_SeeWhatPyTorchHooksSee(string file, string reference)
+    {
+        // The audit's activation capture: one observer per named module, then one call of the root.
+        var r = Reference(reference);
+        var hooks = r.GetProperty("hooks_eval").EnumerateArray().ToList();
+        using var scope = NewDisposeScope();
+        using var model = jit.load(PathOf(file));
+        model.eval();
+        var seen = new List<(string name, string type, Tensor? input, Tensor? output)>();
+        var handles = new List<IDisposable>();
+        foreach (var (name, m) in model.named_modules())
+            if (name.Length > 0)
+                handles.Add(m.register_forward_observer((mod, i, o) => seen.Add((name, mod.TypeName, i as Tensor, o as Tensor))));
+        model.call(ToTensor(r.GetProperty("input")));
+        foreach (var h in handles) h.Dispose();
+
+        Assert.That(seen.Select(s => s.name), Is.EqualTo(hooks.Select(h => h.GetProperty("name").GetString())));
+        Assert.That(seen.Select(s => s.type), Is.EqualTo(hooks.Select(h => h.GetProperty("type").GetString())));
+        for (int i = 0; i < seen.Count; i++)
+        {
+            Assert.That(MaxAbsDiff(seen[i].input!, hooks[i].GetProperty("inputs")[0]), Is.LessThanOrEqualTo(1e-6), seen[i].name);
+            Assert.That(MaxAbsDiff(seen[i].output!, hooks[i].GetProperty("output")), Is.LessThanOrEqualTo(1e-6), seen[i].name);
+        }
+    }
+
     [Test]
     public void ParentForward_WithHookOnChild_ThrowsNotSupported()
     {
@@ -128,5 +155,18 @@ public class SubmoduleTapTests
         Assert.That(MaxAbsDiff(relu1.Output, hook.GetProperty("output")), Is.LessThanOrEqualTo(1e-6));
         var bn1 = taps.First(t => t.Name == "bn1");
         Assert.That(bn1.Output.abs().max().item(), Is.GreaterThan(0.0), "bn1's output tap is not the relu1 input tap");
+    }
+
+    [Test]
+    public void ForwardWithTaps_OfChildCalledInsideIf_ThrowsNotSupported_NamingTheChild()
+    {
+        using var scope = NewDisposeScope();
+        using var model = jit.load(PathOf(CallInsideIf));
+        var ex = Assert.Throws<NotSupportedException>(() => model.forward_with_taps(ones(2, 4)));
+        Assert.That(ex!.Message, Does.Contain("'lin'").And.Contain("control flow"));
+        var again = Assert.Throws<NotSupportedException>(() => model.forward_with_taps(ones(2, 4)));
+        Assert.That(again!.Message, Is.EqualTo(ex.Message));
+        // Plain forward still works.
+        Assert.That(model.call(ones(2, 4)).shape, Is.EqualTo(new long[] { 2, 4 }));
     }
 }

@@ -61,8 +61,9 @@ public class TrainingLoopMemoryTests
             }
             if (step == WarmUpSteps - 1)
             {
-                handleBaseline = Tensor.LiveHandleCount;
+                // Settle first: tensors that earlier tests left to the finalizer must not be counted as drift here.
                 rssAfterWarmUp = SettledResidentKiB();
+                handleBaseline = Tensor.LiveHandleCount;
             }
             else if (step >= WarmUpSteps)
             {

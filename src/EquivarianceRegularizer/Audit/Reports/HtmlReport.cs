@@ -111,7 +111,7 @@ public static class HtmlReport
         int height = 30 + row * layers.Count;
         const double lo = -17, hi = 1;
         double X(double v) => left + (Math.Clamp(Log(v), lo, hi) - lo) / (hi - lo) * (width - left - 10);
-        var sb = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\">");
+        var sb = new StringBuilder($"<svg width=\"{width}\" height=\"{height}\" role=\"img\">");
         for (int d = (int)lo; d <= hi; d += 3)
             sb.Append($"<text x=\"{F(X(Math.Pow(10, d)))}\" y=\"12\" font-size=\"9\" text-anchor=\"middle\">1e{d}</text>");
         foreach (var t in new[] { r.Thresholds.Excellent, r.Thresholds.Approximate })
@@ -143,7 +143,7 @@ public static class HtmlReport
         int max = Math.Max(1, counts.Max());
         double bw = (width - 20.0) / bins;
         double X(double l) => 10 + (l - lo) / (hi - lo) * (width - 20);
-        var sb = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\">");
+        var sb = new StringBuilder($"<svg width=\"{width}\" height=\"{height}\" role=\"img\">");
         for (int i = 0; i < bins; i++)
         {
             double h = counts[i] / (double)max * (bottom - 20);
@@ -163,7 +163,7 @@ public static class HtmlReport
         int cell = Math.Max(2, Math.Min(12, 280 / Math.Max(m.Height, m.Width)));
         int width = m.Width * cell, height = m.Height * cell;
         double max = m.Max > 0 ? m.Max : 1;
-        var sb = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" shape-rendering=\"crispEdges\">");
+        var sb = new StringBuilder($"<svg width=\"{width}\" height=\"{height}\" role=\"img\" shape-rendering=\"crispEdges\">");
         sb.Append($"<rect width=\"{width}\" height=\"{height}\" fill=\"#fff\"/>");
         for (int i = 0; i < m.Height; i++)
         for (int j = 0; j < m.Width; j++)
@@ -178,18 +178,23 @@ public static class HtmlReport
 
     private static string CumulativeLee(IReadOnlyList<LieLayerError> lee)
     {
-        const int width = 420, height = 200, left = 40, bottom = 170;
+        const int width = 440, height = 210, left = 60, bottom = 170;
         var cum = new double[lee.Count];
         double s = 0;
         for (int i = 0; i < lee.Count; i++) { s += double.IsFinite(lee[i].Lee) ? lee[i].Lee : 0; cum[i] = s; }
         double max = cum.Length > 0 && cum.Max() > 0 ? cum.Max() : 1;
         double X(int i) => left + (lee.Count == 1 ? 0.5 : i / (double)(lee.Count - 1)) * (width - left - 10);
         double Y(double v) => bottom - v / max * (bottom - 15);
-        var sb = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\">");
+        var sb = new StringBuilder($"<svg width=\"{width}\" height=\"{height}\" role=\"img\">");
         sb.Append($"<line x1=\"{left}\" y1=\"{bottom}\" x2=\"{width - 10}\" y2=\"{bottom}\" stroke=\"#333\"/><line x1=\"{left}\" y1=\"10\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"#333\"/>");
         sb.Append($"<text x=\"{left - 4}\" y=\"18\" font-size=\"9\" text-anchor=\"end\">{N(max)}</text>");
         var pts = string.Join(" ", Enumerable.Range(0, lee.Count).Select(i => $"{F(X(i))},{F(Y(cum[i]))}"));
         sb.Append($"<polyline points=\"{pts}\" fill=\"none\" stroke=\"#6a1b9a\" stroke-width=\"2\"/>");
+        for (int i = 0; i < lee.Count; i++)
+        {
+            string label = lee[i].Layer.Length > 10 ? lee[i].Layer[..9] + "…" : lee[i].Layer;
+            sb.Append($"<text x=\"{F(X(i))}\" y=\"{bottom + 14}\" font-size=\"9\" text-anchor=\"middle\">{H(label)}</text>");
+        }
         for (int i = 0; i < lee.Count; i++)
             sb.Append($"<circle cx=\"{F(X(i))}\" cy=\"{F(Y(cum[i]))}\" r=\"3\" fill=\"#6a1b9a\"><title>{H(lee[i].Layer)}: {N(lee[i].Lee)} (cumulative {N(cum[i])})</title></circle>");
         return sb.Append("</svg>").ToString();

@@ -131,6 +131,15 @@ public static class JsonReport
             Strings(w, "recommendations", r.Recommendations);
             Strings(w, "notes", r.Notes);
             Num(w, "seconds", r.Seconds);
+            w.WriteStartArray("timings");
+            foreach (var t in r.Timings)
+            {
+                w.WriteStartObject();
+                w.WriteString("phase", t.Phase);
+                Num(w, "seconds", t.Seconds);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.ToArray());

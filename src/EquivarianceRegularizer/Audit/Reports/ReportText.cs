@@ -116,7 +116,7 @@ public static class ReportText
         foreach (var s in r.Recommendations) L($"- {s}");
         L("Notes:");
         foreach (var s in r.Notes) L($"- {s}");
-        L($"- Audit took {r.Seconds:0.00} s.");
+        L($"- Audit took {r.Seconds:0.00} s" + (r.Timings.Count > 0 ? " (" + string.Join(", ", r.Timings.Select(t => $"{t.Phase.Replace('_', '-')} {t.Seconds:0.00} s")) + ")." : "."));
         return sb.ToString();
     }
 }

@@ -59,8 +59,10 @@ public sealed class Flip(int axis = -1, string name = "flip-h") : IndexedFiniteT
     /// <summary>Vertical flip (reverses the height axis).</summary>
     public static Flip Vertical() => new(-2, "flip-v");
 
+    private readonly string _name = !string.IsNullOrEmpty(name) ? name : throw new ArgumentException("A flip needs a name.", nameof(name));
+
     /// <inheritdoc />
-    public override string Name => name;
+    public override string Name => _name;
     /// <inheritdoc />
     public override string Group => $"C2(axis {axis})";
     /// <inheritdoc />

@@ -1,0 +1,98 @@
+using BenchmarkDotNet.Attributes;
+using EquivarianceRegularizer.Lie;
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Benchmarks;
+
+/// <summary>
+/// End-to-end LEE (input tangent + one forward-mode jvp + per-sample reduction) against a plain forward pass of the
+/// same batch (the baseline) and against the double-backward (reverse-of-reverse) jvp of our own binding.
+/// Run: dotnet run -c Release --project benchmarks/EquivarianceRegularizer.Benchmarks -- --filter '*LieDerivativeBenchmarks*' --job short
+/// </summary>
+public class LieDerivativeBenchmarks
+{
+    private nn.Module<Tensor, Tensor> _model = null!;
+    private Tensor _x = null!;
+    private readonly TranslationX _translation = new();
+    private LieOptions _options = null!;
+    private Tensor _v = null!;
+
+    /// <summary>Images per batch.</summary>
+    [Params(64)]
+    public int Batch { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        set_num_threads(1);
+        using var g = new Generator(1);
+        // A small Fashion-MNIST-sized CNN: conv-relu-maxpool ×2, conv-relu, global average pool, linear.
+        _model = nn.Sequential(
+            ("conv1", nn.Conv2d(1, 16, 3, padding: 1, generator: g)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+            ("conv2", nn.Conv2d(16, 32, 3, padding: 1, generator: g)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+            ("conv3", nn.Conv2d(32, 32, 3, padding: 1, generator: g)), ("relu3", nn.ReLU()),
+            ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(32, 10, generator: g)));
+        _model.eval();
+        _x = rand(new long[] { Batch, 1, 28, 28 }, g).DetachFromDisposeScope();
+        _options = new LieOptions { BatchSize = Batch };
+        _v = _translation.Tangent(_x).DetachFromDisposeScope();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _model.Dispose();
+        _x.Dispose();
+        _v.Dispose();
+    }
+
+    /// <summary>One inference forward pass of the batch.</summary>
+    [Benchmark(Baseline = true)]
+    public double Forward()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        return _model.call(_x).sum().item();
+    }
+
+    /// <summary>End-to-end LEE along translate-x by forward mode (what LocalEquivarianceError.Measure does).</summary>
+    [Benchmark]
+    public double LeeForwardMode() => LocalEquivarianceError.Measure(_model.call, _x, _translation, _options).Value;
+
+    /// <summary>Components of LeeForwardMode: the input tangent alone.</summary>
+    [Benchmark]
+    public double TangentOnly()
+    {
+        using var scope = NewDisposeScope();
+        return _translation.Tangent(_x).sum().item();
+    }
+
+    /// <summary>Components of LeeForwardMode: the jvp alone (tangent precomputed).</summary>
+    [Benchmark]
+    public double JvpOnly()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        return autograd.jvp(_model.call, _x, _v).jvp.sum().item();
+    }
+
+    /// <summary>The same Lie derivative by the double-backward trick (grad with create_graph, then grad again).</summary>
+    [Benchmark]
+    public double LieDoubleBackward()
+    {
+        using var scope = NewDisposeScope();
+        var lie = LieDerivative.ByDoubleBackward(_model.call, _x, _translation);
+        return lie.square().mean().item();
+    }
+
+    /// <summary>Symmetric finite differences (two resamplings and two forwards), for scale.</summary>
+    [Benchmark]
+    public double LieFiniteDifference()
+    {
+        using var scope = NewDisposeScope();
+        var lie = LieDerivative.ByFiniteDifference(_model.call, _x, _translation, 1e-3);
+        return lie.square().mean().item();
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text;
+using EquivarianceRegularizer.Audit;
+using EquivarianceRegularizer.Audit.Reports;
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using NUnit.Framework;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.NUnit;
+
+/// <summary>
+/// Equivariance assertions for users' own test suites. Each runs a full audit (eval mode, float64 transform
+/// arithmetic, every element of a finite group, layer-wise isolation) and fails with the report's summary,
+/// first failing layer and diagnoses. Returns the report when it passes.
+/// <code>EquivarianceAssert.IsInvariant(model, new RotationByQuarterTurns(), inputShape: new long[] { 1, 28, 28 });</code>
+/// </summary>
+public static class EquivarianceAssert
+{
+    /// <summary>The options used when none are given: 16 random samples in [0, 1], layer-wise isolation on, gradient test off.</summary>
+    public static AuditOptions Defaults(long[] inputShape) => new() { InputShape = inputShape, Samples = 16, Layers = true, Gradient = false };
+
+    /// <summary>Asserts f(T x) = f(x) on random inputs of shape <paramref name="inputShape"/> (without batch axis).</summary>
+    public static AuditReport IsInvariant(nn.Module<Tensor, Tensor> model, ITransform transform, long[] inputShape, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
+        Satisfies(new ModuleAuditModel(model), SymmetrySpec.Invariant(transform), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
+
+    /// <summary>Asserts f(T x) = f(x) on the given inputs (batch first).</summary>
+    public static AuditReport IsInvariant(nn.Module<Tensor, Tensor> model, ITransform transform, Tensor inputs, AuditOptions? options = null, bool acceptNeedsAttention = false)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return Satisfies(new ModuleAuditModel(model), SymmetrySpec.Invariant(transform),
+            (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
+    }
+
+    /// <summary>Asserts f(T x) = T'(f(x)) (T' defaults to T) on random inputs of shape <paramref name="inputShape"/>.</summary>
+    public static AuditReport IsEquivariant(nn.Module<Tensor, Tensor> model, ITransform input, long[] inputShape, ITransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
+        Satisfies(new ModuleAuditModel(model), SymmetrySpec.Equivariant(input, output), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
+
+    /// <summary>Asserts f(T x) = T'(f(x)) on the given inputs (batch first).</summary>
+    public static AuditReport IsEquivariant(nn.Module<Tensor, Tensor> model, ITransform input, Tensor inputs, ITransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return Satisfies(new ModuleAuditModel(model), SymmetrySpec.Equivariant(input, output),
+            (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
+    }
+
+    /// <summary>Asserts the audit of any model against any specification passes (or, when accepted, needs attention only).</summary>
+    public static AuditReport Satisfies(IAuditModel model, SymmetrySpec spec, AuditOptions options, bool acceptNeedsAttention = false)
+    {
+        var report = Auditor.Audit(model, spec, options);
+        bool ok = report.Verdict == Verdict.Pass || (acceptNeedsAttention && report.Verdict == Verdict.NeedsAttention);
+        if (!ok) Assert.Fail(FailureMessage(report));
+        return report;
+    }
+
+    /// <summary>The message an assertion fails with: summary, first failing layer and each diagnosis with its fix.</summary>
+    public static string FailureMessage(AuditReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var sb = new StringBuilder();
+        sb.Append("Equivariance audit: ").Append(report.Summary).Append('\n');
+        foreach (var d in report.Diagnoses)
+            sb.Append($"  [{ReportText.Kind(d.Kind)}] {d.Location} ({d.Severity}): {d.Evidence}\n    fix: {d.Fix}\n");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Text.Json;
+using EquivarianceRegularizer.Cli;
+
+namespace EquivarianceRegularizer.Cli.Tests;
+
+public class LieCommandTests
+{
+    private static string Fixture(string name) => Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "jit", name);
+
+    private static (int code, string output, string error) Invoke(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var command = LieCommand.Create();
+        int code = command.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Test]
+    public void Lie_OnScriptedCnn_PrintsOneRowPerGenerator_AndWritesJson()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"eqv-lie-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (code, output, error) = Invoke(Fixture("small_cnn_scripted.pt"), "--input-shape", "1,16,16", "--generators", "translate-x,rotate",
+                "--samples", "6", "--layers", "--json", json);
+            Assert.That(code, Is.EqualTo(LieCommand.Ok), error);
+            Assert.That(output, Does.Contain("translate-x").And.Contain("rotate").And.Contain("pool1"));
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var results = doc.RootElement.GetProperty("results");
+            Assert.That(results.GetArrayLength(), Is.EqualTo(2));
+            Assert.That(results[0].GetProperty("layers").GetArrayLength(), Is.EqualTo(10));
+            Assert.That(results[1].GetProperty("total").GetProperty("value").GetDouble(), Is.GreaterThan(0));
+            Assert.That(results[0].GetProperty("sumRelativeResidual").GetDouble(), Is.LessThan(1e-4));
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Test]
+    public void EqvLie_IsWiredIntoTheTool()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(new[] { "lie", Fixture("small_cnn_scripted.pt"), "--input-shape", "1,8,8", "--generators", "rotate", "--samples", "2" }, output, error);
+        Assert.That(code, Is.EqualTo(LieCommand.Ok), error.ToString());
+        Assert.That(output.ToString(), Does.Contain("rotate"));
+        Assert.That(Program.Run(new[] { "lie", Fixture("small_cnn_scripted.pt") }, new StringWriter(), new StringWriter()), Is.EqualTo(LieCommand.UsageError),
+            "--input-shape is required");
+    }
+
+    [Test]
+    public void Lie_WithoutLayers_UsesTheSoftmaxConventionWhenAsked()
+    {
+        var (code, output, error) = Invoke(Fixture("small_cnn_scripted.pt"), "--input-shape", "1,12,12", "--generators", "scale",
+            "--samples", "3", "--aggregation", "mean-abs-softmax");
+        Assert.That(code, Is.EqualTo(LieCommand.Ok), error);
+        Assert.That(output, Does.Contain("MeanAbsoluteSoftmax").And.Contain("scale"));
+    }
+
+    [TestCase("3,32", "--input-shape must be C,H,W")]
+    [TestCase("1,x,28", "--input-shape must be C,H,W")]
+    public void Lie_WithBadInputShape_IsAUsageError(string shape, string message)
+    {
+        var (code, _, error) = Invoke(Fixture("small_cnn_scripted.pt"), "--input-shape", shape);
+        Assert.That(code, Is.EqualTo(LieCommand.UsageError));
+        Assert.That(error, Does.Contain(message));
+    }
+
+    [Test]
+    public void Lie_WithUnknownGenerator_NamesTheKnownOnes()
+    {
+        var (code, _, error) = Invoke(Fixture("small_cnn_scripted.pt"), "--input-shape", "1,8,8", "--generators", "translate-x,warp");
+        Assert.That(code, Is.EqualTo(LieCommand.UsageError));
+        Assert.That(error, Does.Contain("warp").And.Contain("rotate"));
+    }
+
+    [Test]
+    public void Lie_OnMissingModel_FailsWithTheReason()
+    {
+        var (code, _, error) = Invoke("/nonexistent/model.pt", "--input-shape", "1,8,8");
+        Assert.That(code, Is.EqualTo(LieCommand.Failed));
+        Assert.That(error, Does.Contain("not found"));
+    }
+
+    [Test]
+    public void Lie_LayersOfNonChainModel_IsRefused()
+    {
+        var (code, _, error) = Invoke(Fixture("nested_scripted.pt"), "--input-shape", "1,8,8", "--layers", "--samples", "2");
+        Assert.That(code, Is.EqualTo(LieCommand.Failed));
+        Assert.That(error, Does.Contain("not a plain chain"));
+    }
+}

@@ -1,0 +1,116 @@
+using System.Reflection;
+using EquivarianceRegularizer.Audit;
+using EquivarianceRegularizer.Distances;
+using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Tests.Hardening;
+
+/// <summary>
+/// A sweep over the library's public constructors and static methods: passing null for any parameter not declared
+/// nullable gives an <see cref="ArgumentException"/> (normally <see cref="ArgumentNullException"/>), never a
+/// NullReferenceException or a native error.
+/// </summary>
+public class NullArgumentSweepTests
+{
+    private static readonly NullabilityInfoContext Nullability = new();
+
+    // A valid stand-in for each parameter type the sweep knows; members with other parameter types are skipped.
+    private static object? StandIn(Type t, List<IDisposable> owned)
+    {
+        T Own<T>(T value) where T : IDisposable { owned.Add(value); return value; }
+        if (t == typeof(string)) return "rot90";
+        if (t == typeof(Tensor)) return Own(rand(2, 1, 4, 4));
+        if (t == typeof(long[])) return new long[] { 1, 4, 4 };
+        if (t == typeof(double[])) return new double[] { 0, 1 };
+        if (t == typeof(int[])) return new[] { 0, 1 };
+        if (t == typeof(ITransform) || t == typeof(IFiniteTransform)) return new RotationByQuarterTurns();
+        if (t == typeof(IContinuousTransform)) return ContinuousTransforms.Create("rotate");
+        if (t == typeof(Distance)) return Distance.L2;
+        if (t == typeof(Generator)) return Own(new Generator(1));
+        if (t == typeof(Func<Tensor, Tensor>)) return (Func<Tensor, Tensor>)(x => x * 1.0);
+        if (t == typeof(nn.Module<Tensor, Tensor>) || t == typeof(nn.Module)) return Own(new CopyModel());
+        if (t == typeof(SymmetrySpec)) return SymmetrySpec.Invariant(new RotationByQuarterTurns());
+        if (t == typeof(AuditOptions)) return new AuditOptions { InputShape = new long[] { 1, 4, 4 }, Samples = 2 };
+        if (t == typeof(IEnumerable<TransformSpec>) || t == typeof(TransformSpec[])) return new[] { TransformSpec.Same(new RotationByQuarterTurns()) };
+        if (t == typeof(TransformSpec)) return TransformSpec.Same(new RotationByQuarterTurns());
+        if (t == typeof(IReadOnlyList<TransformPair>) || t == typeof(TransformPair[])) return new[] { TransformPair.Same(new RotationByQuarterTurns()) };
+        if (t == typeof(ITransform[])) return new ITransform[] { new RotationByQuarterTurns() };
+        if (t.IsValueType) return Activator.CreateInstance(t);
+        return DBNull.Value; // unknown
+    }
+
+    // Records the library creates as results (reports, estimates, captures): outputs, not entry points.
+    private static readonly HashSet<string> ResultRecords = new()
+    {
+        "TermEstimate", "Diagnosis", "InterpolationBaseline", "LayerCapture", "LayerInfo", "LieLayerError", "SampleError", "SpatialErrorMap", "PhaseTiming",
+    };
+
+    private static IEnumerable<MethodBase> Members()
+    {
+        var assembly = typeof(EquivarianceError).Assembly;
+        foreach (var type in assembly.GetExportedTypes().Where(t => !t.IsGenericTypeDefinition && !ResultRecords.Contains(t.Name)))
+        {
+            if (!type.IsAbstract)
+                foreach (var c in type.GetConstructors()) yield return c;
+            foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+                if (!m.IsSpecialName && !m.IsGenericMethodDefinition) yield return m;
+        }
+    }
+
+    [Test]
+    public void NullForANonNullableParameter_ThrowsArgumentException_Everywhere()
+    {
+        var failures = new List<string>();
+        int checkedCalls = 0;
+        foreach (var member in Members())
+        {
+            var parameters = member.GetParameters();
+            for (int k = 0; k < parameters.Length; k++)
+            {
+                var p = parameters[k];
+                if (p.ParameterType.IsValueType || p.ParameterType.IsByRef) continue;
+                if (Nullability.Create(p).WriteState != NullabilityState.NotNull) continue;
+                var owned = new List<IDisposable>();
+                try
+                {
+                    var args = new object?[parameters.Length];
+                    bool known = true;
+                    for (int i = 0; i < parameters.Length && known; i++)
+                    {
+                        if (i == k) continue;
+                        var value = parameters[i].HasDefaultValue && parameters[i].ParameterType != typeof(string) ? parameters[i].DefaultValue : StandIn(parameters[i].ParameterType, owned);
+                        if (value is DBNull) known = false;
+                        args[i] = value is Missing ? null : value;
+                    }
+                    if (!known) continue;
+                    checkedCalls++;
+                    try
+                    {
+                        using var scope = NewDisposeScope();
+                        var result = member is ConstructorInfo c ? c.Invoke(args) : member.Invoke(null, args);
+                        if (result is IDisposable d) d.Dispose();
+                        failures.Add($"{Describe(member)}: null {p.Name} was accepted");
+                    }
+                    catch (TargetInvocationException e) when (e.InnerException is ArgumentException) { }
+                    catch (TargetInvocationException e)
+                    {
+                        failures.Add($"{Describe(member)}: null {p.Name} gave {e.InnerException?.GetType().Name}: {e.InnerException?.Message}");
+                    }
+                }
+                finally
+                {
+                    foreach (var d in owned) d.Dispose();
+                }
+            }
+        }
+        TestContext.Out.WriteLine($"{checkedCalls} (member, null parameter) calls checked");
+        Assert.That(checkedCalls, Is.GreaterThan(50), "the sweep must actually reach the API");
+        foreach (var f in failures) TestContext.Out.WriteLine(f);
+        Assert.That(failures, Is.Empty);
+    }
+
+    private static string Describe(MethodBase m) => $"{m.DeclaringType!.Name}.{(m is ConstructorInfo ? "ctor" : m.Name)}({string.Join(", ", m.GetParameters().Select(p => p.ParameterType.Name))})";
+}

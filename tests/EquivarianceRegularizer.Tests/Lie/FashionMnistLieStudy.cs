@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+using EquivarianceRegularizer.Data;
+using EquivarianceRegularizer.Lie;
+using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Transforms;
+using static EquivarianceRegularizer.Torch.torch;
+
+namespace EquivarianceRegularizer.Tests.Lie;
+
+/// <summary>Zhang (2019)'s anti-aliased downsampling: a depthwise [1 2 1]⊗[1 2 1]/16 blur, stride 2.</summary>
+internal sealed class BlurPool2d : nn.Module<Tensor, Tensor>
+{
+    private readonly long _channels;
+
+    public BlurPool2d(long channels) : base("BlurPool2d")
+    {
+        _channels = channels;
+        using var k = tensor(new float[] { 1, 2, 1, 2, 4, 2, 1, 2, 1 }, new long[] { 1, 1, 3, 3 });
+        register_buffer("kernel", (k / 16.0).repeat(channels, 1, 1, 1));
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var padded = nn.functional.pad(input, new long[] { 1, 1, 1, 1 }, "reflect");
+        return nn.functional.conv2d(padded, GetBuffer("kernel")!, null, new long[] { 2, 2 }, groups: _channels);
+    }
+}
+
+/// <summary>
+/// The Fashion-MNIST Lie-derivative study reported in docs/lie-derivative.md. Explicit: it trains two small CNNs
+/// (a few minutes of CPU). Run with
+/// <c>dotnet test tests/EquivarianceRegularizer.Tests -c Release --filter FullyQualifiedName~FashionMnistLieStudy</c>;
+/// the tables are printed and written to artifacts/lie-study.md.
+/// </summary>
+[Explicit("Trains two CNNs on Fashion-MNIST (minutes of CPU); numbers go to docs/lie-derivative.md.")]
+[Category("Study")]
+public class FashionMnistLieStudy
+{
+    private const int TrainImages = 20000;
+    private const int Epochs = 2;
+    private const int MeasureImages = 500;
+
+    private static nn.Module<Tensor, Tensor> Cnn(bool blurPool, ulong seed)
+    {
+        using var g = new Generator(seed);
+        // Named stages so per-layer rows read well; the blur-pooled model splits max-pool(2) into max(2, stride 1) + blur(stride 2).
+        var stages = new List<(string, nn.Module<Tensor, Tensor>)>
+        {
+            ("conv1", nn.Conv2d(1, 16, 3, padding: 1, generator: g)),
+            ("relu1", nn.ReLU()),
+        };
+        if (blurPool) { stages.Add(("maxpool1_s1", nn.MaxPool2d(2, 1))); stages.Add(("blurpool1", new BlurPool2d(16))); }
+        else stages.Add(("maxpool1", nn.MaxPool2d(2)));
+        stages.Add(("conv2", nn.Conv2d(16, 32, 3, padding: 1, generator: g)));
+        stages.Add(("relu2", nn.ReLU()));
+        if (blurPool) { stages.Add(("maxpool2_s1", nn.MaxPool2d(2, 1))); stages.Add(("blurpool2", new BlurPool2d(32))); }
+        else stages.Add(("maxpool2", nn.MaxPool2d(2)));
+        stages.Add(("conv3", nn.Conv2d(32, 32, 3, padding: 1, generator: g)));
+        stages.Add(("relu3", nn.ReLU()));
+        stages.Add(("gap", nn.AdaptiveAvgPool2d(1)));
+        stages.Add(("flatten", nn.Flatten()));
+        stages.Add(("fc", nn.Linear(32, 10, generator: g)));
+        return nn.Sequential(stages.ToArray());
+    }
+
+    private static double Train(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, ulong seed)
+    {
+        using var opt = optim.Adam(model.parameters(), lr: 2e-3);
+        using var g = new Generator(seed);
+        long n = images.size(0);
+        const long batch = 64;
+        model.train();
+        double last = 0;
+        for (int epoch = 0; epoch < Epochs; epoch++)
+        {
+            using var order = randperm(n, g);
+            for (long start = 0; start + batch <= n; start += batch)
+            {
+                using var scope = NewDisposeScope();
+                var idx = order.narrow(0, start, batch);
+                var x = images.index_select(0, idx);
+                var y = labels.index_select(0, idx);
+                opt.zero_grad();
+                var loss = nn.functional.cross_entropy(model.call(x), y);
+                loss.backward();
+                opt.step();
+                last = loss.item();
+            }
+        }
+        model.eval();
+        return last;
+    }
+
+    private static double Accuracy(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var predicted = model.call(images).argmax(1);
+        return predicted.eq(labels).to(ScalarType.Float64).mean().item();
+    }
+
+    [Test]
+    public void MeasureLeeOfTrainedAndUntrainedCnns()
+    {
+        var clock = Stopwatch.StartNew();
+        torch.set_num_threads(2);
+        using var scope = NewDisposeScope();
+        var (trainX, trainY) = FashionMnist.Load(train: true, limit: TrainImages);
+        var (testX, testY) = FashionMnist.Load(train: false);
+        var trainProbe = trainX.narrow(0, 0, MeasureImages);
+        var testProbe = testX.narrow(0, 0, MeasureImages);
+        var transforms = new IContinuousTransform[] { new TranslationX(), new TranslationY(), new Rotation(), new Scaling() };
+        var options = new LieOptions { BatchSize = 100 };
+        var inv = CultureInfo.InvariantCulture;
+        var md = new System.Text.StringBuilder();
+        string F(LeeResult r) => string.Format(inv, "{0:G3} ± {1:G2}", r.Value, r.StandardError);
+        var softmax = options with { Aggregation = LieAggregation.MeanAbsoluteSoftmax };
+        string Row(nn.Module<Tensor, Tensor> m, Tensor probe)
+        {
+            double scale;
+            using (var s = NewDisposeScope())
+            using (no_grad()) scale = m.call(probe).square().mean().item();
+            var cells = new List<string> { scale.ToString("G3", inv) };
+            cells.AddRange(transforms.Select(t => F(LocalEquivarianceError.Measure(m.call, probe, t, options))));
+            cells.Add(F(LocalEquivarianceError.Measure(m.call, probe, transforms[0], softmax)));
+            cells.Add(F(LocalEquivarianceError.Measure(m.call, probe, transforms[2], softmax)));
+            return string.Join(" | ", cells);
+        }
+
+        md.AppendLine(inv, $"Fashion-MNIST: trained on the first {TrainImages} training images for {Epochs} epochs (Adam 2e-3, batch 64); LEE on {MeasureImages} images, mean square, frame units (translation t = 1 is 14 pixels).");
+        md.AppendLine();
+        md.AppendLine("| model | test acc. | set | E‖f‖²/dim | translate-x | translate-y | rotate | scale | translate-x, softmax conv. | rotate, softmax conv. |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        var trainedModels = new Dictionary<string, nn.Module<Tensor, Tensor>>();
+        foreach (bool blur in new[] { false, true })
+        {
+            string name = blur ? "blur-pool CNN" : "max-pool CNN";
+            var untrained = Cnn(blur, 1);
+            untrained.eval();
+            var row = Row(untrained, testProbe);
+            md.AppendLine(inv, $"| {name}, untrained | {Accuracy(untrained, testX, testY):P1} | test | {row} |");
+            var trained = Cnn(blur, 1);
+            double loss = Train(trained, trainX, trainY, 2);
+            double acc = Accuracy(trained, testX, testY);
+            foreach (var (set, probe) in new[] { ("test", testProbe), ("train", trainProbe) })
+            {
+                md.AppendLine(inv, $"| {name}, trained (last loss {loss:F3}) | {acc:P1} | {set} | {Row(trained, probe)} |");
+            }
+            trainedModels[name] = trained;
+            untrained.Dispose();
+        }
+        md.AppendLine();
+        foreach (var (name, model) in trainedModels)
+        {
+            foreach (var t in new IContinuousTransform[] { new TranslationX(), new Rotation() })
+            {
+                var report = LayerwiseLieDerivative.Measure(model, testProbe, t, options);
+                md.AppendLine(inv, $"Per-layer, trained {name}, {t.Name} (test images): downsampling share {report.ShareByRole.GetValueOrDefault("Downsampling"):P1}, nonlinearity share {report.ShareByRole.GetValueOrDefault("Nonlinearity"):P1}, sum residual {report.SumRelativeResidual:G2}");
+                md.AppendLine("```");
+                md.Append(report.ToTable());
+                md.AppendLine("```");
+            }
+            model.Dispose();
+        }
+        md.AppendLine(inv, $"Wall time {clock.Elapsed.TotalSeconds:F0} s.");
+        var text = md.ToString();
+        TestContext.Out.WriteLine(text);
+        Console.WriteLine(text);
+        var dir = Path.Combine(FindRepoRoot(), "artifacts");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "lie-study.md"), text);
+        Assert.That(text, Does.Contain("trained"));
+    }
+
+    private static string FindRepoRoot()
+    {
+        var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "EquivarianceRegularizer.sln"))) d = d.Parent;
+        return d?.FullName ?? TestContext.CurrentContext.TestDirectory;
+    }
+}
