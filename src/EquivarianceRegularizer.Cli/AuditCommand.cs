@@ -178,11 +178,7 @@ public static class AuditCommand
         return ExitUsage;
     }
 
-    private static string FirstLine(string s)
-    {
-        int nl = s.AsSpan().IndexOfAny('\n', '\r');
-        return (nl < 0 ? s : s[..nl]).Trim();
-    }
+    private static string FirstLine(string s) => ErrorText.OneLine(s);
 
     internal static long[] ParseShape(string s)
     {

@@ -117,7 +117,7 @@ public static class LieCommand
             }
             catch (ArgumentException e)
             {
-                error.WriteLine("eqv lie: " + e.Message);
+                error.WriteLine("eqv lie: " + ErrorText.OneLine(e.Message));
                 return UsageError;
             }
             return Run(settings, output, error);
@@ -176,7 +176,7 @@ public static class LieCommand
         }
         catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or NotSupportedException or TorchException or UnauthorizedAccessException)
         {
-            error.WriteLine("eqv lie: " + e.Message);
+            error.WriteLine("eqv lie: " + ErrorText.OneLine(e.Message));
             return Failed;
         }
     }
