@@ -1,4 +1,5 @@
 using System.Reflection;
+using EquivarianceRegularizer.TestSupport;
 using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Torch.Tests.Hardening;
@@ -10,8 +11,6 @@ namespace EquivarianceRegularizer.Torch.Tests.Hardening;
 /// </summary>
 public class NullArgumentSweepTests
 {
-    private static readonly NullabilityInfoContext Nullability = new();
-
     private static object? StandIn(Type t, List<IDisposable> owned)
     {
         T Own<T>(T value) where T : IDisposable { owned.Add(value); return value; }
@@ -45,54 +44,11 @@ public class NullArgumentSweepTests
     [Test]
     public void NullForANonNullableParameter_ThrowsArgumentException_Everywhere()
     {
-        var failures = new List<string>();
-        int checkedCalls = 0;
-        foreach (var member in Members())
-        {
-            var parameters = member.GetParameters();
-            for (int k = 0; k < parameters.Length; k++)
-            {
-                var p = parameters[k];
-                if (p.ParameterType.IsValueType || p.ParameterType.IsByRef) continue;
-                if (Nullability.Create(p).WriteState != NullabilityState.NotNull) continue;
-                var owned = new List<IDisposable>();
-                try
-                {
-                    var args = new object?[parameters.Length];
-                    bool known = true;
-                    for (int i = 0; i < parameters.Length && known; i++)
-                    {
-                        if (i == k) continue;
-                        var value = parameters[i].HasDefaultValue && parameters[i].ParameterType != typeof(string) ? parameters[i].DefaultValue : StandIn(parameters[i].ParameterType, owned);
-                        if (value is DBNull) known = false;
-                        args[i] = value is Missing ? null : value;
-                    }
-                    if (!known) continue;
-                    checkedCalls++;
-                    try
-                    {
-                        using var scope = NewDisposeScope();
-                        var result = member is ConstructorInfo c ? c.Invoke(args) : member.Invoke(null, args);
-                        if (result is IDisposable d) d.Dispose();
-                        failures.Add($"{Describe(member)}: null {p.Name} was accepted");
-                    }
-                    catch (TargetInvocationException e) when (e.InnerException is ArgumentException) { }
-                    catch (TargetInvocationException e)
-                    {
-                        failures.Add($"{Describe(member)}: null {p.Name} gave {e.InnerException?.GetType().Name}: {e.InnerException?.Message}");
-                    }
-                }
-                finally
-                {
-                    foreach (var d in owned) d.Dispose();
-                }
-            }
-        }
+        var (checkedCalls, failures) = NullArgumentSweep.Run(Members(), StandIn);
         TestContext.Out.WriteLine($"{checkedCalls} (member, null parameter) calls checked");
         foreach (var f in failures) TestContext.Out.WriteLine(f);
         Assert.That(checkedCalls, Is.GreaterThan(50), "the sweep must actually reach the API");
         Assert.That(failures, Is.Empty);
     }
 
-    private static string Describe(MethodBase m) => $"{m.DeclaringType!.FullName}.{(m is ConstructorInfo ? "ctor" : m.Name)}({string.Join(", ", m.GetParameters().Select(p => p.ParameterType.Name))})";
 }
