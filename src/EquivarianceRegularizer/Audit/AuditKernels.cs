@@ -46,8 +46,12 @@ internal static class AuditKernels
     public static double[] LayerRelativeErrors(Tensor actual, Tensor expected, Tensor input, ScalarType dtype)
     {
         var (abs, _) = Errors(actual, expected);
-        double[] refn = PerSampleNorm(expected);
-        double[] inn = PerSampleNorm(input);
+        return Relative(abs, PerSampleNorm(expected), PerSampleNorm(input), dtype);
+    }
+
+    // abs / max(‖reference‖, ε^{1/3}·‖input‖) per sample; 0/0 is 0, x/0 is +∞, NaN stays NaN.
+    private static double[] Relative(double[] abs, double[] refn, double[] inn, ScalarType dtype)
+    {
         double eps = dtype == ScalarType.Float64 ? 2.220446049250313e-16 : 1.1920928955078125e-7;
         double scale = Math.Cbrt(eps);
         var rel = new double[abs.Length];
@@ -69,17 +73,7 @@ internal static class AuditKernels
         if (!actual.shape.SequenceEqual(expected.shape))
             throw new InvalidOperationException($"Shapes differ: [{string.Join(",", actual.shape)}] vs [{string.Join(",", expected.shape)}].");
         var d = actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64);
-        double[] abs = PerSampleNorm(d);
-        double[] refn = PerSampleNorm(expected);
-        double[] inn = PerSampleNorm(input);
-        double eps = dtype == ScalarType.Float64 ? 2.220446049250313e-16 : 1.1920928955078125e-7;
-        double scale = Math.Cbrt(eps);
-        var rel = new double[abs.Length];
-        for (int i = 0; i < abs.Length; i++)
-        {
-            double denom = Math.Max(refn[i], scale * (i < inn.Length ? inn[i] : 0));
-            rel[i] = denom > 0 ? abs[i] / denom : abs[i] == 0 ? 0 : double.IsNaN(abs[i]) ? double.NaN : double.PositiveInfinity;
-        }
+        var rel = Relative(PerSampleNorm(d), PerSampleNorm(expected), PerSampleNorm(input), dtype);
         if (d.ndim < 3 || d.size(d.ndim - 2) < 2 || d.size(d.ndim - 1) < 2) return (rel, null, 0, 0);
         int h = (int)d.size(d.ndim - 2), w = (int)d.size(d.ndim - 1);
         var lead = Enumerable.Range(0, d.ndim - 2).Select(i => (long)i).ToArray();
