@@ -60,12 +60,7 @@ public sealed class Permutation : ITransform
     /// <inheritdoc />
     public Tensor Apply(Tensor x, GroupElements elements)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(elements);
-        if (elements.Group != Group)
-            throw new ArgumentException($"permute acts by {Group} but was given elements of {elements.Group}.", nameof(elements));
-        if (x.ndim == 0 || x.size(0) != elements.BatchSize)
-            throw new ArgumentException($"permute: x has batch {(x.ndim == 0 ? 0 : x.size(0))} but {elements.BatchSize} elements were drawn.", nameof(x));
+        Axes.CheckApply(this, x, elements);
         using var scope = NewDisposeScope();
         var shape = x.shape;
         var result = x;

@@ -41,12 +41,7 @@ public abstract class VectorRotation : IContinuousTransform
     /// <inheritdoc />
     public Tensor Apply(Tensor x, GroupElements elements)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(elements);
-        if (elements.Group != Group)
-            throw new ArgumentException($"{Name} acts by {Group} but was given elements of {elements.Group}.", nameof(elements));
-        if (x.ndim == 0 || x.size(0) != elements.BatchSize)
-            throw new ArgumentException($"{Name}: x has batch {(x.ndim == 0 ? 0 : x.size(0))} but {elements.BatchSize} elements were drawn.", nameof(x));
+        Axes.CheckApply(this, x, elements);
         using var r = Matrices(elements);
         return ApplyMatrices(x, r);
     }
