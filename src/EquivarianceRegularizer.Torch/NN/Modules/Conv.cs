@@ -35,21 +35,7 @@ public abstract class ConvNd : torch.nn.Module<Tensor, Tensor>
         shape[0] = out_channels;
         shape[1] = in_channels / groups;
         kernel_size.CopyTo(shape, 2);
-        var w = torch.zeros(shape, dtype);
-        torch.nn.init.kaiming_uniform_(w, Math.Sqrt(5), generator: generator);
-        register_parameter("weight", w);
-        if (hasBias)
-        {
-            var (fanIn, _) = torch.nn.init.calculate_fan_in_and_fan_out(w);
-            var b = torch.zeros(new[] { out_channels }, dtype);
-            double bound = 1 / Math.Sqrt(fanIn);
-            torch.nn.init.uniform_(b, -bound, bound, generator);
-            register_parameter("bias", b);
-        }
-        else
-        {
-            register_parameter("bias", null);
-        }
+        DefaultInit.RegisterWeightAndBias(this, shape, hasBias, dtype, generator);
     }
 
     /// <summary>Input channels.</summary>

@@ -12,20 +12,7 @@ public sealed class Linear : torch.nn.Module<Tensor, Tensor>
         Require.Positive(out_features, nameof(out_features));
         this.in_features = in_features;
         this.out_features = out_features;
-        var w = torch.zeros(new[] { out_features, in_features }, dtype);
-        torch.nn.init.kaiming_uniform_(w, Math.Sqrt(5), generator: generator);
-        register_parameter("weight", w);
-        if (hasBias)
-        {
-            var b = torch.zeros(new[] { out_features }, dtype);
-            double bound = 1 / Math.Sqrt(in_features);
-            torch.nn.init.uniform_(b, -bound, bound, generator);
-            register_parameter("bias", b);
-        }
-        else
-        {
-            register_parameter("bias", null);
-        }
+        DefaultInit.RegisterWeightAndBias(this, new[] { out_features, in_features }, hasBias, dtype, generator);
     }
 
     /// <summary>Size of each input's last dimension.</summary>
