@@ -1,1 +1,0 @@
-[assembly: NUnit.Framework.Parallelizable(NUnit.Framework.ParallelScope.None)]
