@@ -1,9 +1,7 @@
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
 using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer;
 
@@ -180,7 +178,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         if (NumFuncs >= _terms.Length) return Enumerable.Range(0, _terms.Length).ToArray();
         using var scope = NewDisposeScope();
         var weights = tensor(_terms.Select(t => t.Weight).ToArray());
-        var chosen = multinomial(weights, NumFuncs, replacement: false, _generator).data<long>();
+        var chosen = multinomial(weights, NumFuncs, replacement: false, _generator).data<long>().ToArray();
         return chosen.Select(i => (int)i).Order().ToArray();
     }
 
@@ -205,17 +203,17 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         {
             var t = _terms[i];
             var d = perTerm[i];
-            Tensor error = d.ndim == 0 ? d : d.mean();
-            Tensor penalty = Options.PerSampleHinge && d.ndim > 0
+            Tensor error = d.Rank() == 0 ? d : d.mean();
+            Tensor penalty = Options.PerSampleHinge && d.Rank() > 0
                 ? (d - t.Epsilon).relu().mean() * t.Lambda
                 : (error - t.Epsilon).relu() * t.Lambda;
             total = total + penalty;
             long count = v.size(0);
             double se = double.NaN;
-            if (d.ndim > 0 && count > 1)
-                using (no_grad()) se = d.detach().std().item() / Math.Sqrt(count);
+            if (d.Rank() > 0 && count > 1)
+                using (no_grad()) se = d.detach().std().ToDouble() / Math.Sqrt(count);
             double errorValue, penaltyValue;
-            using (no_grad()) { errorValue = error.item(); penaltyValue = penalty.item(); }
+            using (no_grad()) { errorValue = error.ToDouble(); penaltyValue = penalty.ToDouble(); }
             terms.Add(new TermEstimate(t.Name, i, errorValue, se, penaltyValue, count) { SkippedSamples = skipped });
         }
         LastTerms = terms;
@@ -235,7 +233,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         using (var scope = NewDisposeScope())
         {
             var penalty = call(points);
-            value = penalty.item();
+            value = penalty.ToDouble();
             if (penalty.requires_grad) penalty.backward();
         }
         step();
@@ -243,10 +241,10 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     }
 
     /// <summary>A regularizer-only step with <paramref name="optimizer"/> (zero_grad, backward of the penalty, step).</summary>
-    public double StepRegularizerOnly(EquivarianceRegularizer.Torch.Optim.Optimizer optimizer, Tensor? points = null)
+    public double StepRegularizerOnly(optim.Optimizer optimizer, Tensor? points = null)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
-        return StepRegularizerOnly(() => optimizer.zero_grad(), optimizer.step, points);
+        return StepRegularizerOnly(() => optimizer.zero_grad(), () => optimizer.step(), points);
     }
 
     // Per-sample distances of the chosen terms at v. With NonFiniteSamples.Skip, samples with a non-finite distance in
@@ -273,14 +271,14 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
             using (no_grad())
                 foreach (var (i, d) in perTerm)
                 {
-                    if (d.ndim == 0)
+                    if (d.Rank() == 0)
                     {
                         if (!d.all_finite()) throw new InvalidOperationException($"Term '{_terms[i].Name}': the distance reduces over samples and is non-finite, so no sample can be skipped.");
                         continue;
                     }
                     using var flags = d.isfinite();
                     using var asLong = flags.to(ScalarType.Int64);
-                    var values = asLong.data<long>();
+                    var values = asLong.data<long>().ToArray();
                     for (int r = 0; r < n; r++) ok[r] &= values[r] != 0;
                 }
             var keep = Enumerable.Range(0, (int)n).Where(r => ok[r]).Select(r => (long)r).ToArray();

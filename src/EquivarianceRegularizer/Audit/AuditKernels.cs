@@ -1,7 +1,5 @@
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Audit;
 
@@ -16,10 +14,10 @@ internal static class AuditKernels
     {
         using var scope = NewDisposeScope();
         var f = t.to(ScalarType.Float64);
-        if (f.ndim == 0) return new[] { Math.Abs(f.item()) };
-        if (f.ndim == 1) return f.abs().data<double>();
+        if (f.Rank() == 0) return new[] { Math.Abs(f.ToDouble()) };
+        if (f.Rank() == 1) return f.abs().data<double>().ToArray();
         // The regularizer's shared distance kernel: the same per-sample L2 that training penalizes.
-        return Distance.L2.Norm(f).data<double>();
+        return Distance.L2.Norm(f).data<double>().ToArray();
     }
 
     /// <summary>Relative errors ‖a−b‖/‖b‖ per sample; 0/0 is 0, x/0 is ∞.</summary>
@@ -74,25 +72,25 @@ internal static class AuditKernels
             throw new InvalidOperationException($"Shapes differ: [{string.Join(",", actual.shape)}] vs [{string.Join(",", expected.shape)}].");
         var d = actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64);
         var rel = Relative(PerSampleNorm(d), PerSampleNorm(expected), PerSampleNorm(input), dtype);
-        if (d.ndim < 3 || d.size(d.ndim - 2) < 2 || d.size(d.ndim - 1) < 2) return (rel, null, 0, 0);
-        int h = (int)d.size(d.ndim - 2), w = (int)d.size(d.ndim - 1);
-        var lead = Enumerable.Range(0, d.ndim - 2).Select(i => (long)i).ToArray();
-        return (rel, d.abs().nan_to_num(0, 0, 0).sum(lead).data<double>(), h, w);
+        if (d.Rank() < 3 || d.size(d.Rank() - 2) < 2 || d.size(d.Rank() - 1) < 2) return (rel, null, 0, 0);
+        int h = (int)d.size(d.Rank() - 2), w = (int)d.size(d.Rank() - 1);
+        var lead = Enumerable.Range(0, d.Rank() - 2).Select(i => (long)i).ToArray();
+        return (rel, d.abs().nan_to_num(0, 0, 0).sum(lead).data<double>().ToArray(), h, w);
     }
 
     /// <summary>Sum over batch and leading axes of |a−b| on the last two axes (for spatial maps); null when not a feature map.</summary>
     public static double[]? SpatialAbsSum(Tensor actual, Tensor expected, out int h, out int w)
     {
         h = w = 0;
-        if (actual.ndim < 3) return null;
+        if (actual.Rank() < 3) return null;
         using var scope = NewDisposeScope();
         var d = (actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs();
         var shape = d.shape;
         h = (int)shape[^2];
         w = (int)shape[^1];
         if (h < 2 || w < 2) return null;
-        var lead = Enumerable.Range(0, d.ndim - 2).Select(i => (long)i).ToArray();
-        return d.nan_to_num(0, 0, 0).sum(lead).data<double>();
+        var lead = Enumerable.Range(0, d.Rank() - 2).Select(i => (long)i).ToArray();
+        return d.nan_to_num(0, 0, 0).sum(lead).data<double>().ToArray();
     }
 
     /// <summary>A 0/1 disk mask of radius <paramref name="radius"/> pixels centred on an H×W grid.</summary>
@@ -134,10 +132,10 @@ internal static class AuditKernels
     /// <summary>Swaps the first two entries of any identity row, so that no sample is tested against the identity.</summary>
     public static GroupElements ForceNonIdentityPermutation(GroupElements g)
     {
-        if (g.Values.ndim != 2) return g;
+        if (g.Values.Rank() != 2) return g;
         long n = g.Values.size(1);
         if (n < 2) throw new ArgumentException("A permutation of one element has no non-identity element.");
-        long[] flat = g.Values.data<long>();
+        long[] flat = g.Values.data<long>().ToArray();
         long b = g.Values.size(0);
         bool changed = false;
         for (long r = 0; r < b; r++)

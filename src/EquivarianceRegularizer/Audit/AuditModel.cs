@@ -1,7 +1,5 @@
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Lie;
-using static EquivarianceRegularizer.Torch.torch;
-using ScriptModule = EquivarianceRegularizer.Torch.torch.ScriptModule;
+using EquivarianceRegularizer.Models;
 
 namespace EquivarianceRegularizer.Audit;
 
@@ -69,7 +67,7 @@ public sealed class ModuleAuditModel : IAuditModel
     public ModuleAuditModel(nn.Module<Tensor, Tensor> module, string? name = null)
     {
         _module = module ?? throw new ArgumentNullException(nameof(module));
-        Name = name ?? module.TypeName;
+        Name = name ?? module.TypeName();
     }
 
     /// <inheritdoc />
@@ -95,7 +93,6 @@ public sealed class ModuleAuditModel : IAuditModel
     /// <inheritdoc />
     public (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithLayers(Tensor x, bool gradientProbes = false)
     {
-        if (_module is ScriptModule script) return ForwardWithTaps(script, x, gradientProbes);
         var names = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
         foreach (var (n, m) in _module.named_modules()) if (n.Length > 0) names.TryAdd(m, n);
         // Gradient probes: zero leaves, made here in the caller's scope, added to each layer output by a hook, so
@@ -105,10 +102,10 @@ public sealed class ModuleAuditModel : IAuditModel
         if (gradientProbes)
         {
             var shapes = new List<(nn.Module Module, long[] Shape, ScalarType DType)>();
-            var watch = names.Keys.Select(m => m.register_forward_observer((mod, _, o) =>
+            var watch = names.Keys.Select(m => ModuleHooks.Observe(m, (mod, _, o) =>
             {
-                if (o is Tensor t && t.dtype.IsFloatingPoint()) shapes.Add((mod, t.shape, t.dtype));
-            })).ToList();
+                if (o is { } t && t.dtype.IsFloatingPoint()) shapes.Add((mod, t.shape, t.dtype));
+            })).OfType<IDisposable>().ToList();
             try
             {
                 using var _ = no_grad();
@@ -137,7 +134,7 @@ public sealed class ModuleAuditModel : IAuditModel
             {
                 if (probes.ContainsKey(m) && m is nn.Module<Tensor, Tensor> typed)
                 {
-                    handles.Add(typed.register_forward_hook((mod, input, output) =>
+                    handles.Add(ModuleHooks.RewriteOutput(typed, (mod, output) =>
                     {
                         if (!probes.TryGetValue(mod, out var q) || q.Count == 0 || !q.Peek().shape.SequenceEqual(output.shape)) return output;
                         var probe = q.Dequeue();
@@ -146,11 +143,12 @@ public sealed class ModuleAuditModel : IAuditModel
                         return output + probe;
                     }));
                 }
-                handles.Add(m.register_forward_observer((mod, input, output) =>
+                var observer = ModuleHooks.Observe(m, (mod, input, output) =>
                 {
                     Tensor? probe = used.TryGetValue(mod, out var q) && q.Count > 0 ? q.Dequeue() : null;
-                    raw.Add((n, mod.TypeName, Copy(input), Copy(output), probe));
-                }));
+                    raw.Add((n, mod.TypeName(), Copy(input), Copy(output), probe));
+                });
+                if (observer is not null) handles.Add(observer);
             }
             var y = _module.call(x);
             var captures = raw.Select(c => new LayerCapture(c.Name, c.Type, Adopt(c.In), Adopt(c.Out), c.Probe)).ToList();
@@ -167,59 +165,6 @@ public sealed class ModuleAuditModel : IAuditModel
         }
     }
 
-    /// <summary>
-    /// TorchScript: libtorch runs the children, so hooks cannot add probes and the taps are copies outside the
-    /// backward path. Captures come from the taps; for gradient norms the model is re-run as the chain of its
-    /// top-level children (when that chain verifiably equals the model) with a zero probe added after each child,
-    /// so top-level layers get gradient norms and nested ones show none.
-    /// </summary>
-    private static (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithTaps(ScriptModule script, Tensor x, bool gradientProbes)
-    {
-        IReadOnlyList<LayerCapture> Captures(IReadOnlyList<SubmoduleTap> taps, IReadOnlyDictionary<string, Tensor> targets)
-        {
-            var list = new List<LayerCapture>(taps.Count);
-            var used = new HashSet<string>();
-            foreach (var tap in taps)
-            {
-                Tensor? input = tap.Inputs.Length == 1 ? tap.Inputs[0].detach() : null;
-                Tensor? output = tap.Outputs.Length == 1 ? tap.Outputs[0].detach() : null;
-                Tensor? target = targets.TryGetValue(tap.Name, out var t) && used.Add(tap.Name) ? t : null;
-                list.Add(new LayerCapture(tap.Name, tap.TypeName, input, output, target));
-            }
-            return list;
-        }
-
-        if (!gradientProbes)
-        {
-            var (y, taps) = script.forward_with_taps(x);
-            return (y, Captures(taps, new Dictionary<string, Tensor>()));
-        }
-        IReadOnlyList<LieStage>? stages = null;
-        try
-        {
-            using var probeInput = x.detach().narrow(0, 0, Math.Min(x.size(0), 2));
-            using (no_grad()) stages = LieStages.FromModule(script, probeInput);
-        }
-        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or TorchException)
-        {
-            stages = null; // not a verifiable chain of children: no gradient norms
-        }
-        IReadOnlyList<SubmoduleTap> tapList;
-        using (no_grad()) (_, tapList) = script.forward_with_taps(x.detach());
-        if (stages is null || stages.Count < 2) return (script.call(x), Captures(tapList, new Dictionary<string, Tensor>()));
-        var targets = new Dictionary<string, Tensor>();
-        var h = x;
-        foreach (var stage in stages)
-        {
-            h = stage.Forward(h);
-            if (!h.dtype.IsFloatingPoint()) continue;
-            var probe = zeros(h.shape, h.dtype).requires_grad_();
-            h = h + probe;
-            targets[stage.Name] = probe;
-        }
-        return (h, Captures(tapList, targets));
-    }
-
     /// <summary>Hands a detached tensor to the current dispose scope (a view owned by the scope; the detached handle is released).</summary>
     private static Tensor? Adopt(Tensor? t)
     {
@@ -232,7 +177,7 @@ public sealed class ModuleAuditModel : IAuditModel
     /// <inheritdoc />
     public IReadOnlyList<LayerInfo> DeclaredLayers =>
         _module.named_modules().Where(p => p.name.Length > 0)
-            .Select(p => new LayerInfo(p.name, p.module.TypeName, p.module.named_children().Any())).ToList();
+            .Select(p => new LayerInfo(p.name, p.module.TypeName(), p.module.named_children().Any())).ToList();
 
     /// <inheritdoc />
     public Func<Tensor, Tensor>? LayerFunction(string name)
@@ -244,7 +189,7 @@ public sealed class ModuleAuditModel : IAuditModel
 
     /// <inheritdoc />
     public IEnumerable<(string Name, Tensor Tensor, bool IsParameter)> State() =>
-        _module.named_parameters().Select(p => (p.name, p.parameter, true))
+        _module.named_parameters().Select(p => (p.name, (Tensor)p.parameter, true))
             .Concat(_module.named_buffers().Select(b => (b.name, b.buffer, false)));
 }
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Audit;
 
@@ -94,7 +92,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
 
         // Validate that the input transform acts on these inputs at all: bad usage, not a model failure.
         try { using var probe = spec.Input.Apply(x, plan[0]); }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or TorchException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
         {
             throw new ArgumentException($"The input transform {spec.Input.Name} cannot act on inputs of shape [{string.Join(",", x.shape.Skip(1))}]: {e.Message}", nameof(spec), e);
         }
@@ -109,7 +107,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         if (outputActionError is null)
         {
             try { e2e = Measure(x, y, plan); }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or TorchException) { outputActionError = e.Message; }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException) { outputActionError = e.Message; }
         }
 
         EndToEndResult? endToEnd = null;
@@ -176,7 +174,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         }
 
         var context = new DiagnosisContext(spec, _th, _dtype, training, wasTraining, options.Mode, endToEnd, identityRel, outputActionError,
-            precision, baseline, layers, firstFailing, gradient, probes, x.ndim);
+            precision, baseline, layers, firstFailing, gradient, probes, x.Rank());
         diagnoses.AddRange(Diagnostician.Diagnose(context));
         var verdict = VerdictRules.Decide(context, diagnoses, reasons);
 
@@ -236,13 +234,13 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             coarseShape[^2] = Math.Max(2, h / 4);
             coarseShape[^1] = Math.Max(2, w / 4);
             using var scope = NewDisposeScope();
-            var coarse = rand(coarseShape, gen, ScalarType.Float64);
+            var coarse = rand(coarseShape, dtype: ScalarType.Float64, generator: gen);
             var flat = coarse.reshape(-1, 1, coarseShape[^2], coarseShape[^1]);
-            var smooth = nn.functional.interpolate(flat, new[] { h, w }, mode: "bilinear", align_corners: true).reshape(shape);
+            var smooth = nn.functional.interpolate(flat, new[] { h, w }, mode: InterpolationMode.Bilinear, align_corners: true).reshape(shape);
             _notes.Add("Random inputs are smooth (uniform noise on a 4× coarser grid, upsampled bilinearly) because the transform interpolates.");
             return (smooth * (hi - lo) + lo).MoveToOuterDisposeScope();
         }
-        using var u = rand(shape, gen, ScalarType.Float64);
+        using var u = rand(shape, dtype: ScalarType.Float64, generator: gen);
         return u * (hi - lo) + lo;
     }
 
@@ -250,8 +248,8 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
 
     private Tensor PrepareMask(Tensor x)
     {
-        if (!IsInterpolating || x.ndim < 3) return x;
-        long h = x.size(x.ndim - 2), w = x.size(x.ndim - 1);
+        if (!IsInterpolating || x.Rank() < 3) return x;
+        long h = x.size(x.Rank() - 2), w = x.size(x.Rank() - 1);
         double r = Math.Min(h, w) / 2.0 - 1;
         var disk = AuditKernels.DiskMask(h, w, r);
         _inputMask = disk;
@@ -261,7 +259,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
     }
 
     private Tensor Masked(Tensor y) =>
-        _outputMask is { } m && y.ndim >= 3 && y.size(y.ndim - 2) == m.size(0) && y.size(y.ndim - 1) == m.size(1) ? y * m : y;
+        _outputMask is { } m && y.Rank() >= 3 && y.size(y.Rank() - 2) == m.size(0) && y.size(y.Rank() - 1) == m.size(1) ? y * m : y;
 
     // ---- forwards ---------------------------------------------------------------------------
 
@@ -298,7 +296,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             var (_, r2) = AuditKernels.Errors(again, y);
             return (r2.Max(), "repeated forward f(x) vs f(x) (the group's identity is not enumerable)", null);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or TorchException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
         {
             return (double.NaN, "identity check could not run", $"the output action {spec.Output} cannot be applied to outputs of shape [{string.Join(",", y.shape.Skip(1))}]: {ex.Message}");
         }
@@ -404,7 +402,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         if (withLayers) (y, caps) = model.ForwardWithLayers(xin, gradientProbes: true);
         else y = model.Forward(xin);
         var sq = y.to(ScalarType.Float64) * y.to(ScalarType.Float64);
-        var perSample = sq.ndim > 1 ? sq.flatten(1).sum(new long[] { 1 }) * 0.5 : sq * 0.5;
+        var perSample = sq.Rank() > 1 ? sq.flatten(1).sum(new long[] { 1 }) * 0.5 : sq * 0.5;
         var loss = perSample.sum();
         var targets = new List<Tensor> { xin };
         var names = new List<string>();
@@ -419,7 +417,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         for (int i = 0; i < names.Count; i++)
             if (grads[i + 1] is { } g) layerNorms[names[i]] = AuditKernels.PerSampleNorm(g).Average();
         var gx = grads[0] is { } g0 ? g0.to(ScalarType.Float64, copy: true) : zeros_like(x64);
-        return (gx.MoveToOuterDisposeScope(), perSample.data<double>(), layerNorms);
+        return (gx.MoveToOuterDisposeScope(), perSample.data<double>().ToArray(), layerNorms);
     }
 
     internal static string Occurrence(Dictionary<string, int> seen, string name)
@@ -442,7 +440,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             gx = g; loss = l;
             foreach (var kv in norms) layerNorms[kv.Key] = kv.Value;
         }
-        catch (Exception e) when (e is TorchException or InvalidOperationException)
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
         {
             return new GradientResult { Judged = false, NotJudgedReason = "the model could not be differentiated: " + e.Message };
         }
@@ -496,17 +494,17 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
     private TensorAction DefaultAction(Tensor t, long[] modelOutputShape, int inputRank)
     {
         bool isOutputShaped = t.shape.Skip(1).SequenceEqual(modelOutputShape.Skip(1));
-        if (!spec.IsInvariant && isOutputShaped && t.ndim != inputRank) return spec.Output;
-        if (t.ndim == inputRank) return TensorAction.By(spec.Input);
-        if (t.ndim < inputRank) return TensorAction.Invariant;
-        return TensorAction.NotTestable($"its rank {t.ndim - 1} exceeds the input's {inputRank - 1}; give a per-layer action");
+        if (!spec.IsInvariant && isOutputShaped && t.Rank() != inputRank) return spec.Output;
+        if (t.Rank() == inputRank) return TensorAction.By(spec.Input);
+        if (t.Rank() < inputRank) return TensorAction.Invariant;
+        return TensorAction.NotTestable($"its rank {t.Rank() - 1} exceeds the input's {inputRank - 1}; give a per-layer action");
     }
 
     private static TensorAction Checked(TensorAction a, Tensor t, GroupElements g)
     {
         if (a.NotTestableReason is not null) return a;
         try { using var probe = a.Apply(t, g); return a; }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or TorchException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
         {
             return TensorAction.NotTestable($"{a} cannot act on shape [{string.Join(",", t.shape.Skip(1))}] ({e.Message})");
         }
@@ -542,8 +540,8 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             }
             else
             {
-                inAct = DefaultAction(cap.Input, yBase.shape, xs.ndim);
-                outAct = DefaultAction(cap.Output, yBase.shape, xs.ndim);
+                inAct = DefaultAction(cap.Input, yBase.shape, xs.Rank());
+                outAct = DefaultAction(cap.Output, yBase.shape, xs.Rank());
             }
             inAct = Checked(inAct, cap.Input, plan[0]);
             outAct = Checked(outAct, cap.Output, plan[0]);
@@ -581,7 +579,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
                     using var _ = no_grad();
                     var u = in64;
                     var baseOut = out64;
-                    if (_inputMask is { } im && u.ndim >= 3 && u.size(u.ndim - 2) == im.size(0) && u.size(u.ndim - 1) == im.size(1))
+                    if (_inputMask is { } im && u.Rank() >= 3 && u.size(u.Rank() - 2) == im.size(0) && u.size(u.Rank() - 1) == im.size(1))
                     {
                         // Interpolating transforms lose what leaves the grid: test the layer on its input restricted to the disk.
                         maskedIn ??= (cap.Input * im.to(cap.Input.dtype)).to(ScalarType.Float64);
@@ -676,7 +674,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             var back = c.Apply(c.Apply(t64, g), inv);
             return AuditKernels.Errors(Masked(back), Masked(t64)).Rel.Where(double.IsFinite).DefaultIfEmpty(0).Max();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or TorchException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
         {
             return 0;
         }

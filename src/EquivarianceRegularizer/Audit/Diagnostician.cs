@@ -1,6 +1,4 @@
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Audit;
 
@@ -49,7 +47,7 @@ internal sealed class Probes(AuditRun run)
             var (name, ca) = a[i];
             var cc = c[i].Capture;
             if (flagged.Contains(name) || c[i].Name != name || ca.Input is null || ca.Output is null || cc.Input is null || cc.Output is null) continue;
-            if (ca.Output.ndim == 0 || ca.Input.ndim == 0) continue;
+            if (ca.Output.Rank() == 0 || ca.Input.Rank() == 0) continue;
             using var inner = NewDisposeScope();
             var aIn = ca.Input.narrow(0, 0, half);
             var aOut = ca.Output.narrow(0, 0, half);
@@ -73,7 +71,7 @@ internal sealed class Probes(AuditRun run)
             var y1 = run.Forward(spec.Input.Apply(x, g));
             if (spec.IsInvariant)
             {
-                if (y.ndim != x.ndim) return;
+                if (y.Rank() != x.Rank()) return;
                 var y2 = spec.Input.Apply(y, g);
                 if (!y2.shape.SequenceEqual(y1.shape)) return;
                 AlternativeOutput = ("equivariant", AuditKernels.Errors(y1, y2).Rel.Max());
@@ -83,7 +81,7 @@ internal sealed class Probes(AuditRun run)
                 AlternativeOutput = ("invariant", AuditKernels.Errors(y1, y).Rel.Max());
             }
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or TorchException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
         {
             // The other kind cannot even be applied: nothing to suggest.
         }

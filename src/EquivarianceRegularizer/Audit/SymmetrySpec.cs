@@ -1,4 +1,3 @@
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Audit;
@@ -168,7 +167,7 @@ public sealed record AuditOptions
         if (Inputs is null && InputShape is null) throw new ArgumentException("Give either InputShape (random inputs) or Inputs (data).", nameof(InputShape));
         if (InputShape is { } s && (s.Length == 0 || s.Any(v => v < 1)))
             throw new ArgumentException($"InputShape must be positive sizes without the batch axis (got [{string.Join(",", s)}]).", nameof(InputShape));
-        if (Inputs is { } x && (x.ndim < 1 || x.size(0) < 1)) throw new ArgumentException("Inputs must have a non-empty batch axis.", nameof(Inputs));
+        if (Inputs is { } x && (x.Rank() < 1 || x.size(0) < 1)) throw new ArgumentException("Inputs must have a non-empty batch axis.", nameof(Inputs));
         if (Inputs is { } data && data.dtype.IsFloatingPoint() && !data.all_finite())
             throw new ArgumentException("Inputs contain NaN or infinite values; equivariance cannot be judged on them (clean the data first).", nameof(Inputs));
     }

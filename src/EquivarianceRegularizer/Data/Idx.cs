@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Data;
 

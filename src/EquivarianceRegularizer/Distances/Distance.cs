@@ -1,6 +1,4 @@
 using System.Globalization;
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Distances;
 
@@ -124,7 +122,7 @@ public sealed class Distance
     {
         ArgumentNullException.ThrowIfNull(a);
         var d = _norm(a);
-        CheckResult(d, a.ndim == 0 ? 1 : a.size(0));
+        CheckResult(d, a.Rank() == 0 ? 1 : a.size(0));
         return d;
     }
 
@@ -141,7 +139,7 @@ public sealed class Distance
 
     private static Tensor RowNorm(Tensor d, double p)
     {
-        using var flat = d.ndim <= 1 ? d.reshape(d.ndim == 0 ? 1 : d.size(0), 1) : d.flatten(1);
+        using var flat = d.Rank() <= 1 ? d.reshape(d.Rank() == 0 ? 1 : d.size(0), 1) : d.flatten(1);
         return linalg.vector_norm(flat, p, new long[] { 1 });
     }
 

@@ -1,7 +1,5 @@
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Kernels;
 
@@ -153,10 +151,10 @@ public static class EquivarianceKernel
             throw new ArgumentException($"inputElements has {inputElements.Count} entries for {pairs.Count} pairs.", nameof(inputElements));
         if (outputElements is not null && outputElements.Count != pairs.Count)
             throw new ArgumentException($"outputElements has {outputElements.Count} entries for {pairs.Count} pairs.", nameof(outputElements));
-        if (inputs.ndim == 0) throw new ArgumentException("inputs need a batch axis.", nameof(inputs));
+        if (inputs.Rank() == 0) throw new ArgumentException("inputs need a batch axis.", nameof(inputs));
         long n = inputs.size(0);
         if (n < 1) throw new ArgumentException("inputs hold no samples.", nameof(inputs));
-        if (modelOutput is not null && (modelOutput.ndim == 0 || modelOutput.size(0) != n))
+        if (modelOutput is not null && (modelOutput.Rank() == 0 || modelOutput.size(0) != n))
             throw new ArgumentException($"modelOutput must have batch {n}, got shape [{string.Join(", ", modelOutput.shape)}].", nameof(modelOutput));
 
         var owned = new List<GroupElements>();
@@ -213,7 +211,7 @@ public static class EquivarianceKernel
         }
     }
 
-    private static Tensor mean_if_scalar(this Tensor norms, Tensor distance) => distance.ndim == 0 ? norms.mean() : norms.alias();
+    private static Tensor mean_if_scalar(this Tensor norms, Tensor distance) => distance.Rank() == 0 ? norms.mean() : norms.alias();
 
     private static GroupElements Draw(ITransform t, long n, Generator? generator, List<GroupElements> owned, int k)
     {
@@ -279,7 +277,7 @@ public static class EquivarianceKernel
         }
         var outputs = chunks.Select(c => CallScoped(model, c)).ToArray();
         var output = outputs.Length == 1 ? outputs[0] : cat(outputs);
-        if (output.ndim == 0 || output.size(0) != rows)
+        if (output.Rank() == 0 || output.size(0) != rows)
             throw new InvalidOperationException(
                 $"The model mapped a batch of {rows} to shape [{string.Join(", ", output.shape)}]; the kernel needs one output row per input row " +
                 "(use KernelOptions.Batched = false for models that cannot take a larger batch).");

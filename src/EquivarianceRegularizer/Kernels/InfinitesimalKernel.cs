@@ -1,6 +1,5 @@
-using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Differentiation;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Kernels;
 
@@ -35,7 +34,7 @@ public static class InfinitesimalKernel
         var tangentIn = input.Tangent(v);
         Tensor y, jv;
         using (new NormStatisticsGuard(model, normLayers))
-            (y, jv) = autograd.jvp(model.call, v, tangentIn);
+            (y, jv) = Jvp.Compute(model.call, v, tangentIn);
         var lie = continuousOut is null ? jv : jv - continuousOut.Tangent(y);
         if (!throwOnNonFinite) lie = lie + y.detach() * 0.0; // NaN exactly where model(v) is non-finite
         else if (!y.all_finite())
@@ -50,7 +49,7 @@ public static class InfinitesimalKernel
     {
         ArgumentNullException.ThrowIfNull(lieDerivative);
         using var scope = NewDisposeScope();
-        var flat = lieDerivative.ndim <= 1 ? lieDerivative.reshape(lieDerivative.ndim == 0 ? 1 : lieDerivative.size(0), 1) : lieDerivative.flatten(1);
+        var flat = lieDerivative.Rank() <= 1 ? lieDerivative.reshape(lieDerivative.Rank() == 0 ? 1 : lieDerivative.size(0), 1) : lieDerivative.flatten(1);
         return flat.square().sum(1).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,4 @@
-using EquivarianceRegularizer.Torch;
-using EquivarianceRegularizer.Torch.Modules;
-using static EquivarianceRegularizer.Torch.torch;
+using TorchSharp.Modules;
 
 namespace EquivarianceRegularizer.Kernels;
 
@@ -73,7 +71,7 @@ public sealed class NormStatisticsGuard : IDisposable
     {
         ArgumentNullException.ThrowIfNull(m);
         if (m is BatchNorm bn) return bn.track_running_stats;
-        if (m.TypeName.Contains("BatchNorm", StringComparison.Ordinal)) return true;
+        if (m.TypeName().Contains("BatchNorm", StringComparison.Ordinal)) return true;
         foreach (var (name, _) in m.named_buffers(recurse: false))
             if (name is "running_mean" or "running_var" or "num_batches_tracked") return true;
         return false;

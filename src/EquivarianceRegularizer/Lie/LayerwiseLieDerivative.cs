@@ -1,7 +1,6 @@
+using EquivarianceRegularizer.Differentiation;
 using System.Text.Json;
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Lie;
 
@@ -149,7 +148,7 @@ public static class LayerwiseLieDerivative
             bool Acts(int boundary) => boundary == 0 || (boundary == count ? outputActs : transform is ImageFlowTransform && LieDerivative.IsFeatureMap(hs[boundary]));
 
             // End-to-end, independently of the per-layer terms.
-            var (_, jv) = autograd.jvp(h => Chain(h, 0), xb, transform.Tangent(xb));
+            var (_, jv) = Jvp.Compute(h => Chain(h, 0), xb, transform.Tangent(xb));
             var lie = outputActs ? jv - transform.Tangent(y) : jv;
 
             var contributions = new Tensor[count];
@@ -160,7 +159,7 @@ public static class LayerwiseLieDerivative
                 Tensor? own = null;
                 if (Acts(i))
                 {
-                    var (_, stageJv) = autograd.jvp(stages[i].Forward, input, transform.Tangent(input));
+                    var (_, stageJv) = Jvp.Compute(stages[i].Forward, input, transform.Tangent(input));
                     own = stageJv;
                 }
                 if (Acts(i + 1))
@@ -173,7 +172,7 @@ public static class LayerwiseLieDerivative
                 else
                 {
                     int next = i + 1;
-                    contributions[i] = autograd.jvp(h => Chain(h, next), output, own).jvp;
+                    contributions[i] = Jvp.Compute(h => Chain(h, next), output, own).Tangent;
                 }
                 if (start == 0)
                 {
@@ -186,18 +185,18 @@ public static class LayerwiseLieDerivative
             // Residual of the chain rule, in the model's own dtype.
             var sum = contributions[0];
             for (int i = 1; i < count; i++) sum = sum + contributions[i];
-            double lieNorm = lie.norm().item();
-            double maxContribution = contributions.Max(c => c.norm().item());
+            double lieNorm = lie.norm().ToDouble();
+            double maxContribution = contributions.Max(c => c.norm().ToDouble());
             double denominator = Math.Max(Math.Max(lieNorm, maxContribution), 1e-30);
-            residual = Math.Max(residual, (sum - lie).norm().item() / denominator);
+            residual = Math.Max(residual, (sum - lie).norm().ToDouble() / denominator);
 
             total.AddRange(LocalEquivarianceError.PerSample(lie, y, options.Aggregation, used));
             var lieMeasured = Measured(lie, y, options.Aggregation);
-            totalSquare += lieMeasured.square().sum().item();
+            totalSquare += lieMeasured.square().sum().ToDouble();
             for (int i = 0; i < count; i++)
             {
                 perLayer[i].AddRange(LocalEquivarianceError.PerSample(contributions[i], y, options.Aggregation, used));
-                projection[i] += (Measured(contributions[i], y, options.Aggregation) * lieMeasured).sum().item();
+                projection[i] += (Measured(contributions[i], y, options.Aggregation) * lieMeasured).sum().ToDouble();
             }
         }
 

@@ -1,6 +1,5 @@
-using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Differentiation;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Lie;
 
@@ -42,7 +41,7 @@ public static class LieDerivative
         // Forward-mode AD does not need the backward graph: no_grad saves recording it for trainable parameters.
         using var gradMode = differentiable ? enable_grad() : no_grad();
         var v = transform.Tangent(x);
-        var (y, jv) = autograd.jvp(model, x, v);
+        var (y, jv) = Jvp.Compute(model, x, v);
         var lie = SubtractOutputTangent(jv, y, transform, output);
         return (y.MoveToOuterDisposeScope(), lie.MoveToOuterDisposeScope());
     }

@@ -1,5 +1,3 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Lie;
 
@@ -53,15 +51,15 @@ public static class LieStages
         ArgumentNullException.ThrowIfNull(probe);
         var children = model.named_children().ToList();
         if (children.Count == 0)
-            return new[] { new LieStage(model.TypeName, model.TypeName, model.call, RoleFromName(model.TypeName)) };
+            return new[] { new LieStage(model.TypeName(), model.TypeName(), model.call, RoleFromName(model.TypeName())) };
         var stages = new List<LieStage>(children.Count);
         foreach (var (name, child) in children)
         {
             if (child is not nn.Module<Tensor, Tensor> typed)
-                throw new NotSupportedException($"Child '{name}' ({child.TypeName}) of {model.TypeName} is not a Tensor→Tensor module, so the model cannot be split into stages.");
-            stages.Add(new LieStage(name, child.TypeName, typed.call, RoleFromName(child.TypeName)));
+                throw new NotSupportedException($"Child '{name}' ({child.TypeName()}) of {model.TypeName()} is not a Tensor→Tensor module, so the model cannot be split into stages.");
+            stages.Add(new LieStage(name, child.TypeName(), typed.call, RoleFromName(child.TypeName())));
         }
-        VerifyComposition(model.call, stages, probe, relativeTolerance, model.TypeName);
+        VerifyComposition(model.call, stages, probe, relativeTolerance, model.TypeName());
         return stages;
     }
 
@@ -69,7 +67,7 @@ public static class LieStages
     public static IReadOnlyList<LieStage> FromModules(IEnumerable<(string name, nn.Module<Tensor, Tensor> module)> modules)
     {
         ArgumentNullException.ThrowIfNull(modules);
-        var stages = modules.Select(m => new LieStage(m.name, m.module.TypeName, m.module.call, RoleFromName(m.module.TypeName))).ToList();
+        var stages = modules.Select(m => new LieStage(m.name, m.module.TypeName(), m.module.call, RoleFromName(m.module.TypeName()))).ToList();
         if (stages.Count == 0) throw new ArgumentException("Needs at least one stage.", nameof(modules));
         return stages;
     }
@@ -93,7 +91,7 @@ public static class LieStages
             {
                 h = stages[i].Forward(h);
             }
-            catch (Exception e) when (e is TorchException or ArgumentException or InvalidOperationException)
+            catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException)
             {
                 throw new InvalidOperationException(
                     $"Cannot split {modelName} into its children: running them in order fails at '{stages[i].Name}' ({stages[i].Kind}): {e.Message}. " +
@@ -106,8 +104,8 @@ public static class LieStages
             throw new InvalidOperationException(
                 $"Cannot split {modelName} into its children: running them in order gives shape [{string.Join(", ", hs)}], forward gives [{string.Join(", ", es)}]. " +
                 "Its forward is not a plain chain of its top-level children; pass the stages explicitly.");
-        double diff = (h - expected).abs().max().item();
-        double scale = Math.Max(expected.abs().max().item(), 1e-12);
+        double diff = (h - expected).abs().max().ToDouble();
+        double scale = Math.Max(expected.abs().max().ToDouble(), 1e-12);
         if (!(diff <= relativeTolerance * scale))
             throw new InvalidOperationException(
                 $"Cannot split {modelName} into its children: running them in order differs from forward by {diff:G3} (relative {diff / scale:G3}). " +

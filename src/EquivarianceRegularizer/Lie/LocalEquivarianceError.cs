@@ -1,8 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Lie;
 
@@ -63,7 +61,7 @@ public static class LocalEquivarianceError
         ArgumentNullException.ThrowIfNull(transform);
         options ??= LieOptions.Default;
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
-        if (x.ndim == 0) throw new ArgumentException("x needs a batch axis (samples first).", nameof(x));
+        if (x.Rank() == 0) throw new ArgumentException("x needs a batch axis (samples first).", nameof(x));
         long n = x.size(0);
         if (n < 1) throw new ArgumentException("Needs at least one sample.", nameof(x));
         if (x.dtype.IsFloatingPoint())
@@ -115,11 +113,11 @@ public static class LocalEquivarianceError
         long n = lie.size(0);
         var flat = lie.detach().reshape(n, -1).to(ScalarType.Float64);
         if (aggregation == LieAggregation.MeanSquare)
-            return flat.square().mean(1).ToArrayDouble();
-        if (output.ndim != 2 || representation == OutputRepresentation.Equivariant)
+            return flat.square().mean(new long[] { 1 }).ToArrayDouble();
+        if (output.Rank() != 2 || representation == OutputRepresentation.Equivariant)
             throw new ArgumentException($"The softmax convention needs invariant N×K logits, got an output of shape [{string.Join(", ", output.shape)}] ({representation}).", nameof(output));
         var probabilities = SoftmaxTangent(output.detach().to(ScalarType.Float64), flat);
-        return probabilities.abs().mean(1).ToArrayDouble();
+        return probabilities.abs().mean(new long[] { 1 }).ToArrayDouble();
     }
 
     /// <summary>The directional derivative of softmax(y) along dy: p ⊙ (dy − Σ_k p_k dy_k).</summary>

@@ -1,5 +1,3 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Sampling;
 
@@ -47,7 +45,7 @@ public sealed class Bounds
     {
         ArgumentNullException.ThrowIfNull(bounds);
         using var d = bounds.to(ScalarType.Float64).contiguous();
-        return new Bounds(d.data<double>(), bounds.shape, $"a tensor of shape [{string.Join(", ", bounds.shape)}]");
+        return new Bounds(d.data<double>().ToArray(), bounds.shape, $"a tensor of shape [{string.Join(", ", bounds.shape)}]");
     }
 
     /// <summary>Separate lower and upper bounds of equal shapes (each broadcastable to the input shape).</summary>

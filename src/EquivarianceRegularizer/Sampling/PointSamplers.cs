@@ -1,6 +1,4 @@
 using System.Numerics;
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Sampling;
 
@@ -29,7 +27,7 @@ public sealed class MonteCarloSampler : IPointSampler
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         ArgumentNullException.ThrowIfNull(generator);
-        return rand(new[] { n, dimensions }, generator, dtype);
+        return rand(new[] { n, dimensions }, dtype: dtype, generator: generator);
     }
 }
 
@@ -71,7 +69,7 @@ public sealed class ScrambledSobolSampler : IPointSampler
         var directions = Directions(d);
         // 33 random 32-bit words per dimension: 32 rows of the lower-triangular scramble, then the shift.
         long[] random;
-        using (var r = randint(0, 1L << 32, new[] { dimensions, Bits + 1L }, generator)) random = r.data<long>();
+        using (var r = randint(0, 1L << 32, new[] { dimensions, Bits + 1L }, generator: generator)) random = r.data<long>().ToArray();
         var points = new double[n * d];
         var rows = new uint[Bits];
         const double scale = 1.0 / 4294967296.0;

@@ -1,5 +1,3 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Transforms;
 
@@ -45,7 +43,7 @@ public sealed class RandomLambdaTransform(string name, string group, Func<long, 
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         var values = _sample(batch, generator);
-        if (values.ndim == 0 || values.size(0) != batch)
+        if (values.Rank() == 0 || values.size(0) != batch)
             throw new InvalidOperationException($"{Name}: the sampler returned shape [{string.Join(", ", values.shape)}], expected a first axis of {batch}.");
         return new GroupElements(Group, values);
     }

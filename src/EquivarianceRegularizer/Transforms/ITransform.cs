@@ -1,4 +1,3 @@
-using EquivarianceRegularizer.Torch;
 
 namespace EquivarianceRegularizer.Transforms;
 
@@ -17,7 +16,7 @@ public sealed class GroupElements : IDisposable
         ArgumentNullException.ThrowIfNull(values);
         Group = group;
         Values = values.DetachFromDisposeScope();
-        BatchSize = values.ndim == 0 ? 1 : values.size(0);
+        BatchSize = values.Rank() == 0 ? 1 : values.size(0);
         _describe = describe;
         Parts = parts ?? Array.Empty<GroupElements>();
     }

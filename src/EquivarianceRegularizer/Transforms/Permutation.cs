@@ -1,5 +1,3 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Transforms;
 
@@ -39,10 +37,10 @@ public sealed class Permutation : ITransform
         ArgumentNullException.ThrowIfNull(generator);
         if (ForceNonIdentity && N < 2) throw new InvalidOperationException("S1 has no non-identity permutation.");
         using var scope = NewDisposeScope();
-        var perms = rand(new[] { batch, (long)N }, generator, ScalarType.Float64).sort(-1).indices;
+        var perms = rand(new[] { batch, (long)N }, dtype: ScalarType.Float64, generator: generator).sort(-1).Indices;
         if (ForceNonIdentity)
         {
-            long[] flat = perms.data<long>();
+            long[] flat = perms.data<long>().ToArray();
             for (int b = 0; b < batch; b++)
             {
                 bool identity = true;
@@ -51,7 +49,7 @@ public sealed class Permutation : ITransform
             }
             perms = tensor(flat, new[] { batch, (long)N });
         }
-        long[] rows = perms.data<long>();
+        long[] rows = perms.data<long>().ToArray();
         var result = new GroupElements(Group, perms.MoveToOuterDisposeScope(),
             i => "permutation [" + string.Join(" ", rows.Skip(i * N).Take(N)) + "]");
         return result;

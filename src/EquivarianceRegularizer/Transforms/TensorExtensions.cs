@@ -1,4 +1,3 @@
-using EquivarianceRegularizer.Torch;
 
 namespace EquivarianceRegularizer.Transforms;
 

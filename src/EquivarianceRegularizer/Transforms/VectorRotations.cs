@@ -1,7 +1,5 @@
 using System.Globalization;
-using EquivarianceRegularizer.Torch;
 using MathNet.Numerics.LinearAlgebra;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Transforms;
 
@@ -95,7 +93,7 @@ public abstract class VectorRotation : IContinuousTransform
         if (x.size((int)d) != Dimension)
             throw new ArgumentException($"{Name}: axis {_axis} has length {x.size((int)d)}, expected {Dimension} vector components.", nameof(x));
         using var scope = NewDisposeScope();
-        int nd = x.ndim;
+        int nd = x.Rank();
         var order = Enumerable.Range(0, nd).Where(i => i != d).Append((int)d).Select(i => (long)i).ToArray();
         var inverse = new long[nd];
         for (int i = 0; i < nd; i++) inverse[order[i]] = i;
@@ -135,7 +133,7 @@ public sealed class VectorRotation2D(int axis = -1, string group = "SO(2)") : Ve
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentNullException.ThrowIfNull(generator);
         using var scope = NewDisposeScope();
-        var theta = (rand(new[] { batch, 1L }, generator, ScalarType.Float64) * (2 * Math.PI) - Math.PI).MoveToOuterDisposeScope();
+        var theta = (rand(new[] { batch, 1L }, dtype: ScalarType.Float64, generator: generator) * (2 * Math.PI) - Math.PI).MoveToOuterDisposeScope();
         var values = theta.ToArrayDouble();
         return new GroupElements(Group, theta, i => $"rotation by {values[i] * 180 / Math.PI:F1}°");
     }
@@ -219,7 +217,7 @@ public sealed class VectorRotation3D : VectorRotation
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentNullException.ThrowIfNull(generator);
         double[] g;
-        using (var gauss = randn(new[] { batch, 9L }, generator, ScalarType.Float64)) g = gauss.data<double>();
+        using (var gauss = randn(new[] { batch, 9L }, dtype: ScalarType.Float64, generator: generator)) g = gauss.data<double>().ToArray();
         var flat = new double[batch * 9];
         for (long b = 0; b < batch; b++)
         {

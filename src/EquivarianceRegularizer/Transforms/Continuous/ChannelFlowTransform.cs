@@ -1,6 +1,4 @@
 using System.Globalization;
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Transforms;
 
@@ -43,7 +41,7 @@ public abstract class ChannelFlowTransform : IContinuousTransform
         ArgumentNullException.ThrowIfNull(generator);
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "Batch size must be at least 1.");
         using var scope = NewDisposeScope();
-        var u = rand(new[] { batch, 1L }, generator, ScalarType.Float64);
+        var u = rand(new[] { batch, 1L }, dtype: ScalarType.Float64, generator: generator);
         var values = (u * (Range.Max - Range.Min) + Range.Min).MoveToOuterDisposeScope();
         var data = values.ToArrayDouble();
         string name = Name;

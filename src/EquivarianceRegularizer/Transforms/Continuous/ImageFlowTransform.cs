@@ -1,6 +1,4 @@
 using System.Globalization;
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Transforms;
 
@@ -80,7 +78,7 @@ public abstract class ImageFlowTransform : IContinuousTransform
         ArgumentNullException.ThrowIfNull(generator);
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "Batch size must be at least 1.");
         using var scope = NewDisposeScope();
-        var u = rand(new[] { batch, ParameterCount }, generator, ScalarType.Float64);
+        var u = rand(new[] { batch, ParameterCount }, dtype: ScalarType.Float64, generator: generator);
         var values = (u * (Range.Max - Range.Min) + Range.Min).MoveToOuterDisposeScope();
         var data = values.ToArrayDouble();
         int d = ParameterCount;
@@ -135,35 +133,29 @@ public abstract class ImageFlowTransform : IContinuousTransform
         using var scope = NewDisposeScope();
         long h = x.size(2), w = x.size(3);
         var grid = SamplingGrid(parameters, h, w, x.dtype);
-        string mode = Options.Interpolation switch
-        {
-            Interpolation.Bilinear => "bilinear",
-            Interpolation.Nearest => "nearest",
-            Interpolation.Bicubic => "bicubic",
-            _ => throw new InvalidOperationException($"Unknown interpolation {Options.Interpolation}."),
-        };
+        var mode = Options.Interpolation;
         Tensor y;
         if (Options.Padding == ImagePadding.Circular)
         {
             // Wrap every sampling position onto the torus, then read from a copy padded by 2 pixels circularly so
             // that bilinear/bicubic neighbours across the seam exist.
             const long pad = 2;
-            var padded = nn.functional.pad(x, new[] { pad, pad, pad, pad }, "circular");
+            var padded = nn.functional.pad(x, new[] { pad, pad, pad, pad }, PaddingModes.Circular);
             var gx = grid.narrow(3, 0, 1);
             var gy = grid.narrow(3, 1, 1);
             var wrapped = cat(new[] { WrapToPadded(gx, w, pad), WrapToPadded(gy, h, pad) }, 3);
-            y = nn.functional.grid_sample(padded, wrapped, mode, "border", align_corners: true);
+            y = GridSampling.Sample(padded, wrapped, mode, GridSamplePaddingMode.Border, alignCorners: true);
         }
         else
         {
-            string padding = Options.Padding switch
+            var padding = Options.Padding switch
             {
-                ImagePadding.Zeros => "zeros",
-                ImagePadding.Border => "border",
-                ImagePadding.Reflection => "reflection",
+                ImagePadding.Zeros => GridSamplePaddingMode.Zeros,
+                ImagePadding.Border => GridSamplePaddingMode.Border,
+                ImagePadding.Reflection => GridSamplePaddingMode.Reflection,
                 _ => throw new InvalidOperationException($"Unknown padding {Options.Padding}."),
             };
-            y = nn.functional.grid_sample(x, grid, mode, padding, Options.AlignCorners);
+            y = GridSampling.Sample(x, grid, mode, padding, Options.AlignCorners);
         }
         return y.MoveToOuterDisposeScope();
     }

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Transforms;
 
@@ -33,14 +31,14 @@ public static class SpatialGradient
         }
         else
         {
-            string mode = padding switch
+            var mode = padding switch
             {
-                ImagePadding.Zeros => "constant",
-                ImagePadding.Border => "replicate",
+                ImagePadding.Zeros => PaddingModes.Constant,
+                ImagePadding.Border => PaddingModes.Replicate,
                 // grid_sample mirrors about the outer pixel edge when align_corners is false (x[-1] = x[0]),
                 // about the border pixel's centre when it is true (x[-1] = x[1]).
-                ImagePadding.Reflection => alignCorners ? "reflect" : "replicate",
-                ImagePadding.Circular => "circular",
+                ImagePadding.Reflection => alignCorners ? PaddingModes.Reflect : PaddingModes.Replicate,
+                ImagePadding.Circular => PaddingModes.Circular,
                 _ => throw new ArgumentOutOfRangeException(nameof(padding), padding, "Unknown padding."),
             };
             long h = x.size(2), w = x.size(3);

@@ -1,5 +1,3 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Transforms;
 

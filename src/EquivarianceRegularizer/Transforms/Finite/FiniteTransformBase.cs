@@ -1,5 +1,3 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Transforms;
 
@@ -29,7 +27,7 @@ public abstract class IndexedFiniteTransform : IFiniteTransform
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentNullException.ThrowIfNull(generator);
-        return Wrap(randint(0, Order, new[] { batch }, generator));
+        return Wrap(randint(0, Order, new[] { batch }, generator: generator));
     }
 
     /// <summary>Draws elements uniformly among the non-identity ones (for audits).</summary>
@@ -38,7 +36,7 @@ public abstract class IndexedFiniteTransform : IFiniteTransform
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentNullException.ThrowIfNull(generator);
         if (Order < 2) throw new InvalidOperationException($"{Name} has no non-identity element.");
-        return Wrap(randint(1, Order, new[] { batch }, generator));
+        return Wrap(randint(1, Order, new[] { batch }, generator: generator));
     }
 
     /// <inheritdoc />
@@ -52,7 +50,7 @@ public abstract class IndexedFiniteTransform : IFiniteTransform
 
     private GroupElements Wrap(Tensor indices)
     {
-        long[] values = indices.data<long>();
+        long[] values = indices.data<long>().ToArray();
         return new GroupElements(Group, indices, i => DescribeElement((int)values[i]));
     }
 
@@ -60,7 +58,7 @@ public abstract class IndexedFiniteTransform : IFiniteTransform
     public Tensor Apply(Tensor x, GroupElements elements)
     {
         Axes.CheckApply(this, x, elements);
-        long[] idx = elements.Values.data<long>();
+        long[] idx = elements.Values.data<long>().ToArray();
         int first = (int)idx[0];
         if (idx.All(i => i == first)) return ApplyElement(x, first);
 

@@ -1,4 +1,3 @@
-using EquivarianceRegularizer.Torch;
 
 namespace EquivarianceRegularizer.Transforms;
 
@@ -12,14 +11,14 @@ internal static class Axes
         ArgumentNullException.ThrowIfNull(elements);
         if (elements.Group != transform.Group)
             throw new ArgumentException($"{transform.Name} acts by {transform.Group} but was given elements of {elements.Group}.", nameof(elements));
-        if (x.ndim == 0 || x.size(0) != elements.BatchSize)
-            throw new ArgumentException($"{transform.Name}: x has batch {(x.ndim == 0 ? 0 : x.size(0))} but {elements.BatchSize} elements were drawn.", nameof(x));
+        if (x.Rank() == 0 || x.size(0) != elements.BatchSize)
+            throw new ArgumentException($"{transform.Name}: x has batch {(x.Rank() == 0 ? 0 : x.size(0))} but {elements.BatchSize} elements were drawn.", nameof(x));
     }
 
     /// <summary>Resolves a per-sample axis (negative counts from the end) to a tensor dimension of <paramref name="x"/>.</summary>
     public static long Resolve(Tensor x, int axis, string transform)
     {
-        int sampleDims = x.ndim - 1;
+        int sampleDims = x.Rank() - 1;
         int a = axis < 0 ? axis + sampleDims : axis;
         if (a < 0 || a >= sampleDims)
             throw new ArgumentException($"{transform}: axis {axis} does not exist in samples of shape [{string.Join(", ", x.shape.Skip(1))}].", nameof(x));
@@ -58,7 +57,7 @@ public sealed class RotationByQuarterTurns(int axis0 = -2, int axis1 = -1) : Ind
     public override string DescribeElement(int index) => $"rotation by {90 * index}°";
     /// <inheritdoc />
     protected override Tensor ApplyElement(Tensor x, int index) =>
-        x.rot90(index, new[] { Axes.Resolve(x, axis0, Name), Axes.Resolve(x, axis1, Name) });
+        x.rot90(index, (Axes.Resolve(x, axis0, Name), Axes.Resolve(x, axis1, Name)));
 }
 
 /// <summary>Mirror along one sample axis (the group C2); default the last axis (a horizontal flip of images).</summary>
@@ -103,9 +102,9 @@ public sealed class DihedralTransform(int axis0 = -2, int axis1 = -1) : IndexedF
     protected override Tensor ApplyElement(Tensor x, int index)
     {
         long a0 = Axes.Resolve(x, axis0, Name), a1 = Axes.Resolve(x, axis1, Name);
-        if (index < 4) return x.rot90(index, new[] { a0, a1 });
+        if (index < 4) return x.rot90(index, (a0, a1));
         using var flipped = x.flip(a1);
-        return flipped.rot90(index % 4, new[] { a0, a1 });
+        return flipped.rot90(index % 4, (a0, a1));
     }
 }
 

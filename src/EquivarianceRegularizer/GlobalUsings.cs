@@ -1,0 +1,3 @@
+// TorchSharp's types (Tensor, ScalarType, Generator, nn, …) are nested in TorchSharp.torch; every file uses them.
+global using TorchSharp;
+global using static TorchSharp.torch;

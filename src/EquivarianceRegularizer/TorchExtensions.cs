@@ -1,0 +1,40 @@
+using System.Runtime.InteropServices;
+
+namespace EquivarianceRegularizer;
+
+/// <summary>Small conveniences over TorchSharp used throughout the library.</summary>
+internal static class TorchExtensions
+{
+    /// <summary>Whether the dtype is a real floating-point type (the dtypes the library computes in).</summary>
+    public static bool IsFloatingPoint(this ScalarType dtype) =>
+        dtype is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
+
+    /// <summary>True when every element is finite (no NaN, no ±∞).</summary>
+    public static bool all_finite(this Tensor t)
+    {
+        if (!t.dtype.IsFloatingPoint()) return true;
+        using var finite = torch.isfinite(t).all();
+        return finite.item<bool>();
+    }
+
+    /// <summary>The module's type name as a user knows it ("Conv2d", or the TorchScript class name).</summary>
+    public static string TypeName(this nn.Module m)
+    {
+        var name = m.GetType().Name;
+        int tick = name.IndexOf('`', StringComparison.Ordinal);
+        return tick < 0 ? name : name[..tick];
+    }
+
+    /// <summary>Whether <paramref name="e"/> is an error raised by libtorch (TorchSharp surfaces them as <see cref="ExternalException"/>).</summary>
+    public static bool IsTorchError(this Exception e) => e is ExternalException;
+
+    /// <summary>The number of dimensions as an int (TorchSharp's <c>ndim</c> is a long; dimension arguments are ints).</summary>
+    public static int Rank(this Tensor t) => (int)t.ndim;
+
+    /// <summary>The values as a float64 array, whatever the tensor's dtype and device.</summary>
+    public static double[] ToArrayDouble(this Tensor t)
+    {
+        using var cpu = t.detach().to(ScalarType.Float64, CPU).contiguous();
+        return cpu.data<double>().ToArray();
+    }
+}
