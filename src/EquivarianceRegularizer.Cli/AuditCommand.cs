@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
-using EquivarianceRegularizer.Torch;
+using EquivarianceRegularizer.Models;
+using TorchSharp;
+using static TorchSharp.torch;
 using EquivarianceRegularizer.Transforms;
 using Spectre.Console;
 
@@ -70,9 +72,9 @@ public static class AuditCommand
             }
             catch (ArgumentException e) { return Usage(stderr, e.Message); }
 
-            torch.ScriptModule script;
-            try { script = torch.jit.load(path); }
-            catch (Exception e) when (e is TorchException or InvalidDataException or IOException or UnauthorizedAccessException or NotSupportedException or InvalidOperationException or ArgumentException)
+            jit.ScriptModule<Tensor, Tensor> script;
+            try { script = torch.jit.load<Tensor, Tensor>(path); }
+            catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidDataException or IOException or UnauthorizedAccessException or NotSupportedException or InvalidOperationException or ArgumentException)
             {
                 return Usage(stderr, $"cannot read model '{path}': {FirstLine(e.Message)}");
             }
@@ -97,7 +99,7 @@ public static class AuditCommand
                     report = RunWithStatus(console, () => Auditor.Audit(new ModuleAuditModel(script, Path.GetFileName(path)), spec, options));
                 }
                 catch (ArgumentException e) { return Usage(stderr, FirstLine(e.Message)); }
-                catch (Exception e) when (e is TorchException or NotSupportedException or InvalidOperationException)
+                catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or NotSupportedException or InvalidOperationException)
                 {
                     return Usage(stderr, $"the model could not run on inputs of shape [{string.Join(",", shape)}]: {FirstLine(e.Message)}");
                 }
@@ -132,20 +134,20 @@ public static class AuditCommand
         return command;
     }
 
-    private static IReadOnlyList<LieLayerError>? MeasureLee(torch.ScriptModule script, long[] shape, AuditOptions options, IContinuousTransform transform, out string? note)
+    private static IReadOnlyList<LieLayerError>? MeasureLee(jit.ScriptModule<Tensor, Tensor> script, long[] shape, AuditOptions options, IContinuousTransform transform, out string? note)
     {
         note = null;
         using var scope = torch.NewDisposeScope();
         using var gen = new Generator(options.Seed);
         var (lo, hi) = options.Bounds;
-        var x = torch.rand(new[] { (long)Math.Min(options.Samples, 16) }.Concat(shape).ToArray(), gen) * (hi - lo) + lo;
+        var x = torch.rand(new[] { (long)Math.Min(options.Samples, 16) }.Concat(shape).ToArray(), generator: gen) * (hi - lo) + lo;
         bool training = script.training;
         try
         {
             script.eval();
             return LieLayerError.From(Lie.LayerwiseLieDerivative.Measure(script, x, transform));
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or TorchException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or System.Runtime.InteropServices.ExternalException)
         {
             note = $"the layer-wise LEE could not be measured: {FirstLine(e.Message)}";
             return null;

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.Json;
 using EquivarianceRegularizer.Data;
 using EquivarianceRegularizer.Lie;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Cli;
 
@@ -135,7 +135,7 @@ public static class LieCommand
         {
             var transforms = settings.Generators.Select(g => ContinuousTransforms.Create(g, settings.FlowOptions)).ToList();
             using var scope = NewDisposeScope();
-            using var module = jit.load(settings.ModelPath);
+            using var module = jit.load<Tensor, Tensor>(settings.ModelPath);
             module.eval();
             var x = Inputs(settings);
             var options = new LieOptions { Aggregation = settings.Aggregation, BatchSize = settings.BatchSize };
@@ -174,7 +174,7 @@ public static class LieCommand
             }
             return Ok;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or NotSupportedException or TorchException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or NotSupportedException or System.Runtime.InteropServices.ExternalException or UnauthorizedAccessException)
         {
             error.WriteLine("eqv lie: " + ErrorText.OneLine(e.Message));
             return Failed;
@@ -187,7 +187,7 @@ public static class LieCommand
         if (settings.Data == "random")
         {
             using var g = new Generator(settings.Seed);
-            return rand(shape, g);
+            return rand(shape, generator: g);
         }
         bool train = settings.Data == "fashion-mnist-train";
         if (!settings.InputShape.SequenceEqual(new long[] { 1, 28, 28 }))

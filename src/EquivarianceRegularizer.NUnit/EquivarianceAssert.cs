@@ -1,10 +1,11 @@
 using System.Text;
 using EquivarianceRegularizer.Audit;
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Audit.Reports;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using NUnit.Framework;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.NUnit;
 
@@ -20,11 +21,11 @@ public static class EquivarianceAssert
     public static AuditOptions Defaults(long[] inputShape) => new() { InputShape = inputShape, Samples = 16, Layers = true, Gradient = false };
 
     /// <summary>Asserts f(T x) = f(x) on random inputs of shape <paramref name="inputShape"/> (without batch axis).</summary>
-    public static AuditReport IsInvariant(nn.Module<Tensor, Tensor> model, ITransform transform, long[] inputShape, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
+    public static AuditReport IsInvariant(TensorModel model, ITransform transform, long[] inputShape, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
         Satisfies(new ModuleAuditModel(model), SymmetrySpec.Invariant(transform), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
 
     /// <summary>Asserts f(T x) = f(x) on the given inputs (batch first).</summary>
-    public static AuditReport IsInvariant(nn.Module<Tensor, Tensor> model, ITransform transform, Tensor inputs, AuditOptions? options = null, bool acceptNeedsAttention = false)
+    public static AuditReport IsInvariant(TensorModel model, ITransform transform, Tensor inputs, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         return Satisfies(new ModuleAuditModel(model), SymmetrySpec.Invariant(transform),
@@ -32,11 +33,11 @@ public static class EquivarianceAssert
     }
 
     /// <summary>Asserts f(T x) = T'(f(x)) (T' defaults to T) on random inputs of shape <paramref name="inputShape"/>.</summary>
-    public static AuditReport IsEquivariant(nn.Module<Tensor, Tensor> model, ITransform input, long[] inputShape, ITransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
+    public static AuditReport IsEquivariant(TensorModel model, ITransform input, long[] inputShape, ITransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
         Satisfies(new ModuleAuditModel(model), SymmetrySpec.Equivariant(input, output), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
 
     /// <summary>Asserts f(T x) = T'(f(x)) on the given inputs (batch first).</summary>
-    public static AuditReport IsEquivariant(nn.Module<Tensor, Tensor> model, ITransform input, Tensor inputs, ITransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false)
+    public static AuditReport IsEquivariant(TensorModel model, ITransform input, Tensor inputs, ITransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         return Satisfies(new ModuleAuditModel(model), SymmetrySpec.Equivariant(input, output),

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
 using EquivarianceRegularizer.Sampling;
@@ -88,7 +89,7 @@ public sealed class EquivarianceEstimate : IDisposable
 /// </summary>
 public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
 {
-    private readonly torch.nn.Module<Tensor, Tensor> _model;
+    private readonly TensorModel _model;
     private readonly TransformSpec[] _terms;
     private readonly Generator _generator;
     private readonly KernelOptions _kernel;
@@ -102,7 +103,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     /// <param name="numFuncs">Terms used per call (all when ≥ their count).</param>
     /// <param name="bounds">The integration box; default [0, 1] per element.</param>
     /// <param name="options">Seed, sampler, relative error, per-sample hinge, kernel settings.</param>
-    public EquivarianceError(torch.nn.Module<Tensor, Tensor> model, long[] shape, IEnumerable<TransformSpec> transforms, Distance? dist = null,
+    public EquivarianceError(TensorModel model, long[] shape, IEnumerable<TransformSpec> transforms, Distance? dist = null,
         int n = 1, int numFuncs = 1, Bounds? bounds = null, EquivarianceErrorOptions? options = null) : base(nameof(EquivarianceError))
     {
         ArgumentNullException.ThrowIfNull(model);

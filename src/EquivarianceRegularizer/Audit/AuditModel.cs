@@ -61,22 +61,22 @@ public interface IAuditModel
 /// <summary>Audits one of our <see cref="nn.Module{T, TResult}"/> models, capturing layers with forward observers.</summary>
 public sealed class ModuleAuditModel : IAuditModel
 {
-    private readonly nn.Module<Tensor, Tensor> _module;
+    private readonly TensorModel _model;
+    private readonly nn.Module _module;
 
-    /// <summary>Wraps <paramref name="module"/> (not owned).</summary>
-    public ModuleAuditModel(nn.Module<Tensor, Tensor> module, string? name = null)
+    /// <summary>Wraps <paramref name="model"/> (not owned).</summary>
+    public ModuleAuditModel(TensorModel model, string? name = null)
     {
-        _module = module ?? throw new ArgumentNullException(nameof(module));
-        Name = name ?? module.TypeName();
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _module = model.Module;
+        Name = name ?? _module.TypeName();
     }
 
     /// <inheritdoc />
     public string Name { get; }
 
     /// <inheritdoc />
-    public ScalarType DType =>
-        _module.parameters().Select(p => p.dtype).Concat(_module.named_buffers().Select(b => b.buffer.dtype))
-            .Where(d => d.IsFloatingPoint()).DefaultIfEmpty(ScalarType.Float32).First();
+    public ScalarType DType => _model.DType;
 
     /// <inheritdoc />
     public bool Training => _module.training;
@@ -88,7 +88,7 @@ public sealed class ModuleAuditModel : IAuditModel
     public void ConvertTo(ScalarType dtype) => _module.to(dtype);
 
     /// <inheritdoc />
-    public Tensor Forward(Tensor x) => _module.call(x);
+    public Tensor Forward(Tensor x) => _model.call(x);
 
     /// <inheritdoc />
     public (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithLayers(Tensor x, bool gradientProbes = false)
@@ -109,7 +109,7 @@ public sealed class ModuleAuditModel : IAuditModel
             try
             {
                 using var _ = no_grad();
-                using var first = _module.call(x.detach());
+                using var first = _model.call(x.detach());
             }
             finally
             {
@@ -150,7 +150,7 @@ public sealed class ModuleAuditModel : IAuditModel
                 });
                 if (observer is not null) handles.Add(observer);
             }
-            var y = _module.call(x);
+            var y = _model.call(x);
             var captures = raw.Select(c => new LayerCapture(c.Name, c.Type, Adopt(c.In), Adopt(c.Out), c.Probe)).ToList();
             return (y, captures);
         }

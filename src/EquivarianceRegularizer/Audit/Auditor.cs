@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using System.Diagnostics;
 using EquivarianceRegularizer.Transforms;
 
@@ -11,8 +12,8 @@ namespace EquivarianceRegularizer.Audit;
 /// </summary>
 public static class Auditor
 {
-    /// <summary>Audits one of our modules.</summary>
-    public static AuditReport Audit(nn.Module<Tensor, Tensor> model, SymmetrySpec spec, AuditOptions options) =>
+    /// <summary>Audits a TorchSharp model (an <c>nn.Module&lt;Tensor, Tensor&gt;</c> or a TorchScript module).</summary>
+    public static AuditReport Audit(TensorModel model, SymmetrySpec spec, AuditOptions options) =>
         Audit(new ModuleAuditModel(model ?? throw new ArgumentNullException(nameof(model))), spec, options);
 
     /// <summary>Audits any model behind the <see cref="IAuditModel"/> adapter (e.g. a TorchScript module).</summary>

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Transforms;
 
@@ -117,12 +118,10 @@ public sealed class KernelResult : IDisposable
 public static class EquivarianceKernel
 {
     /// <summary>The floating dtype of the model's first floating parameter (or buffer); float32 when it has none.</summary>
-    public static ScalarType ModelDtype(torch.nn.Module model)
+    public static ScalarType ModelDtype(TensorModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        foreach (var p in model.parameters()) if (p.dtype.IsFloatingPoint()) return p.dtype;
-        foreach (var (_, b) in model.named_buffers()) if (b.dtype.IsFloatingPoint()) return b.dtype;
-        return ScalarType.Float32;
+        return model.DType;
     }
 
     /// <summary>
@@ -137,7 +136,7 @@ public static class EquivarianceKernel
     /// <param name="outputElements">Optional given elements per pair for f_out (null entries: shared with the input when the groups match, else drawn).</param>
     /// <param name="options">Batching, memory budget, norm-statistics and relative-error settings.</param>
     /// <param name="modelOutput">model(v) when the caller already has it (e.g. from the training loss); else computed in the same forward.</param>
-    public static KernelResult Evaluate(torch.nn.Module<Tensor, Tensor> model, Tensor inputs, IReadOnlyList<TransformPair> pairs, Distance distance,
+    public static KernelResult Evaluate(TensorModel model, Tensor inputs, IReadOnlyList<TransformPair> pairs, Distance distance,
         Generator? generator = null, IReadOnlyList<GroupElements?>? inputElements = null, IReadOnlyList<GroupElements?>? outputElements = null,
         KernelOptions? options = null, Tensor? modelOutput = null)
     {
@@ -179,7 +178,7 @@ public static class EquivarianceKernel
 
             Tensor y0;
             Tensor[] yk;
-            using (new NormStatisticsGuard(model, options.NormLayers))
+            using (new NormStatisticsGuard(model.Module, options.NormLayers))
                 (y0, yk) = Forward(model, v, transformed, modelOutput, options);
             if (modelOutput is not null) y0 = modelOutput.alias(); // the result owns its handles, never the caller's
 
@@ -228,7 +227,7 @@ public static class EquivarianceKernel
         return e;
     }
 
-    private static (Tensor y0, Tensor[] yk) Forward(torch.nn.Module<Tensor, Tensor> model, Tensor v, Tensor[] transformed, Tensor? modelOutput, KernelOptions options)
+    private static (Tensor y0, Tensor[] yk) Forward(TensorModel model, Tensor v, Tensor[] transformed, Tensor? modelOutput, KernelOptions options)
     {
         if (!options.Batched)
         {
@@ -250,7 +249,7 @@ public static class EquivarianceKernel
     // One forward over the concatenation of same-shaped batches, in chunks under the memory budget. Chunks hold whole
     // parts when a part fits (so a training-mode BatchNorm normalises model(v) and each model(f_in(v)) over whole
     // batches, never over an arbitrary cut), else equal pieces of each part.
-    private static Tensor[] ForwardChunked(torch.nn.Module<Tensor, Tensor> model, Tensor[] parts, KernelOptions options)
+    private static Tensor[] ForwardChunked(TensorModel model, Tensor[] parts, KernelOptions options)
     {
         long rows = parts.Sum(p => p.size(0));
         long n = parts.Max(p => p.size(0));
@@ -286,7 +285,7 @@ public static class EquivarianceKernel
 
     // Each call in its own dispose scope: the model's intermediate handles are released right away instead of
     // piling up until the end of the evaluation (measured: fresh memory for every chunk cost ~25% in page faults).
-    private static Tensor CallScoped(torch.nn.Module<Tensor, Tensor> model, Tensor input)
+    private static Tensor CallScoped(TensorModel model, Tensor input)
     {
         using var scope = NewDisposeScope();
         return model.call(input).MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Differentiation;
 using EquivarianceRegularizer.Transforms;
 
@@ -18,7 +19,7 @@ public static class InfinitesimalKernel
     /// <paramref name="throwOnNonFinite"/> is false: then samples whose model(v) is non-finite get NaN in their row (a
     /// tangent can be finite where the value is not), for the caller to skip.
     /// </summary>
-    public static Tensor LieDerivative(torch.nn.Module<Tensor, Tensor> model, Tensor inputs, IContinuousTransform input, ITransform output,
+    public static Tensor LieDerivative(TensorModel model, Tensor inputs, IContinuousTransform input, ITransform output,
         NormLayerMode normLayers = NormLayerMode.BatchStatistics, bool throwOnNonFinite = true)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -33,7 +34,7 @@ public static class InfinitesimalKernel
         var v = inputs.dtype == dtype ? inputs : inputs.to(dtype);
         var tangentIn = input.Tangent(v);
         Tensor y, jv;
-        using (new NormStatisticsGuard(model, normLayers))
+        using (new NormStatisticsGuard(model.Module, normLayers))
             (y, jv) = Jvp.Compute(model.call, v, tangentIn);
         var lie = continuousOut is null ? jv : jv - continuousOut.Tangent(y);
         if (!throwOnNonFinite) lie = lie + y.detach() * 0.0; // NaN exactly where model(v) is non-finite

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Differentiation;
 using System.Text.Json;
 using EquivarianceRegularizer.Transforms;
@@ -248,7 +249,7 @@ public static class LayerwiseLieDerivative
     }
 
     /// <summary>Per-layer attribution of an nn or TorchScript model split into its top-level children (verified).</summary>
-    public static LayerwiseLeeReport Measure(nn.Module<Tensor, Tensor> model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    public static LayerwiseLeeReport Measure(TensorModel model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 
 namespace EquivarianceRegularizer.Lie;
 
@@ -45,21 +46,28 @@ public static class LieStages
     /// reorders children, reuses one, or does work between them) this throws instead of attributing wrongly.
     /// A model without children is one stage.
     /// </summary>
-    public static IReadOnlyList<LieStage> FromModule(nn.Module<Tensor, Tensor> model, Tensor probe, double relativeTolerance = 1e-5)
+    public static IReadOnlyList<LieStage> FromModule(TensorModel model, Tensor probe, double relativeTolerance = 1e-5)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(probe);
-        var children = model.named_children().ToList();
+        var module = model.Module;
+        var children = module.named_children().ToList();
         if (children.Count == 0)
-            return new[] { new LieStage(model.TypeName(), model.TypeName(), model.call, RoleFromName(model.TypeName())) };
+            return new[] { new LieStage(module.TypeName(), module.TypeName(), model.call, RoleFromName(module.TypeName())) };
         var stages = new List<LieStage>(children.Count);
         foreach (var (name, child) in children)
         {
-            if (child is not nn.Module<Tensor, Tensor> typed)
-                throw new NotSupportedException($"Child '{name}' ({child.TypeName()}) of {model.TypeName()} is not a Tensor→Tensor module, so the model cannot be split into stages.");
-            stages.Add(new LieStage(name, child.TypeName(), typed.call, RoleFromName(child.TypeName())));
+            Func<Tensor, Tensor> forward = child switch
+            {
+                nn.Module<Tensor, Tensor> typed => typed.call,
+                // TorchScript children come back untyped; their forward is reached by name.
+                jit.ScriptModule script => h => script.invoke("forward", h) as Tensor
+                    ?? throw new NotSupportedException($"Child '{name}' of {module.TypeName()} does not return a single tensor, so the model cannot be split into stages."),
+                _ => throw new NotSupportedException($"Child '{name}' ({child.TypeName()}) of {module.TypeName()} is not a Tensor→Tensor module, so the model cannot be split into stages."),
+            };
+            stages.Add(new LieStage(name, child.TypeName(), forward, RoleFromName(child.TypeName())));
         }
-        VerifyComposition(model.call, stages, probe, relativeTolerance, model.TypeName());
+        VerifyComposition(model.call, stages, probe, relativeTolerance, module.TypeName());
         return stages;
     }
 
