@@ -1,5 +1,5 @@
 using System.Reflection;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 
 namespace EquivarianceRegularizer.TestSupport;
 

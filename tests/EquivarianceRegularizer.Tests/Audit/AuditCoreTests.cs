@@ -1,9 +1,9 @@
 using System.Text.Json;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Audit;
 
@@ -224,10 +224,10 @@ public class AuditCoreTests
         Auditor.Audit(model, spec, Image());
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        long before = Tensor.LiveHandleCount;
+        long before = TorchTestSupport.LiveTensors;
         Auditor.Audit(model, spec, Image() with { RandomInitBaseline = true });
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        Assert.That(Tensor.LiveHandleCount, Is.EqualTo(before));
+        Assert.That(TorchTestSupport.LiveTensors, Is.EqualTo(before));
     }
 }

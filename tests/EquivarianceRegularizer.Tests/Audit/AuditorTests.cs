@@ -1,9 +1,9 @@
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
-using F = EquivarianceRegularizer.Torch.torch.nn.functional;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace EquivarianceRegularizer.Tests.Audit;
 

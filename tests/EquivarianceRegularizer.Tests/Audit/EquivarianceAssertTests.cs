@@ -1,8 +1,8 @@
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.NUnit;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Audit;
 

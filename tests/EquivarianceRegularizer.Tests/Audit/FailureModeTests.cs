@@ -1,9 +1,9 @@
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
-using F = EquivarianceRegularizer.Torch.torch.nn.functional;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace EquivarianceRegularizer.Tests.Audit;
 
@@ -153,7 +153,7 @@ public class FailureModeTests
     public void PointwiseReluOnRotatingVectors_IsNonlinearity_AtTheRelu()
     {
         var so2 = new RandomLambdaTransform("so2", "SO(2)",
-            (b, gen) => rand(new[] { b, 1L }, gen, ScalarType.Float64) * (2 * Math.PI),
+            (b, gen) => rand(new[] { b, 1L }, dtype: ScalarType.Float64, generator: gen) * (2 * Math.PI),
             (x, angle) => RotateLastAxis(x, angle));
         using var model = new Seq(new Fn("Scale", x => x * 2.0), Zoo.Relu(), new Fn("SumOverSet", x => x.sum(new long[] { 1 })));
         var r = Auditor.Audit(model, SymmetrySpec.Equivariant(so2), new AuditOptions { InputShape = new long[] { 5, 2 }, Samples = 8, Bounds = (-1, 1) });
@@ -166,12 +166,12 @@ public class FailureModeTests
     internal static Tensor RotateLastAxis(Tensor x, Tensor angle)
     {
         using var s = NewDisposeScope();
-        var shape = Enumerable.Repeat(1L, x.ndim - 1).ToArray();
+        var shape = Enumerable.Repeat(1L, x.Rank() - 1).ToArray();
         shape[0] = x.size(0);
         var c = angle.cos().to(x.dtype).reshape(shape);
         var sn = angle.sin().to(x.dtype).reshape(shape);
-        var a = x.select(x.ndim - 1, 0);
-        var b = x.select(x.ndim - 1, 1);
+        var a = x.select(x.Rank() - 1, 0);
+        var b = x.select(x.Rank() - 1, 1);
         return stack(new[] { a * c - b * sn, a * sn + b * c }, -1).MoveToOuterDisposeScope();
     }
 

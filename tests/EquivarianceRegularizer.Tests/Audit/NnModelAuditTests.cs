@@ -1,8 +1,8 @@
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Audit;
 
@@ -17,7 +17,7 @@ public class NnModelAuditTests
         for (int f = 0; f < 2; f++)
         {
             var wf = f == 0 ? weight : weight.flip(3);
-            for (int r = 0; r < 4; r++) acc = acc + wf.rot90(r, new long[] { 2, 3 });
+            for (int r = 0; r < 4; r++) acc = acc + wf.rot90(r, (2, 3));
         }
         weight.copy_(acc / 8);
     }
@@ -25,10 +25,10 @@ public class NnModelAuditTests
     private static nn.Module<Tensor, Tensor> Cnn(bool symmetric, string padding = "zeros")
     {
         using var g = new Generator(21);
-        var c1 = nn.Conv2d(1, 6, 3, padding: 1, padding_mode: padding, generator: g);
-        var c2 = nn.Conv2d(6, 6, 3, padding: 1, padding_mode: padding, generator: g);
+        var c1 = nn.Conv2d(1, 6, 3, padding: 1, padding_mode: padding == "circular" ? PaddingModes.Circular : PaddingModes.Zeros).Seeded(g);
+        var c2 = nn.Conv2d(6, 6, 3, padding: 1, padding_mode: padding == "circular" ? PaddingModes.Circular : PaddingModes.Zeros).Seeded(g);
         if (symmetric) { SymmetrizeD4(c1.weight); SymmetrizeD4(c2.weight); }
-        return nn.Sequential(c1, nn.BatchNorm2d(6), nn.ReLU(), nn.Dropout(0.3), c2, nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3, generator: g));
+        return nn.Sequential(c1, nn.BatchNorm2d(6), nn.ReLU(), nn.Dropout(0.3), c2, nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3).Seeded(g));
     }
 
     private static AuditOptions Image => new() { InputShape = new long[] { 1, 12, 12 }, Samples = 8 };
@@ -71,8 +71,8 @@ public class NnModelAuditTests
     public void ZeroPaddedNnFcn_UnderRoll_IsBoundary()
     {
         using var g = new Generator(22);
-        var c1 = nn.Conv2d(1, 4, 3, padding: 1, generator: g);
-        var c2 = nn.Conv2d(4, 2, 3, padding: 1, generator: g);
+        var c1 = nn.Conv2d(1, 4, 3, padding: 1).Seeded(g);
+        var c2 = nn.Conv2d(4, 2, 3, padding: 1).Seeded(g);
         using var model = nn.Sequential(c1, nn.Tanh(), c2);
         var r = Auditor.Audit(model, SymmetrySpec.Equivariant(new CyclicShift(12)), Image);
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));

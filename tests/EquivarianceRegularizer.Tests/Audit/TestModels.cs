@@ -1,6 +1,6 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
-using F = EquivarianceRegularizer.Torch.torch.nn.functional;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace EquivarianceRegularizer.Tests.Audit;
 
@@ -53,34 +53,39 @@ internal sealed class Conv : nn.Module<Tensor, Tensor>
         _mode = paddingMode;
         using var scope = NewDisposeScope();
         // Built in float64 and rounded once, so that the D4 average is exactly symmetric in float32 too.
-        var w = randn(new[] { cout, cin, k, k }, g, ScalarType.Float64) * (1.0 / Math.Sqrt(cin * k * k));
+        var w = randn(new[] { cout, cin, k, k }, dtype: ScalarType.Float64, generator: g) * (1.0 / Math.Sqrt(cin * k * k));
         if (symmetric)
         {
             var acc = zeros_like(w);
             for (int f = 0; f < 2; f++)
             {
                 var wf = f == 0 ? w : w.flip(3);
-                for (int r = 0; r < 4; r++) acc = acc + wf.rot90(r, new long[] { 2, 3 });
+                for (int r = 0; r < 4; r++) acc = acc + wf.rot90(r, (2, 3));
             }
             w = acc / 8;
         }
-        register_parameter("weight", w.to(ScalarType.Float32).detach());
-        register_parameter("bias", (randn(new[] { cout }, g) * 0.1).detach());
+        register_parameter("weight", (w.to(ScalarType.Float32).detach()).AsParameter());
+        register_parameter("bias", ((randn(new[] { cout }, generator: g) * 0.1).detach()).AsParameter());
     }
 
-    public override Tensor forward(Tensor input) =>
-        F.conv2d(input, GetParameter("weight")!, GetParameter("bias"), new[] { _stride, _stride }, new[] { _padding, _padding }, padding_mode: _mode);
+    public override Tensor forward(Tensor input)
+    {
+        if (_mode != "circular")
+            return F.conv2d(input, get_parameter("weight")!, get_parameter("bias"), new[] { _stride, _stride }, new[] { _padding, _padding });
+        using var padded = F.pad(input, new[] { _padding, _padding, _padding, _padding }, PaddingModes.Circular);
+        return F.conv2d(padded, get_parameter("weight")!, get_parameter("bias"), new[] { _stride, _stride });
+    }
 }
 
 internal sealed class Linear : nn.Module<Tensor, Tensor>
 {
     public Linear(long cin, long cout, Generator g) : base("Linear")
     {
-        register_parameter("weight", (randn(new[] { cout, cin }, g) * (1.0 / Math.Sqrt(cin))).detach());
-        register_parameter("bias", (randn(new[] { cout }, g) * 0.1).detach());
+        register_parameter("weight", (randn(new[] { cout, cin }, generator: g) * (1.0 / Math.Sqrt(cin))).detach().AsParameter());
+        register_parameter("bias", ((randn(new[] { cout }, generator: g) * 0.1).detach()).AsParameter());
     }
 
-    public override Tensor forward(Tensor input) => F.linear(input, GetParameter("weight")!, GetParameter("bias"));
+    public override Tensor forward(Tensor input) => F.linear(input, get_parameter("weight")!, get_parameter("bias"));
 }
 
 internal sealed class BatchNorm : nn.Module<Tensor, Tensor>
@@ -92,7 +97,7 @@ internal sealed class BatchNorm : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor input) =>
-        F.batch_norm(input, GetBuffer("running_mean"), GetBuffer("running_var"), training: training);
+        F.batch_norm(input, get_buffer("running_mean"), get_buffer("running_var"), training: training);
 }
 
 internal sealed class Dropout(double p) : nn.Module<Tensor, Tensor>("Dropout")

@@ -1,6 +1,6 @@
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Hardening;
 
@@ -107,7 +107,7 @@ public class ConcurrencyTests
         }
         Assert.That(made, Is.Not.Null);
         Assert.That(made!.IsInvalid, Is.False, "my scope must not dispose a tensor another thread made");
-        using (var sum = made.sum()) Assert.That(sum.item(), Is.EqualTo(4.0));
+        using (var sum = made.sum()) Assert.That(sum.ToDouble(), Is.EqualTo(4.0));
         made.Dispose();
     }
 }
@@ -119,7 +119,7 @@ public class ForwardModeConcurrencyTests
     {
         using var model = HardeningModels.SmallCnn((ulong)(40 + k));
         using var g = new Generator((ulong)k);
-        using var x = rand(new long[] { 4, 1, 8, 8 }, g);
+        using var x = rand(new long[] { 4, 1, 8, 8 }, generator: g);
         var result = EquivarianceRegularizer.Lie.LocalEquivarianceError.Measure(model.call, x, ContinuousTransforms.Create(k % 2 == 0 ? "rotate" : "translate-x"));
         return string.Join(",", DeterminismTests.Bits(result.PerSample));
     }

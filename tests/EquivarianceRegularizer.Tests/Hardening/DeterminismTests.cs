@@ -2,9 +2,9 @@ using System.Text.RegularExpressions;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
 using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Hardening;
 
@@ -28,7 +28,7 @@ public class DeterminismTests
         for (int i = 0; i < 10; i++)
         {
             using var estimate = reg.Estimate();
-            values.Add(estimate.Penalty.item());
+            values.Add(estimate.Penalty.ToDouble());
             values.AddRange(estimate.Terms.Select(t => t.Error));
         }
         return values.ToArray();
@@ -56,8 +56,8 @@ public class DeterminismTests
         using var reg = new EquivarianceError(model, Image, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns(), 0, 0.5) },
             dist: "cross_entropy_logits", n: 4, options: new EquivarianceErrorOptions { Seed = seed });
         using var data = new Generator(seed + 100);
-        using var x = rand(new long[] { 8, 1, 6, 6 }, data);
-        using var y = randint(0, 3, new long[] { 8 }, data);
+        using var x = rand(new long[] { 8, 1, 6, 6 }, generator: data);
+        using var y = randint(0, 3, new long[] { 8 }, generator: data);
         var losses = new double[steps];
         for (int i = 0; i < steps; i++)
         {
@@ -66,7 +66,7 @@ public class DeterminismTests
             var loss = criterion.call(model.call(x), y) + reg.call();
             loss.backward();
             optimizer.step();
-            losses[i] = loss.item();
+            losses[i] = loss.ToDouble();
         }
         return losses;
     }

@@ -1,5 +1,5 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Hardening;
 
@@ -11,12 +11,12 @@ internal static class HardeningModels
     {
         using var g = new Generator(seed);
         return nn.Sequential(
-            ("conv", nn.Conv2d(1, 4, 3, padding: 1, dtype: dtype, generator: g)),
+            ("conv", nn.Conv2d(1, 4, 3, padding: 1, dtype: dtype).Seeded(g)),
             ("act", nn.ReLU()),
-            ("conv2", nn.Conv2d(4, 4, 3, padding: 1, dtype: dtype, generator: g)),
+            ("conv2", nn.Conv2d(4, 4, 3, padding: 1, dtype: dtype).Seeded(g)),
             ("pool", nn.AdaptiveAvgPool2d(1)),
             ("flat", nn.Flatten()),
-            ("head", nn.Linear(4, classes, dtype: dtype, generator: g)));
+            ("head", nn.Linear(4, classes, dtype: dtype).Seeded(g)));
     }
 
     /// <summary>conv → log (NaN wherever the conv output is negative) → pool → linear: non-finite from layer "log".</summary>
@@ -24,11 +24,11 @@ internal static class HardeningModels
     {
         using var g = new Generator(seed);
         return nn.Sequential(
-            ("conv", nn.Conv2d(1, 4, 3, padding: 1, generator: g)),
+            ("conv", nn.Conv2d(1, 4, 3, padding: 1).Seeded(g)),
             ("log", new Log()),
             ("pool", nn.AdaptiveAvgPool2d(1)),
             ("flat", nn.Flatten()),
-            ("head", nn.Linear(4, 3, generator: g)));
+            ("head", nn.Linear(4, 3).Seeded(g)));
     }
 }
 
@@ -64,7 +64,7 @@ internal sealed class NaNAboveModel : nn.Module<Tensor, Tensor>
     public NaNAboveModel(double threshold) : base("NaNAboveModel")
     {
         _threshold = threshold;
-        register_parameter("w", full(new long[] { 1 }, 2.0).requires_grad_());
+        register_parameter("w", (full(new long[] { 1 }, 2.0).requires_grad_()).AsParameter());
     }
 
     public override Tensor forward(Tensor input)
@@ -74,6 +74,6 @@ internal sealed class NaNAboveModel : nn.Module<Tensor, Tensor>
         var first = flat.narrow(1, 0, 1);
         // log(threshold − first) is NaN where first > threshold; times 0 it leaves the other samples' values alone.
         var poison = (_threshold - first).log() * 0.0;
-        return (flat * GetParameter("w")! + poison).MoveToOuterDisposeScope();
+        return (flat * get_parameter("w")! + poison).MoveToOuterDisposeScope();
     }
 }

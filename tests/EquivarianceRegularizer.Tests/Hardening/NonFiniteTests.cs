@@ -1,8 +1,8 @@
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Hardening;
 
@@ -20,13 +20,13 @@ public class NonFiniteTests
     private static Tensor Points()
     {
         using var g = new Generator(3);
-        return rand(new long[] { 12, 1, 4, 4 }, g);
+        return rand(new long[] { 12, 1, 4, 4 }, generator: g);
     }
 
     // Rows whose first element or (after the flip) fourth element exceeds 0.5 give NaN in NaNAboveModel(0.5).
     private static long[] FiniteRows(Tensor points)
     {
-        var v = points.data<float>();
+        var v = points.data<float>().ToArray();
         return Enumerable.Range(0, (int)points.size(0)).Where(i => v[i * 16] <= 0.5 && v[i * 16 + 3] <= 0.5).Select(i => (long)i).ToArray();
     }
 
@@ -57,7 +57,7 @@ public class NonFiniteTests
         using var finitePoints = points.index_select(0, index);
         using var expected = strict.call(finitePoints);
 
-        Assert.That(estimate.Penalty.item(), Is.EqualTo(expected.item()), "the penalty is the one of the finite samples alone");
+        Assert.That(estimate.Penalty.ToDouble(), Is.EqualTo(expected.ToDouble()), "the penalty is the one of the finite samples alone");
         Assert.That(estimate.Terms[0].Samples, Is.EqualTo(keep.Length));
         Assert.That(estimate.Terms[0].SkippedSamples, Is.EqualTo(12 - keep.Length));
         Assert.That(double.IsFinite(estimate.Terms[0].Error), Is.True);
@@ -74,7 +74,7 @@ public class NonFiniteTests
         penalty.backward();
         var grad = model.parameters().Single().grad!;
         Assert.That(grad.all_finite(), Is.True);
-        Assert.That(grad.abs().item(), Is.GreaterThan(0));
+        Assert.That(grad.abs().ToDouble(), Is.GreaterThan(0));
     }
 
     [Test]
@@ -96,7 +96,7 @@ public class NonFiniteTests
         using var strict = new EquivarianceError(model, Image, spec, n: 8, options: new EquivarianceErrorOptions { Seed = 9 });
         using var a = skipping.Estimate();
         using var b = strict.Estimate();
-        Assert.That(a.Penalty.item(), Is.EqualTo(b.Penalty.item()));
+        Assert.That(a.Penalty.ToDouble(), Is.EqualTo(b.Penalty.ToDouble()));
         Assert.That(a.Terms[0].SkippedSamples, Is.Zero);
     }
 
@@ -137,8 +137,8 @@ public class NonFiniteInfinitesimalTests
         using var skipping = new EquivarianceError(model, image, lie, options: new EquivarianceErrorOptions { Seed = 1, NonFiniteSamples = NonFiniteSamples.Skip });
         using var strict = new EquivarianceError(model, image, lie, options: new EquivarianceErrorOptions { Seed = 1 });
         using var g = new Generator(5);
-        using var points = rand(new long[] { 10, 1, 4, 4 }, g);
-        var v = points.data<float>();
+        using var points = rand(new long[] { 10, 1, 4, 4 }, generator: g);
+        var v = points.data<float>().ToArray();
         var keep = Enumerable.Range(0, 10).Where(i => v[i * 16] <= 0.5).Select(i => (long)i).ToArray();
         Assert.That(keep, Has.Length.InRange(1, 9));
 
@@ -146,7 +146,7 @@ public class NonFiniteInfinitesimalTests
         using var index = tensor(keep);
         using var finitePoints = points.index_select(0, index);
         using var expected = strict.call(finitePoints);
-        Assert.That(estimate.Penalty.item(), Is.EqualTo(expected.item()));
+        Assert.That(estimate.Penalty.ToDouble(), Is.EqualTo(expected.ToDouble()));
         Assert.That(estimate.Terms[0].SkippedSamples, Is.EqualTo(10 - keep.Length));
     }
 

@@ -3,9 +3,9 @@ using EquivarianceRegularizer.TestSupport;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Hardening;
 

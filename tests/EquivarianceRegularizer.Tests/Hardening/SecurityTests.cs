@@ -1,9 +1,9 @@
 using System.Text.Json;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Hardening;
 
@@ -20,7 +20,7 @@ public class SecurityTests
     {
         using var g = new Generator(1);
         using var model = nn.Sequential(
-            ("conv", nn.Conv2d(1, 2, 3, padding: 1, generator: g)),
+            ("conv", nn.Conv2d(1, 2, 3, padding: 1).Seeded(g)),
             (ScriptName, new Log()),
             ("pool", nn.AdaptiveAvgPool2d(1)),
             ("flat", nn.Flatten()));

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using EquivarianceRegularizer.Data;
 using EquivarianceRegularizer.Lie;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Lie;
 
@@ -22,8 +22,8 @@ internal sealed class BlurPool2d : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var padded = nn.functional.pad(input, new long[] { 1, 1, 1, 1 }, "reflect");
-        return nn.functional.conv2d(padded, GetBuffer("kernel")!, null, new long[] { 2, 2 }, groups: _channels);
+        using var padded = nn.functional.pad(input, new long[] { 1, 1, 1, 1 }, PaddingModes.Reflect);
+        return nn.functional.conv2d(padded, get_buffer("kernel")!, null, new long[] { 2, 2 }, groups: _channels);
     }
 }
 
@@ -47,20 +47,20 @@ public class FashionMnistLieStudy
         // Named stages so per-layer rows read well; the blur-pooled model splits max-pool(2) into max(2, stride 1) + blur(stride 2).
         var stages = new List<(string, nn.Module<Tensor, Tensor>)>
         {
-            ("conv1", nn.Conv2d(1, 16, 3, padding: 1, generator: g)),
+            ("conv1", nn.Conv2d(1, 16, 3, padding: 1).Seeded(g)),
             ("relu1", nn.ReLU()),
         };
         if (blurPool) { stages.Add(("maxpool1_s1", nn.MaxPool2d(2, 1))); stages.Add(("blurpool1", new BlurPool2d(16))); }
         else stages.Add(("maxpool1", nn.MaxPool2d(2)));
-        stages.Add(("conv2", nn.Conv2d(16, 32, 3, padding: 1, generator: g)));
+        stages.Add(("conv2", nn.Conv2d(16, 32, 3, padding: 1).Seeded(g)));
         stages.Add(("relu2", nn.ReLU()));
         if (blurPool) { stages.Add(("maxpool2_s1", nn.MaxPool2d(2, 1))); stages.Add(("blurpool2", new BlurPool2d(32))); }
         else stages.Add(("maxpool2", nn.MaxPool2d(2)));
-        stages.Add(("conv3", nn.Conv2d(32, 32, 3, padding: 1, generator: g)));
+        stages.Add(("conv3", nn.Conv2d(32, 32, 3, padding: 1).Seeded(g)));
         stages.Add(("relu3", nn.ReLU()));
         stages.Add(("gap", nn.AdaptiveAvgPool2d(1)));
         stages.Add(("flatten", nn.Flatten()));
-        stages.Add(("fc", nn.Linear(32, 10, generator: g)));
+        stages.Add(("fc", nn.Linear(32, 10).Seeded(g)));
         return nn.Sequential(stages.ToArray());
     }
 
@@ -74,7 +74,7 @@ public class FashionMnistLieStudy
         double last = 0;
         for (int epoch = 0; epoch < Epochs; epoch++)
         {
-            using var order = randperm(n, g);
+            using var order = randperm(n, generator: g);
             for (long start = 0; start + batch <= n; start += batch)
             {
                 using var scope = NewDisposeScope();
@@ -85,7 +85,7 @@ public class FashionMnistLieStudy
                 var loss = nn.functional.cross_entropy(model.call(x), y);
                 loss.backward();
                 opt.step();
-                last = loss.item();
+                last = loss.ToDouble();
             }
         }
         model.eval();
@@ -97,7 +97,7 @@ public class FashionMnistLieStudy
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var predicted = model.call(images).argmax(1);
-        return predicted.eq(labels).to(ScalarType.Float64).mean().item();
+        return predicted.eq(labels).to(ScalarType.Float64).mean().ToDouble();
     }
 
     [Test]
@@ -120,7 +120,7 @@ public class FashionMnistLieStudy
         {
             double scale;
             using (var s = NewDisposeScope())
-            using (no_grad()) scale = m.call(probe).square().mean().item();
+            using (no_grad()) scale = m.call(probe).square().mean().ToDouble();
             var cells = new List<string> { scale.ToString("G3", inv) };
             cells.AddRange(transforms.Select(t => F(LocalEquivarianceError.Measure(m.call, probe, t, options))));
             cells.Add(F(LocalEquivarianceError.Measure(m.call, probe, transforms[0], softmax)));

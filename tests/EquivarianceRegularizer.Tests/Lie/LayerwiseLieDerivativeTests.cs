@@ -1,8 +1,8 @@
 using System.Text.Json;
 using EquivarianceRegularizer.Lie;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Lie;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using EquivarianceRegularizer.Lie;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Lie;
 
@@ -22,19 +22,19 @@ public class LieSpeedCheck
         set_num_threads(1);
         using var g = new Generator(1);
         using var model = nn.Sequential(
-            ("conv1", nn.Conv2d(1, 16, 3, padding: 1, generator: g)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
-            ("conv2", nn.Conv2d(16, 32, 3, padding: 1, generator: g)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
-            ("conv3", nn.Conv2d(32, 32, 3, padding: 1, generator: g)), ("relu3", nn.ReLU()),
-            ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(32, 10, generator: g)));
+            ("conv1", nn.Conv2d(1, 16, 3, padding: 1).Seeded(g)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+            ("conv2", nn.Conv2d(16, 32, 3, padding: 1).Seeded(g)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+            ("conv3", nn.Conv2d(32, 32, 3, padding: 1).Seeded(g)), ("relu3", nn.ReLU()),
+            ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(32, 10).Seeded(g)));
         model.eval();
-        using var x = rand(new long[] { 64, 1, 28, 28 }, g);
+        using var x = rand(new long[] { 64, 1, 28, 28 }, generator: g);
         var t = new TranslationX();
         var options = new LieOptions { BatchSize = 64 };
         var actions = new (string name, Action run)[]
         {
-            ("forward", () => { using var s = NewDisposeScope(); using var _ = no_grad(); model.call(x).sum().item(); }),
+            ("forward", () => { using var s = NewDisposeScope(); using var _ = no_grad(); model.call(x).sum().ToDouble(); }),
             ("lee (forward mode)", () => LocalEquivarianceError.Measure(model.call, x, t, options)),
-            ("double backward", () => { using var s = NewDisposeScope(); LieDerivative.ByDoubleBackward(model.call, x, t).square().mean().item(); }),
+            ("double backward", () => { using var s = NewDisposeScope(); LieDerivative.ByDoubleBackward(model.call, x, t).square().mean().ToDouble(); }),
         };
         var times = actions.Select(_ => new List<double>()).ToArray();
         for (int round = 0; round < 60; round++)

@@ -1,5 +1,5 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Lie;
 
@@ -41,7 +41,7 @@ internal static class LieTestModels
     public static Tensor Weight(long[] shape, ulong seed, double scale, ScalarType dtype = ScalarType.Float64)
     {
         using var g = new Generator(seed);
-        using var w = randn(shape, g, ScalarType.Float64);
+        using var w = randn(shape, dtype: ScalarType.Float64, generator: g);
         return (w * scale).to(dtype, copy: true);
     }
 
@@ -53,8 +53,8 @@ internal static class LieTestModels
         var w2 = Weight(new long[] { 5, 4, 3, 3 }, 13, 0.3, dtype);
         var lw = Weight(new long[] { 3, 5 }, 14, 0.5, dtype);
         return new Chain()
-            .Add("conv1", "Conv2d", x => nn.functional.conv2d(x, w1, b1, padding: new long[] { 1, 1 }, padding_mode: "circular"))
-            .Add("conv2", "Conv2d", x => nn.functional.conv2d(x, w2, null, padding: new long[] { 1, 1 }, padding_mode: "circular"))
+            .Add("conv1", "Conv2d", x => TorchTestSupport.CircularConv2d(x, w1, b1))
+            .Add("conv2", "Conv2d", x => TorchTestSupport.CircularConv2d(x, w2, null))
             .Add("gap", "AdaptiveAvgPool2d", x => x.mean(new long[] { 2, 3 }))
             .Add("fc", "Linear", x => nn.functional.linear(x, lw));
     }
@@ -103,7 +103,7 @@ internal static class LieTestModels
     public static Tensor Images(long n, long c, long h, long w, ulong seed = 5, ScalarType dtype = ScalarType.Float64)
     {
         using var g = new Generator(seed);
-        using var x = rand(new[] { n, c, h, w }, g, ScalarType.Float64);
+        using var x = rand(new[] { n, c, h, w }, dtype: ScalarType.Float64, generator: g);
         return x.to(dtype, copy: true);
     }
 }

@@ -1,9 +1,9 @@
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
 using EquivarianceRegularizer.NUnit;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Readme;
 
@@ -22,8 +22,8 @@ public class ReadmeExampleTests
             dist: "cross_entropy_logits", n: 64, options: new EquivarianceErrorOptions { Seed = 3 });
 
         using var data = NewDisposeScope();
-        var x = rand(new long[] { 16, 1, 28, 28 }, g);
-        var y = randint(0, 10, new long[] { 16 }, g);
+        var x = rand(new long[] { 16, 1, 28, 28 }, generator: g);
+        var y = randint(0, 10, new long[] { 16 }, generator: g);
         double first = 0, last = 0;
         for (int step = 0; step < 30; step++)
         {
@@ -32,8 +32,8 @@ public class ReadmeExampleTests
             var loss = nn.functional.cross_entropy(model.call(x), y) + reg.call(x);
             loss.backward();
             optimizer.step();
-            if (step == 0) first = loss.item();
-            last = loss.item();
+            if (step == 0) first = loss.ToDouble();
+            last = loss.ToDouble();
         }
         Assert.That(last, Is.LessThan(first));
     }

@@ -1,6 +1,6 @@
 using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Regularizer;
 
@@ -18,9 +18,9 @@ public class BoundsTests
         using var scope = NewDisposeScope();
         var x = Draw((-2.0, 3.0), new long[] { 2, 3 });
         Assert.That(x.shape, Is.EqualTo(new long[] { 200, 2, 3 }));
-        Assert.That(x.min().item(), Is.GreaterThanOrEqualTo(-2.0));
-        Assert.That(x.max().item(), Is.LessThan(3.0));
-        Assert.That(x.min().item(), Is.LessThan(-1.5), "the lower part of the box is reached");
+        Assert.That(x.min().ToDouble(), Is.GreaterThanOrEqualTo(-2.0));
+        Assert.That(x.max().ToDouble(), Is.LessThan(3.0));
+        Assert.That(x.min().ToDouble(), Is.LessThan(-1.5), "the lower part of the box is reached");
     }
 
     [Test]
@@ -32,10 +32,10 @@ public class BoundsTests
         var x = Draw(b, new long[] { 2, 4, 4 });
         var c0 = x.select(1, 0);
         var c1 = x.select(1, 1);
-        Assert.That(c0.min().item(), Is.GreaterThanOrEqualTo(0.0));
-        Assert.That(c0.max().item(), Is.LessThan(1.0));
-        Assert.That(c1.min().item(), Is.GreaterThanOrEqualTo(10.0));
-        Assert.That(c1.max().item(), Is.LessThan(10.5));
+        Assert.That(c0.min().ToDouble(), Is.GreaterThanOrEqualTo(0.0));
+        Assert.That(c0.max().ToDouble(), Is.LessThan(1.0));
+        Assert.That(c1.min().ToDouble(), Is.GreaterThanOrEqualTo(10.0));
+        Assert.That(c1.max().ToDouble(), Is.LessThan(10.5));
     }
 
     [Test]
@@ -46,8 +46,8 @@ public class BoundsTests
         var upper = lower + 0.5;
         var x = Draw(Bounds.FromLowerUpper(lower, upper), new long[] { 2, 3 });
         var offset = x - lower;
-        Assert.That(offset.min().item(), Is.GreaterThanOrEqualTo(0.0));
-        Assert.That(offset.max().item(), Is.LessThan(0.5));
+        Assert.That(offset.min().ToDouble(), Is.GreaterThanOrEqualTo(0.0));
+        Assert.That(offset.max().ToDouble(), Is.LessThan(0.5));
     }
 
     [Test]
@@ -55,8 +55,8 @@ public class BoundsTests
     {
         using var scope = NewDisposeScope();
         var x = Draw(new double[,] { { 0, 1 }, { 5, 6 } }, new long[] { 3, 2 });
-        Assert.That(x.select(2, 1).min().item(), Is.GreaterThanOrEqualTo(5.0));
-        Assert.That(x.select(2, 0).max().item(), Is.LessThan(1.0));
+        Assert.That(x.select(2, 1).min().ToDouble(), Is.GreaterThanOrEqualTo(5.0));
+        Assert.That(x.select(2, 0).max().ToDouble(), Is.LessThan(1.0));
     }
 
     [Test]

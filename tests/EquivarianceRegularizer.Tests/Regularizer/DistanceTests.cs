@@ -1,6 +1,6 @@
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Regularizer;
 
@@ -80,7 +80,7 @@ public class DistanceTests
         var perSample = Distance.FromDelegate((x, y) => (x - y).abs().sum(new long[] { 1, 2 }));
         var scalar = Distance.FromDelegate((x, y) => (x - y).abs().sum());
         Assert.That(perSample.PerSample(a, b).ToArrayDouble(), Is.EqualTo(new[] { 5.0, 7.0 }).Within(1e-12));
-        Assert.That(scalar.PerSample(a, b).item(), Is.EqualTo(12.0).Within(1e-12));
+        Assert.That(scalar.PerSample(a, b).ToDouble(), Is.EqualTo(12.0).Within(1e-12));
         Assert.That(scalar.IsPerSample, Is.False);
     }
 

@@ -1,8 +1,8 @@
 using EquivarianceRegularizer.Kernels;
 using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Regularizer;
 
@@ -24,7 +24,7 @@ public class EquivarianceErrorTests
         using var reg = new EquivarianceError(model, new long[] { 4, 4 },
             new TransformSpec[] { (IdentityTransform.Instance, AddConstant(0.5), epsilon, lambda) }, n: 8, options: Seeded);
         using var scope = NewDisposeScope();
-        double penalty = reg.call().item();
+        double penalty = reg.call().ToDouble();
         Assert.That(reg.LastTerms![0].Error, Is.EqualTo(2.0).Within(1e-6));
         Assert.That(penalty, Is.EqualTo(lambda * Math.Max(0, 2.0 - epsilon)).Within(1e-5));
     }
@@ -39,7 +39,7 @@ public class EquivarianceErrorTests
             (IdentityTransform.Instance, AddConstant(2), 1.0, 0.5),   // error 4 → 0.5·3
         }, n: 3, numFuncs: 2, options: Seeded);
         using var scope = NewDisposeScope();
-        Assert.That(reg.call().item(), Is.EqualTo(2 + 1.5).Within(1e-5));
+        Assert.That(reg.call().ToDouble(), Is.EqualTo(2 + 1.5).Within(1e-5));
     }
 
     [Test]
@@ -53,8 +53,8 @@ public class EquivarianceErrorTests
         using var batchHinge = new EquivarianceError(model, new long[] { 2 }, new TransformSpec[] { (IdentityTransform.Instance, doubled, 2.0, 1.0) });
         using var sampleHinge = new EquivarianceError(model, new long[] { 2 }, new TransformSpec[] { (IdentityTransform.Instance, doubled, 2.0, 1.0) },
             options: new EquivarianceErrorOptions { PerSampleHinge = true });
-        Assert.That(batchHinge.call(points).item(), Is.EqualTo(0).Within(1e-6));
-        Assert.That(sampleHinge.call(points).item(), Is.EqualTo(0.5).Within(1e-6));
+        Assert.That(batchHinge.call(points).ToDouble(), Is.EqualTo(0).Within(1e-6));
+        Assert.That(sampleHinge.call(points).ToDouble(), Is.EqualTo(0.5).Within(1e-6));
     }
 
     [Test]
@@ -69,7 +69,7 @@ public class EquivarianceErrorTests
         double mean = 2.5, sd = Math.Sqrt(((1.5 * 1.5) * 2 + 0.25 * 2) / 3);
         Assert.That(estimate.Terms[0].Error, Is.EqualTo(mean).Within(1e-6));
         Assert.That(estimate.Terms[0].StandardError, Is.EqualTo(sd / 2).Within(1e-6));
-        Assert.That(estimate.Penalty.item(), Is.EqualTo(mean).Within(1e-6));
+        Assert.That(estimate.Penalty.ToDouble(), Is.EqualTo(mean).Within(1e-6));
     }
 
     [Test]
@@ -81,7 +81,7 @@ public class EquivarianceErrorTests
         using var reg = new EquivarianceError(model, new long[] { 5 }, new TransformSpec[] { (IdentityTransform.Instance, tripled, 0.0, 1.0) },
             n: 16, bounds: (0.5, 2.0), options: new EquivarianceErrorOptions { Seed = 3, Relative = true });
         using var scope = NewDisposeScope();
-        Assert.That(reg.call().item(), Is.EqualTo(2.0).Within(1e-5));
+        Assert.That(reg.call().ToDouble(), Is.EqualTo(2.0).Within(1e-5));
         Assert.That(reg.LastTerms![0].StandardError, Is.EqualTo(0).Within(1e-5));
     }
 
@@ -95,8 +95,8 @@ public class EquivarianceErrorTests
         using var mismatched = new EquivarianceError(model, new long[] { 3, 8, 8 },
             new TransformSpec[] { (new DihedralTransform(), rot, 0.0, 1.0) }, n: 32, options: Seeded);
         using var scope = NewDisposeScope();
-        Assert.That(shared.call().item(), Is.LessThanOrEqualTo(1e-6));
-        Assert.That(mismatched.call().item(), Is.GreaterThan(0.1));
+        Assert.That(shared.call().ToDouble(), Is.LessThanOrEqualTo(1e-6));
+        Assert.That(mismatched.call().ToDouble(), Is.GreaterThan(0.1));
     }
 
     [Test]
@@ -107,8 +107,8 @@ public class EquivarianceErrorTests
         using var shared = new EquivarianceError(model, new long[] { 6, 3 }, new TransformSpec[] { (perm, 0.0, 1.0) }, n: 32, options: Seeded);
         using var invariance = new EquivarianceError(model, new long[] { 6, 3 }, new TransformSpec[] { TransformSpec.Invariance(perm) }, n: 32, options: Seeded);
         using var scope = NewDisposeScope();
-        Assert.That(shared.call().item(), Is.LessThanOrEqualTo(1e-6));
-        Assert.That(invariance.call().item(), Is.GreaterThan(0.05));
+        Assert.That(shared.call().ToDouble(), Is.LessThanOrEqualTo(1e-6));
+        Assert.That(invariance.call().ToDouble(), Is.GreaterThan(0.05));
     }
 
     [Test]
@@ -120,8 +120,8 @@ public class EquivarianceErrorTests
         var x = rand(32, 2, 6, 6);
         using var r = EquivarianceKernel.Evaluate(model, x, new[] { TransformPair.Same(new RotationByQuarterTurns()) }, Distances.Distance.L2, g);
         Assert.That(r.InputElements[0], Is.SameAs(r.OutputElements[0]));
-        Assert.That(r.InputElements[0].Values.data<long>().Distinct().Count(), Is.EqualTo(4), "32 samples draw every quarter turn");
-        Assert.That(r.Distances[0].max().item(), Is.LessThanOrEqualTo(1e-6));
+        Assert.That(r.InputElements[0].Values.data<long>().ToArray().Distinct().Count(), Is.EqualTo(4), "32 samples draw every quarter turn");
+        Assert.That(r.Distances[0].max().ToDouble(), Is.LessThanOrEqualTo(1e-6));
     }
 
     [Test]
@@ -134,7 +134,7 @@ public class EquivarianceErrorTests
         using var scope = NewDisposeScope();
         for (int i = 0; i < 3; i++)
         {
-            Assert.That(a.call().item(), Is.EqualTo(b.call().item()));
+            Assert.That(a.call().ToDouble(), Is.EqualTo(b.call().ToDouble()));
             Assert.That(a.LastTerms!.Select(t => t.Index), Is.EqualTo(b.LastTerms!.Select(t => t.Index)));
         }
     }
@@ -148,12 +148,12 @@ public class EquivarianceErrorTests
             new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()), TransformSpec.Invariance(new CyclicShift(6)) }, dist: "cross_entropy_logits", n: 8, numFuncs: 2, options: Seeded);
         using var scope = NewDisposeScope();
         var penalty = reg.call();
-        Assert.That(penalty.item(), Is.GreaterThan(0));
+        Assert.That(penalty.ToDouble(), Is.GreaterThan(0));
         penalty.backward();
         foreach (var (name, p) in model.named_parameters())
         {
             Assert.That(p.grad, Is.Not.Null, name);
-            Assert.That(p.grad!.abs().sum().item(), Is.GreaterThan(0), name);
+            Assert.That(p.grad!.abs().sum().ToDouble(), Is.GreaterThan(0), name);
         }
     }
 
@@ -295,7 +295,7 @@ public class EquivarianceErrorTests
         using var model = new PointwiseConvModel(3, 10);
         using var reg = new EquivarianceError(model, new long[] { 3, 5, 5 }, new TransformSpec[] { (new DihedralTransform(), 0.0, 1.0) }, n: 16, options: Seeded);
         using var scope = NewDisposeScope();
-        Assert.That(reg.call().item(), Is.LessThanOrEqualTo(1e-6));
+        Assert.That(reg.call().ToDouble(), Is.LessThanOrEqualTo(1e-6));
     }
 
     [Test]
@@ -339,8 +339,8 @@ public class EquivarianceErrorTests
         var bounds = tensor(new float[] { -1, 1 }, new long[] { 1, 1, 1, 2 });
         using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()) }, n: 64, bounds: bounds, options: Seeded);
         var points = reg.SamplePoints();
-        Assert.That(points.min().item(), Is.LessThan(-0.5), "negative values come from the tensor bounds");
-        Assert.That(reg.call().item(), Is.GreaterThan(0));
+        Assert.That(points.min().ToDouble(), Is.LessThan(-0.5), "negative values come from the tensor bounds");
+        Assert.That(reg.call().ToDouble(), Is.GreaterThan(0));
     }
 
     [Test]
@@ -413,7 +413,7 @@ public class EquivarianceErrorTests
         double value = reg.StepRegularizerOnly(() => model.zero_grad(), () =>
         {
             using var ng = no_grad();
-            foreach (var p in model.parameters()) p.sub_(p.grad!, 0.1);
+            foreach (var p in model.parameters()) p.sub_(p.grad! * 0.1);
         });
         Assert.That(value, Is.GreaterThan(0));
         Assert.That(w.allclose(before), Is.False, "the step moved the weights along the penalty's gradient");

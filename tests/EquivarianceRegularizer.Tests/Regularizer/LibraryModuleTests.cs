@@ -1,7 +1,7 @@
 using EquivarianceRegularizer.Kernels;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Regularizer;
 
@@ -31,7 +31,7 @@ public class LibraryModuleTests
         foreach (var (name, before) in buffers)
             Assert.That(model.named_buffers().Single(b => b.name == name).buffer.eq(before).all(), Is.True, name);
         Assert.That(model.named_modules().All(m => m.module.training), Is.True, "modes restored");
-        var bn = (EquivarianceRegularizer.Torch.Modules.BatchNorm)model.named_modules().First(m => m.module is EquivarianceRegularizer.Torch.Modules.BatchNorm).module;
+        var bn = (TorchSharp.Modules.BatchNorm)model.named_modules().First(m => m.module is TorchSharp.Modules.BatchNorm).module;
         Assert.That(bn.momentum, Is.EqualTo(0.1), "momentum restored");
         // A training forward outside the regularizer still updates them.
         model.call(rand(4, 1, 12, 12));
@@ -67,12 +67,12 @@ public class LibraryModuleTests
             n: 8, options: new EquivarianceErrorOptions { Seed = 2 });
         using var scope = NewDisposeScope();
         var penalty = reg.call();
-        Assert.That(penalty.item(), Is.GreaterThan(0));
+        Assert.That(penalty.ToDouble(), Is.GreaterThan(0));
         penalty.backward();
         // Biases shift activations only; the Lie derivative depends on them only through piecewise-constant ReLU
         // and max-pool masks, so their gradient is 0. Every weight must receive gradient.
         foreach (var (name, p) in model.named_parameters().Where(p => p.name.EndsWith("weight", StringComparison.Ordinal)))
-            Assert.That(p.grad is not null && p.grad.abs().sum().item() > 0, Is.True, name);
+            Assert.That(p.grad is not null && p.grad.abs().sum().ToDouble() > 0, Is.True, name);
     }
 
     [Test]
@@ -88,8 +88,8 @@ public class LibraryModuleTests
             * (-(arange(0, 24, dtype: ScalarType.Float64) - 9).square().view(1, 1, 24, 1) / 6.0).exp();
         x = x.expand(2, 1, 24, 24).contiguous();
         var rotation = new Rotation();
-        var equivariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, rotation, new VectorRotation2D())).mean().item();
-        var invariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, rotation, IdentityTransform.Instance)).mean().item();
+        var equivariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, rotation, new VectorRotation2D())).mean().ToDouble();
+        var invariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, rotation, IdentityTransform.Instance)).mean().ToDouble();
         TestContext.Out.WriteLine($"E||L f||²: with the vector rotation {equivariant:E2}, as an invariance {invariant:E2}");
         Assert.That(invariant, Is.GreaterThan(1.0));
         Assert.That(equivariant, Is.LessThan(1e-3 * invariant));

@@ -1,6 +1,6 @@
 using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Regularizer;
 
@@ -14,7 +14,7 @@ public class SamplingTests
         var u = sampler.SampleUnitCube(n, 4, g, ScalarType.Float64);
         var f = (u * Math.PI).sin().mul(Math.PI / 2);
         var prod = f.select(1, 0) * f.select(1, 1) * f.select(1, 2) * f.select(1, 3);
-        return prod.mean().item();
+        return prod.mean().ToDouble();
     }
 
     [Test]
@@ -90,8 +90,8 @@ public class SamplingTests
             model.zero_grad();
         }
         Step();
-        long before = Tensor.LiveHandleCount;
+        long before = TorchTestSupport.LiveTensors;
         for (int i = 0; i < 5; i++) Step();
-        Assert.That(Tensor.LiveHandleCount, Is.EqualTo(before));
+        Assert.That(TorchTestSupport.LiveTensors, Is.EqualTo(before));
     }
 }

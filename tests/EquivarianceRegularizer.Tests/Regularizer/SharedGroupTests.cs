@@ -1,8 +1,8 @@
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Regularizer;
 
@@ -29,7 +29,7 @@ public class SharedGroupTests
     {
         using var scope = NewDisposeScope();
         using var g = new Generator(seed);
-        var centre = (rand(new[] { n, 2L }, g, ScalarType.Float64) * 8.0 - 4.0);
+        var centre = (rand(new[] { n, 2L }, dtype: ScalarType.Float64, generator: g) * 8.0 - 4.0);
         var grid = arange(0, 24, dtype: ScalarType.Float64) - 11.5;
         var dx = grid.view(1, 1, 24) - centre.select(1, 0).view(n, 1, 1);
         var dy = grid.view(1, 24, 1) + centre.select(1, 1).view(n, 1, 1);
@@ -49,7 +49,7 @@ public class SharedGroupTests
         var x = Blobs(32, 4);
         using var shared = EquivarianceKernel.Evaluate(model, x, new[] { new TransformPair(vector, image) }, Distance.L2, g);
         using var invariance = EquivarianceKernel.Evaluate(model, x, new[] { TransformPair.Invariance(image) }, Distance.L2, g);
-        double sharedError = shared.Distances[0].mean().item(), invariantError = invariance.Distances[0].mean().item();
+        double sharedError = shared.Distances[0].mean().ToDouble(), invariantError = invariance.Distances[0].mean().ToDouble();
         TestContext.Out.WriteLine($"centroid error: shared rotation {sharedError:E2} px, output left unrotated {invariantError:E2} px");
         Assert.That(shared.InputElements[0], Is.SameAs(shared.OutputElements[0]));
         Assert.That(sharedError, Is.LessThan(0.05), "only interpolation error remains");
@@ -76,6 +76,6 @@ public class SharedGroupTests
             Assert.That(computed.TransformedOutputs[0].allclose(model.call(rot.Apply(x, e)), 1e-5, 1e-6), Is.True);
         }
         Assert.That(y.IsInvalid, Is.False, "disposing the result leaves the caller's tensor alone");
-        Assert.That(y.sum().item(), Is.Not.NaN);
+        Assert.That(y.sum().ToDouble(), Is.Not.NaN);
     }
 }

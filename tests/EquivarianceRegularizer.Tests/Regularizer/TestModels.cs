@@ -1,6 +1,6 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
-using F = EquivarianceRegularizer.Torch.torch.nn.functional;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace EquivarianceRegularizer.Tests.Regularizer;
 
@@ -11,7 +11,7 @@ internal static class TestModels
     {
         using var g = new Generator(11);
         using var scope = NewDisposeScope();
-        return (randn(shape, g) * 0.5).MoveToOuterDisposeScope();
+        return (randn(shape, generator: g) * 0.5).MoveToOuterDisposeScope();
     }
 
     public static Tensor Scaled(Tensor t, double factor)
@@ -39,13 +39,13 @@ internal sealed class PointwiseConvModel : torch.nn.Module<Tensor, Tensor>
 {
     public PointwiseConvModel(long inChannels, long outChannels) : base("PointwiseConvModel")
     {
-        register_parameter("weight", TestModels.Param(outChannels, inChannels, 1, 1));
-        register_parameter("bias", TestModels.Param(outChannels));
+        register_parameter("weight", (TestModels.Param(outChannels, inChannels, 1, 1)).AsParameter());
+        register_parameter("bias", (TestModels.Param(outChannels)).AsParameter());
     }
 
     public override Tensor forward(Tensor input)
     {
-        using var y = F.conv2d(input, GetParameter("weight")!, GetParameter("bias"));
+        using var y = F.conv2d(input, get_parameter("weight")!, get_parameter("bias"));
         return y.tanh();
     }
 }
@@ -55,17 +55,17 @@ internal sealed class InvariantClassifier : torch.nn.Module<Tensor, Tensor>
 {
     public InvariantClassifier(long inChannels, long hidden, long classes) : base("InvariantClassifier")
     {
-        register_parameter("w1", TestModels.Param(hidden, inChannels, 1, 1));
-        register_parameter("b1", TestModels.Param(hidden));
-        register_parameter("w2", TestModels.Param(classes, hidden));
-        register_parameter("b2", TestModels.Param(classes));
+        register_parameter("w1", (TestModels.Param(hidden, inChannels, 1, 1)).AsParameter());
+        register_parameter("b1", (TestModels.Param(hidden)).AsParameter());
+        register_parameter("w2", (TestModels.Param(classes, hidden)).AsParameter());
+        register_parameter("b2", (TestModels.Param(classes)).AsParameter());
     }
 
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var h = F.conv2d(input, GetParameter("w1")!, GetParameter("b1")).relu().mean(new long[] { 2, 3 });
-        return F.linear(h, GetParameter("w2")!, GetParameter("b2")).MoveToOuterDisposeScope();
+        var h = F.conv2d(input, get_parameter("w1")!, get_parameter("b1")).relu().mean(new long[] { 2, 3 });
+        return F.linear(h, get_parameter("w2")!, get_parameter("b2")).MoveToOuterDisposeScope();
     }
 }
 
@@ -74,10 +74,10 @@ internal sealed class PlainCnn : torch.nn.Module<Tensor, Tensor>
 {
     public PlainCnn(long inChannels, long size, long classes, bool withBatchNorm = false) : base("PlainCnn")
     {
-        register_parameter("w1", TestModels.Param(4, inChannels, 3, 3));
-        register_parameter("b1", TestModels.Param(4));
-        register_parameter("w2", TestModels.Scaled(TestModels.Param(classes, 4 * size * size), 1.0 / size));
-        register_parameter("b2", TestModels.Param(classes));
+        register_parameter("w1", (TestModels.Param(4, inChannels, 3, 3)).AsParameter());
+        register_parameter("b1", (TestModels.Param(4)).AsParameter());
+        register_parameter("w2", (TestModels.Scaled(TestModels.Param(classes, 4 * size * size), 1.0 / size)).AsParameter());
+        register_parameter("b2", (TestModels.Param(classes)).AsParameter());
         if (withBatchNorm) register_module("bn", new TestBatchNorm(4));
     }
 
@@ -89,11 +89,11 @@ internal sealed class PlainCnn : torch.nn.Module<Tensor, Tensor>
         Forwards++;
         RowsSeen += input.size(0);
         using var scope = NewDisposeScope();
-        var h = F.conv2d(input, GetParameter("w1")!, GetParameter("b1"), padding: new long[] { 1, 1 });
+        var h = F.conv2d(input, get_parameter("w1")!, get_parameter("b1"), padding: new long[] { 1, 1 });
         foreach (var (name, m) in named_children())
             if (name == "bn") h = ((TestBatchNorm)m).call(h);
         h = h.relu().flatten(1);
-        return F.linear(h, GetParameter("w2")!, GetParameter("b2")).MoveToOuterDisposeScope();
+        return F.linear(h, get_parameter("w2")!, get_parameter("b2")).MoveToOuterDisposeScope();
     }
 }
 
@@ -102,16 +102,16 @@ internal sealed class TestBatchNorm : torch.nn.Module<Tensor, Tensor>
 {
     public TestBatchNorm(long channels) : base("BatchNorm2d")
     {
-        register_parameter("weight", ones(channels));
-        register_parameter("bias", zeros(channels));
+        register_parameter("weight", (ones(channels)).AsParameter());
+        register_parameter("bias", (zeros(channels)).AsParameter());
         register_buffer("running_mean", zeros(channels));
         register_buffer("running_var", ones(channels));
     }
 
-    public Tensor RunningMean => GetBuffer("running_mean")!;
+    public Tensor RunningMean => get_buffer("running_mean")!;
 
     public override Tensor forward(Tensor input) =>
-        F.batch_norm(input, GetBuffer("running_mean"), GetBuffer("running_var"), GetParameter("weight"), GetParameter("bias"), training);
+        F.batch_norm(input, get_buffer("running_mean"), get_buffer("running_var"), get_parameter("weight"), get_parameter("bias"), training);
 }
 
 /// <summary>DeepSets layer on (batch, set, features): y_i = W x_i + U mean_j x_j + b — permutation equivariant along the set axis.</summary>
@@ -119,16 +119,16 @@ internal sealed class DeepSetsLayer : torch.nn.Module<Tensor, Tensor>
 {
     public DeepSetsLayer(long features, long outFeatures) : base("DeepSetsLayer")
     {
-        register_parameter("w", TestModels.Param(outFeatures, features));
-        register_parameter("u", TestModels.Scaled(TestModels.Param(outFeatures, features), 0.7));
-        register_parameter("b", TestModels.Param(outFeatures));
+        register_parameter("w", (TestModels.Param(outFeatures, features)).AsParameter());
+        register_parameter("u", (TestModels.Scaled(TestModels.Param(outFeatures, features), 0.7)).AsParameter());
+        register_parameter("b", (TestModels.Param(outFeatures)).AsParameter());
     }
 
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var pooled = input.mean(1, keepdim: true);
-        var y = F.linear(input, GetParameter("w")!, GetParameter("b")) + F.linear(pooled, GetParameter("u")!);
+        var pooled = input.mean(new long[] { 1 }, keepdim: true);
+        var y = F.linear(input, get_parameter("w")!, get_parameter("b")) + F.linear(pooled, get_parameter("u")!);
         return y.tanh().MoveToOuterDisposeScope();
     }
 }

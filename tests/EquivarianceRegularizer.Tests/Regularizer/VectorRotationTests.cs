@@ -1,8 +1,8 @@
 using EquivarianceRegularizer.Kernels;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using MathNet.Numerics.LinearAlgebra;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Regularizer;
 
@@ -17,20 +17,20 @@ internal sealed class VectorNeuron : torch.nn.Module<Tensor, Tensor>
     public VectorNeuron(int d, bool linear = false) : base("VectorNeuron")
     {
         _linear = linear;
-        register_parameter("a", tensor(new float[] { 0.7f }));
-        register_parameter("b", tensor(new float[] { -0.2f }));
-        register_parameter("c", tensor(new float[] { 0.3f }));
-        register_parameter("w", tensor(Enumerable.Range(0, d * d).Select(i => (float)(0.3 * i - 0.5)).ToArray(), new long[] { d, d }));
+        register_parameter("a", (tensor(new float[] { 0.7f })).AsParameter());
+        register_parameter("b", (tensor(new float[] { -0.2f })).AsParameter());
+        register_parameter("c", (tensor(new float[] { 0.3f })).AsParameter());
+        register_parameter("w", tensor(Enumerable.Range(0, d * d).Select(i => (float)(0.3 * i - 0.5)).ToArray(), new long[] { d, d }).AsParameter());
     }
 
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var mean = input.mean(1);
-        if (_linear) return mean.matmul(GetParameter("w")!).MoveToOuterDisposeScope();
+        var mean = input.mean(new long[] { 1 });
+        if (_linear) return mean.matmul(get_parameter("w")!).MoveToOuterDisposeScope();
         var norm = input.square().sum(-1, keepdim: true).add(1e-9).sqrt();
-        var gate = (norm * GetParameter("a")! + GetParameter("b")!).tanh();
-        return ((input * gate).sum(1) + mean * GetParameter("c")!).MoveToOuterDisposeScope();
+        var gate = (norm * get_parameter("a")! + get_parameter("b")!).tanh();
+        return ((input * gate).sum(1) + mean * get_parameter("c")!).MoveToOuterDisposeScope();
     }
 }
 
@@ -65,8 +65,8 @@ public class VectorRotationTests
             Assert.That(mat.Determinant(), Is.EqualTo(1).Within(1e-10));
         }
         // Haar: E[R] = 0 and E[R_ij²] = 1/3 (σ of a mean of 4000 is ≈ 0.009).
-        Assert.That(r.mean(new long[] { 0 }).abs().max().item(), Is.LessThan(0.04));
-        Assert.That((r.square().mean(new long[] { 0 }) - 1.0 / 3).abs().max().item(), Is.LessThan(0.03));
+        Assert.That(r.mean(new long[] { 0 }).abs().max().ToDouble(), Is.LessThan(0.04));
+        Assert.That((r.square().mean(new long[] { 0 }) - 1.0 / 3).abs().max().ToDouble(), Is.LessThan(0.03));
     }
 
     [Test]
@@ -115,8 +115,8 @@ public class VectorRotationTests
         using var mismatched = new EquivarianceError(linear, new long[] { 7, d }, new TransformSpec[] { (onVector, onPoints, 0.0, 1.0) },
             n: 64, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 8 });
         using var scope = NewDisposeScope();
-        Assert.That(reg.call().item(), Is.LessThanOrEqualTo(1e-6));
-        Assert.That(mismatched.call().item(), Is.GreaterThan(0.05));
+        Assert.That(reg.call().ToDouble(), Is.LessThanOrEqualTo(1e-6));
+        Assert.That(mismatched.call().ToDouble(), Is.GreaterThan(0.05));
     }
 
     [Test]
@@ -127,7 +127,7 @@ public class VectorRotationTests
             new TransformSpec[] { (new VectorRotation2D(group: "SO(2) output"), new VectorRotation2D(), 0.0, 1.0) },
             n: 64, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 8 });
         using var scope = NewDisposeScope();
-        Assert.That(reg.call().item(), Is.GreaterThan(0.05));
+        Assert.That(reg.call().ToDouble(), Is.GreaterThan(0.05));
     }
 
     [Test]
@@ -139,7 +139,7 @@ public class VectorRotationTests
         using var linear = new VectorNeuron(2, linear: true);
         var x = rand(16, 7, 2) * 2.0 - 1.0;
         var zero = InfinitesimalKernel.LieDerivative(equivariant, x, rot, rot);
-        Assert.That(zero.abs().max().item(), Is.LessThan(1e-5));
+        Assert.That(zero.abs().max().ToDouble(), Is.LessThan(1e-5));
 
         // L f(x) = d/dt R(−t) f(R(t)x) at 0, by a symmetric difference.
         var lie = InfinitesimalKernel.LieDerivative(linear, x, rot, rot);
@@ -158,14 +158,14 @@ public class VectorRotationTests
             n: 32, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 4 });
         using var scope = NewDisposeScope();
         var x = reg.SamplePoints();
-        var expected = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, rot, rot)).mean().item() * 2.0;
+        var expected = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, rot, rot)).mean().ToDouble() * 2.0;
         var penalty = reg.call(x);
-        Assert.That(penalty.item(), Is.EqualTo(expected).Within(1e-5 * Math.Max(1, expected)));
+        Assert.That(penalty.ToDouble(), Is.EqualTo(expected).Within(1e-5 * Math.Max(1, expected)));
         Assert.That(reg.LastTerms![0].Name, Does.StartWith("d/dt"));
         penalty.backward();
         var w = model.named_parameters().Single(p => p.name == "w").parameter;
         Assert.That(w.grad, Is.Not.Null);
-        Assert.That(w.grad!.abs().sum().item(), Is.GreaterThan(0));
+        Assert.That(w.grad!.abs().sum().ToDouble(), Is.GreaterThan(0));
     }
 
     [Test]

@@ -1,7 +1,7 @@
 using EquivarianceRegularizer.Data;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Transforms;
 
@@ -44,10 +44,10 @@ public class FiniteTransformTests
         var x = randn(16, 1, 4, 4);
         using var e = t.Sample(16, g);
         var y = t.Apply(x, e);
-        long[] ks = e.Values.data<long>();
+        long[] ks = e.Values.data<long>().ToArray();
         Assert.That(ks.Distinct().Count(), Is.GreaterThan(1), "the seed should draw several elements");
         for (int i = 0; i < 16; i++)
-            Assert.That(y[i].allclose(x[i].rot90(ks[i], new long[] { 1, 2 }), 0, 0), Is.True, $"sample {i}");
+            Assert.That(y[i].allclose(x[i].rot90(ks[i], (1, 2)), 0, 0), Is.True, $"sample {i}");
     }
 
     [Test]
@@ -59,7 +59,7 @@ public class FiniteTransformTests
         var x = randn(4, 6, 3);
         using var e = p.Sample(4, g);
         var y = p.Apply(x, e);
-        long[] perms = e.Values.data<long>();
+        long[] perms = e.Values.data<long>().ToArray();
         for (int b = 0; b < 4; b++)
             for (int i = 0; i < 6; i++)
                 Assert.That(y[b][i].allclose(x[b][perms[b * 6 + i]], 0, 0), Is.True);
@@ -74,7 +74,7 @@ public class FiniteTransformTests
         var p = new Permutation(2) { ForceNonIdentity = true };
         using var g = new Generator(1);
         using var e = p.Sample(50, g);
-        long[] v = e.Values.data<long>();
+        long[] v = e.Values.data<long>().ToArray();
         for (int b = 0; b < 50; b++) Assert.That(v[2 * b], Is.EqualTo(1));
     }
 
@@ -110,9 +110,9 @@ public class FiniteTransformTests
         var (images, labels) = FashionMnist.Load(train: false, limit: 100);
         Assert.That(images.shape, Is.EqualTo(new long[] { 100, 1, 28, 28 }));
         Assert.That(labels.shape, Is.EqualTo(new long[] { 100 }));
-        Assert.That(images.min().item(), Is.GreaterThanOrEqualTo(0));
-        Assert.That(images.max().item(), Is.LessThanOrEqualTo(1).And.GreaterThan(0.5));
-        Assert.That(labels.max().item(), Is.LessThanOrEqualTo(9));
+        Assert.That(images.min().ToDouble(), Is.GreaterThanOrEqualTo(0));
+        Assert.That(images.max().ToDouble(), Is.LessThanOrEqualTo(1).And.GreaterThan(0.5));
+        Assert.That(labels.max().ToDouble(), Is.LessThanOrEqualTo(9));
     }
 
     [Test]

@@ -1,6 +1,6 @@
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Transforms.Continuous;
 
@@ -19,13 +19,13 @@ public class ContinuousTransformTests
     private static Tensor Image(long n = 2, long c = 3, long h = 9, long w = 11, ulong seed = 1)
     {
         using var g = new Generator(seed);
-        return rand(new[] { n, c, h, w }, g, ScalarType.Float64);
+        return rand(new[] { n, c, h, w }, dtype: ScalarType.Float64, generator: g);
     }
 
     private static double MaxAbs(Tensor a, Tensor b)
     {
         using var d = (a - b).abs().max();
-        return d.item();
+        return d.ToDouble();
     }
 
     [TestCaseSource(nameof(AllTransforms))]
@@ -163,7 +163,7 @@ public class ContinuousTransformTests
         using var scope = NewDisposeScope();
         var x = Image(h: 7, w: 7);
         var r = new Rotation();
-        Assert.That(MaxAbs(r.ApplyAt(x, Math.PI / 2), x.rot90(1, new long[] { 2, 3 })), Is.LessThan(1e-9));
+        Assert.That(MaxAbs(r.ApplyAt(x, Math.PI / 2), x.rot90(1, (2, 3))), Is.LessThan(1e-9));
     }
 
     [Test]
