@@ -20,6 +20,9 @@ internal static class TorchExtensions
     /// <summary>The module's type name as a user knows it ("Conv2d", or the TorchScript class name).</summary>
     public static string TypeName(this nn.Module m)
     {
+        // TorchSharp modules carry the name given to their constructor ("Conv2d" for nn.Conv2d).
+        var given = m.GetName();
+        if (!string.IsNullOrEmpty(given)) return given;
         var name = m.GetType().Name;
         int tick = name.IndexOf('`', StringComparison.Ordinal);
         return tick < 0 ? name : name[..tick];

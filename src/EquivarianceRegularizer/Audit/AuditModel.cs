@@ -105,6 +105,7 @@ public sealed class ModuleAuditModel : IAuditModel
             var watch = names.Keys.Select(m => ModuleHooks.Observe(m, (mod, _, o) =>
             {
                 if (o is { } t && t.dtype.IsFloatingPoint()) shapes.Add((mod, t.shape, t.dtype));
+                return null;
             })).OfType<IDisposable>().ToList();
             try
             {
@@ -126,27 +127,20 @@ public sealed class ModuleAuditModel : IAuditModel
         // outside every dispose scope; the copies are handed to the caller's scope afterwards.
         var raw = new List<(string Name, string Type, Tensor? In, Tensor? Out, Tensor? Probe)>();
         var handles = new List<IDisposable>();
-        var used = new Dictionary<nn.Module, Queue<Tensor>>(ReferenceEqualityComparer.Instance);
         static Tensor? Copy(object? o) => o is Tensor t ? t.detach().clone().DetachFromDisposeScope() : null;
         try
         {
             foreach (var (m, n) in names)
             {
-                if (probes.ContainsKey(m) && m is nn.Module<Tensor, Tensor> typed)
-                {
-                    handles.Add(ModuleHooks.RewriteOutput(typed, (mod, output) =>
-                    {
-                        if (!probes.TryGetValue(mod, out var q) || q.Count == 0 || !q.Peek().shape.SequenceEqual(output.shape)) return output;
-                        var probe = q.Dequeue();
-                        if (!used.TryGetValue(mod, out var u)) used[mod] = u = new Queue<Tensor>();
-                        u.Enqueue(probe);
-                        return output + probe;
-                    }));
-                }
+                // One hook per module does both jobs: TorchSharp keeps hooks in a dictionary whose order is not the
+                // order of registration once hooks have been removed, so two hooks could run in either order.
                 var observer = ModuleHooks.Observe(m, (mod, input, output) =>
                 {
-                    Tensor? probe = used.TryGetValue(mod, out var q) && q.Count > 0 ? q.Dequeue() : null;
+                    Tensor? probe = null;
+                    if (output is not null && probes.TryGetValue(mod, out var q) && q.Count > 0 && q.Peek().shape.SequenceEqual(output.shape))
+                        probe = q.Dequeue();
                     raw.Add((n, mod.TypeName(), Copy(input), Copy(output), probe));
+                    return probe is null ? null : output! + probe;
                 });
                 if (observer is not null) handles.Add(observer);
             }

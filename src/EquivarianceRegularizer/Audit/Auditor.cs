@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Differentiation;
 using EquivarianceRegularizer.Models;
 using System.Diagnostics;
 using EquivarianceRegularizer.Transforms;
@@ -413,7 +414,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             string name = Occurrence(seen, c.Name);
             if (c.GradientTarget is { requires_grad: true } o) { targets.Add(o); names.Add(name); }
         }
-        var grads = autograd.grad(new[] { loss }, targets, allow_unused: true);
+        var grads = Gradients.Of(loss, targets);
         var layerNorms = new Dictionary<string, double>();
         for (int i = 0; i < names.Count; i++)
             if (grads[i + 1] is { } g) layerNorms[names[i]] = AuditKernels.PerSampleNorm(g).Average();

@@ -24,11 +24,13 @@ public static class Jvp
         using (var scope = NewDisposeScope())
         using (enable_grad())
         {
-            var xin = x.requires_grad ? x : x.detach().requires_grad_(true);
+            var xin = x.detach().requires_grad_(true);
             var y = f(xin);
             var u = zeros_like(y).requires_grad_(true);
-            var g = autograd.grad(new[] { y }, new[] { xin }, new[] { u }, create_graph: true)[0];
-            var jv = autograd.grad(new[] { g }, new[] { u }, new[] { v }, create_graph: createGraph)[0];
+            var g = Gradients.Of(y, new[] { xin }, u, createGraph: true)[0]
+                ?? throw new InvalidOperationException("jvp: the function's output does not depend on its input.");
+            var jv = Gradients.Of(g, new[] { u }, v, createGraph: createGraph)[0]
+                ?? throw new InvalidOperationException("jvp: double backward produced no tangent.");
             output = (createGraph ? y : y.detach()).MoveToOuterDisposeScope();
             tangent = (createGraph ? jv : jv.detach()).MoveToOuterDisposeScope();
         }

@@ -35,7 +35,7 @@ public static class InfinitesimalKernel
         var tangentIn = input.Tangent(v);
         Tensor y, jv;
         using (new NormStatisticsGuard(model.Module, normLayers))
-            (y, jv) = Jvp.Compute(model.call, v, tangentIn);
+            (y, jv) = Jvp.Compute(model.call, v, tangentIn, createGraph: is_grad_enabled());
         var lie = continuousOut is null ? jv : jv - continuousOut.Tangent(y);
         if (!throwOnNonFinite) lie = lie + y.detach() * 0.0; // NaN exactly where model(v) is non-finite
         else if (!y.all_finite())

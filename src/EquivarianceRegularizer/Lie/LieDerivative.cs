@@ -41,7 +41,7 @@ public static class LieDerivative
         // Forward-mode AD does not need the backward graph: no_grad saves recording it for trainable parameters.
         using var gradMode = differentiable ? enable_grad() : no_grad();
         var v = transform.Tangent(x);
-        var (y, jv) = Jvp.Compute(model, x, v);
+        var (y, jv) = Jvp.Compute(model, x, v, createGraph: differentiable);
         var lie = SubtractOutputTangent(jv, y, transform, output);
         return (y.MoveToOuterDisposeScope(), lie.MoveToOuterDisposeScope());
     }
@@ -64,9 +64,9 @@ public static class LieDerivative
             var xg = x.detach().requires_grad_();
             y = model(xg);
             var u = zeros_like(y).requires_grad_();
-            var g = autograd.grad(new[] { y }, new[] { xg }, new Tensor?[] { u }, create_graph: true)[0]
+            var g = Gradients.Of(y, new[] { xg }, u, createGraph: true)[0]
                 ?? throw new InvalidOperationException("The model output does not depend on its input.");
-            jv = autograd.grad(new[] { g }, new[] { u }, new Tensor?[] { v })[0]
+            jv = Gradients.Of(g, new[] { u }, v)[0]
                 ?? throw new InvalidOperationException("Double backward produced no gradient for the output direction.");
         }
         var lie = SubtractOutputTangent(jv.detach(), y.detach(), transform, output);

@@ -12,17 +12,14 @@ internal static class ModuleHooks
     /// <summary>
     /// Calls <paramref name="observer"/> after every <c>call</c> of <paramref name="module"/>: with its input and output
     /// for a Tensor→Tensor module; with nulls for modules of other forward signatures (it still says that the module ran).
-    /// Returns null when the module cannot be hooked at all (not a hookable TorchSharp module).
+    /// A non-null return value replaces a Tensor→Tensor module's output. Returns null when the module cannot be hooked
+    /// at all (not a hookable TorchSharp module).
     /// </summary>
-    public static IDisposable? Observe(nn.Module module, Action<nn.Module, Tensor?, Tensor?> observer)
+    public static IDisposable? Observe(nn.Module module, Func<nn.Module, Tensor?, Tensor?, Tensor?> observer)
     {
         if (module is nn.Module<Tensor, Tensor> typed)
         {
-            var remover = typed.register_forward_hook((m, input, output) =>
-            {
-                observer(m, input, output);
-                return null!; // null: leave the output as it is
-            });
+            var remover = typed.register_forward_hook((m, input, output) => observer(m, input, output)!);
             return new Remover(remover.remove);
         }
         // Other signatures (e.g. MultiheadAttention): HookableModule<,>.register_forward_hook(Action<Module>).
@@ -31,13 +28,6 @@ internal static class ModuleHooks
         var handle = method.Invoke(module, new object[] { new Action<nn.Module>(m => observer(m, null, null)) });
         var remove = handle?.GetType().GetMethod("remove", Type.EmptyTypes);
         return remove is null ? null : new Remover(() => remove.Invoke(handle, null));
-    }
-
-    /// <summary>Replaces the output of every <c>call</c> of <paramref name="module"/> by <paramref name="rewrite"/>(output).</summary>
-    public static IDisposable RewriteOutput(nn.Module<Tensor, Tensor> module, Func<nn.Module, Tensor, Tensor> rewrite)
-    {
-        var remover = module.register_forward_hook((m, _, output) => rewrite(m, output));
-        return new Remover(remover.remove);
     }
 
     private sealed class Remover(Action remove) : IDisposable

@@ -29,7 +29,7 @@ public class LibraryModuleTests
         Assert.That(buffers.Select(b => b.name), Has.Some.EndsWith("running_mean").And.Some.EndsWith("num_batches_tracked"));
         reg.call().backward();
         foreach (var (name, before) in buffers)
-            Assert.That(model.named_buffers().Single(b => b.name == name).buffer.eq(before).all(), Is.True, name);
+            Assert.That(model.named_buffers().Single(b => b.name == name).buffer.eq(before).all().item<bool>(), Is.True, name);
         Assert.That(model.named_modules().All(m => m.module.training), Is.True, "modes restored");
         var bn = (TorchSharp.Modules.BatchNorm)model.named_modules().First(m => m.module is TorchSharp.Modules.BatchNorm).module;
         Assert.That(bn.momentum, Is.EqualTo(0.1), "momentum restored");

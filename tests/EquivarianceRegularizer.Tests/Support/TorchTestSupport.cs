@@ -25,8 +25,16 @@ internal static class TorchTestSupport
         return module;
     }
 
-    /// <summary>A parameter from a tensor (TorchSharp's register_parameter takes a Parameter).</summary>
-    public static Parameter AsParameter(this Tensor t) => new(t, requires_grad: true);
+    /// <summary>
+    /// A parameter from a tensor (TorchSharp's register_parameter takes a Parameter). The parameter is taken out of
+    /// any dispose scope that is open (models are often built inside one), so that it lives as long as its module.
+    /// </summary>
+    public static Parameter AsParameter(this Tensor t)
+    {
+        var p = new Parameter(t, requires_grad: true);
+        p.DetachFromDisposeScope();
+        return p;
+    }
 
     /// <summary>conv2d with circular padding of <paramref name="pad"/> pixels (TorchSharp's functional conv2d has no padding_mode).</summary>
     public static Tensor CircularConv2d(Tensor x, Tensor weight, Tensor? bias, long pad = 1)

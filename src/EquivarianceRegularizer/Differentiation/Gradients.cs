@@ -1,0 +1,58 @@
+namespace EquivarianceRegularizer.Differentiation;
+
+/// <summary>
+/// Reverse-mode gradients of one output with respect to chosen tensors, computed through <c>Tensor.backward(inputs:)</c>.
+/// Why not <c>torch.autograd.grad</c>: in TorchSharp 0.107 its native entry point (THSAutograd_grad) catches no
+/// exception, so any libtorch error inside it — an operator without a double-backward formula (grid_sampler_2d_backward),
+/// an output that does not require grad — terminates the whole process. <c>backward</c>'s entry point catches them and
+/// they arrive as .NET exceptions. Every gradient the library takes goes through here.
+/// </summary>
+public static class Gradients
+{
+    /// <summary>
+    /// d(<paramref name="output"/>·<paramref name="gradOutput"/>)/d<paramref name="inputs"/>: one entry per input, null where
+    /// the output does not depend on it. Inputs must be leaf tensors that require grad (their own .grad is saved and
+    /// restored, so a caller's accumulated gradients are untouched); with <paramref name="createGraph"/> the gradients are
+    /// differentiable.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The output does not require grad, or libtorch cannot differentiate the graph.</exception>
+    public static Tensor?[] Of(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? gradOutput = null, bool createGraph = false)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (!output.requires_grad)
+            throw new InvalidOperationException("Cannot differentiate: the output does not depend on any tensor that requires grad (was it computed under no_grad, or from detached inputs?).");
+        var saved = new Tensor?[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (!inputs[i].requires_grad)
+                throw new ArgumentException($"Input {i} does not require grad, so no gradient can be taken with respect to it.", nameof(inputs));
+            saved[i] = inputs[i].grad;
+            inputs[i].grad = null;
+        }
+        var result = new Tensor?[inputs.Count];
+        try
+        {
+            try
+            {
+                output.backward(gradOutput is null ? null : new[] { gradOutput }, retain_graph: true, create_graph: createGraph, inputs: inputs.ToArray());
+            }
+            catch (System.Runtime.InteropServices.ExternalException e)
+            {
+                throw new InvalidOperationException($"libtorch could not differentiate this computation: {FirstLine(e.Message)}", e);
+            }
+            for (int i = 0; i < inputs.Count; i++) result[i] = inputs[i].grad;
+        }
+        finally
+        {
+            for (int i = 0; i < inputs.Count; i++) inputs[i].grad = saved[i];
+        }
+        return result;
+    }
+
+    private static string FirstLine(string text)
+    {
+        int nl = text.IndexOf('\n', StringComparison.Ordinal);
+        return nl < 0 ? text : text[..nl];
+    }
+}
