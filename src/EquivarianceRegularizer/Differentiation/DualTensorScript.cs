@@ -25,7 +25,7 @@ internal sealed class DualTensorScript
     private DualTensorScript(jit.CompilationUnit unit) => _unit = unit;
 
     /// <summary>
-    /// Compiles the helper. Call only after <see cref="ForwardAdLevelFunctions.TryResolve"/> found both operators:
+    /// Compiles the helper. Call only after <see cref="ForwardAdNativeFunctions.TryResolve"/> found both operators:
     /// a compile error would abort the process.
     /// </summary>
     public static DualTensorScript Compile() => new(jit.compile(Source));

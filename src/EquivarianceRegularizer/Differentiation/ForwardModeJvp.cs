@@ -27,9 +27,11 @@ internal static class ForwardModeJvp
 
         lock (ForwardModeSupport.LevelLock)
         {
+            bool optimize = functions.GraphExecutorOptimize;
             ulong level = functions.OpenLevel();
             try
             {
+                functions.GraphExecutorOptimize = false; // see ForwardAdNativeFunctions: no tangent-dropping subgraphs
                 if (level != 0)
                     throw new ForwardModeNotApplicableException(
                         $"libtorch opened forward-AD level {level}, where level 0 was expected.");
@@ -37,6 +39,7 @@ internal static class ForwardModeJvp
             }
             finally
             {
+                functions.GraphExecutorOptimize = optimize;
                 // Clears every tangent of the level; the tangent returned keeps its own storage.
                 functions.CloseLevel(level);
             }

@@ -22,7 +22,7 @@ internal sealed class ForwardModeSupport
 
     private static readonly Lazy<ForwardModeSupport> Detected = new(Detect, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private ForwardModeSupport(ForwardAdLevelFunctions? functions, DualTensorScript? script, string? unavailableReason)
+    private ForwardModeSupport(ForwardAdNativeFunctions? functions, DualTensorScript? script, string? unavailableReason)
     {
         Functions = functions;
         Script = script;
@@ -33,7 +33,7 @@ internal sealed class ForwardModeSupport
     public static ForwardModeSupport Current => Detected.Value;
 
     /// <summary>The level functions; null when forward mode is unavailable.</summary>
-    public ForwardAdLevelFunctions? Functions { get; }
+    public ForwardAdNativeFunctions? Functions { get; }
 
     /// <summary>The dual-tensor helper; null when forward mode is unavailable.</summary>
     public DualTensorScript? Script { get; }
@@ -52,7 +52,7 @@ internal sealed class ForwardModeSupport
 
         // TorchSharp loads libtorch on its first native call; make sure that has happened before looking for it.
         InitializeDeviceType(DeviceType.CPU);
-        var functions = ForwardAdLevelFunctions.TryResolve(out var reason);
+        var functions = ForwardAdNativeFunctions.TryResolve(out var reason);
         if (functions is null) return Unavailable(reason ?? "libtorch's forward-AD functions were not found.");
 
         DualTensorScript script;
