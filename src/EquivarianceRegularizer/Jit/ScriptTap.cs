@@ -3,10 +3,11 @@ using TorchSharp;
 namespace EquivarianceRegularizer.Jit;
 
 /// <summary>
-/// One submodule call seen during <see cref="TappedScriptModule.ForwardWithTaps(torch.Tensor)"/>: what PyTorch's
-/// forward hook on that submodule would have seen. The tensors are the ones the forward used, not copies: they
-/// stay in the autograd graph (a gradient with respect to <see cref="Output"/> can be taken), and an in-place
-/// operation the model applies later to the same tensor shows in them, as it would in a hook that kept them.
+/// One submodule call seen during <see cref="TappedScriptModule.ForwardWithTaps(torch.Tensor, bool)"/>: what PyTorch's
+/// forward hook on that submodule would have seen. By default the tensors are the ones the forward used, not
+/// copies: they stay in the autograd graph (a gradient with respect to <see cref="Output"/> can be taken), and an
+/// in-place operation the model applies later to the same tensor shows in them; with <c>copyTaps</c> they are
+/// copies made as the call saw them.
 /// </summary>
 /// <param name="Name">The dotted module path from the root, as <c>named_modules()</c> gives it (<c>features.0</c>).</param>
 /// <param name="TypeName">The submodule's class name, as <c>type(module).__name__</c> gives it (<c>Conv2d</c>).</param>

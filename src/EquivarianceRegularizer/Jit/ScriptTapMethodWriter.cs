@@ -41,8 +41,11 @@ internal sealed partial class ScriptTapMethodWriter
     /// <summary>How many child call sites were rewritten.</summary>
     public int TappedCallSites { get; private set; }
 
-    /// <summary>The name of the entry method added to the root class.</summary>
+    /// <summary>The name of the entry method added to the root class whose taps are the forward's own tensors.</summary>
     public string EntryMethodName => p + "forward_with_taps";
+
+    /// <summary>The name of the entry method whose taps are copies made when the call saw them.</summary>
+    public string CopyingEntryMethodName => p + "forward_with_tap_copies";
 
     /// <summary>Writes the entry method into <paramref name="root"/> and the tapped twins of all it reaches.</summary>
     public void WriteFrom(ScriptTapSourceClass root)
@@ -57,18 +60,31 @@ internal sealed partial class ScriptTapMethodWriter
             var (cls, method, id) = pending.Dequeue();
             Lines(cls).AddRange(Tapped(cls, method, id));
         }
+        Lines(root).AddRange(Entry(forward, EntryMethodName, copy: false));
+        Lines(root).AddRange(Entry(forward, CopyingEntryMethodName, copy: true));
+    }
+
+    // Same arguments as forward; returns [output, events (int64), tap tensors...] since invoke returns a tensor list whole.
+    private IEnumerable<string> Entry(ScriptTapSourceMethod forward, string name, bool copy)
+    {
         var names = string.Join("", forward.Parameters.Select(x => x.Name + ", "));
         var parameters = string.Join("", forward.Parameters.Select(x => ", " + x.Text));
-        Lines(root).AddRange(new[]
-        {
-            $"  def {EntryMethodName}({forward.SelfParameter}{parameters}) -> List[Tensor]:",
-            $"    {p}t = annotate(List[Tensor], [])",
-            $"    {p}e = annotate(List[int], [])",
-            $"    {p}out = (self).{p}forward({p}t, {p}e, -1, {names})",
-            $"    {p}all = [{p}out, torch.tensor({p}e, dtype=4)]",
-            $"    {p}all.extend({p}t)",
-            $"    return {p}all",
-        });
+        yield return $"  def {name}({forward.SelfParameter}{parameters}) -> List[Tensor]:";
+        yield return $"    {p}t = annotate(List[Tensor], [])";
+        yield return $"    {p}e = annotate(List[int], [])";
+        yield return $"    {p}out = (self).{p}forward({p}t, {p}e, -1, {(copy ? "True" : "False")}, {names})";
+        yield return $"    {p}all = [{p}out, torch.tensor({p}e, dtype=4)]";
+        yield return $"    {p}all.extend({p}t)";
+        yield return $"    return {p}all";
+    }
+
+    // Appends a tap tensor: the tensor itself (stays on the autograd path) or, when asked, a copy (immune to later in-place ops).
+    private IEnumerable<string> Append(string indent, string tensor)
+    {
+        yield return $"{indent}if {p}c:";
+        yield return $"{indent}  {p}t.append(torch.clone({tensor}))";
+        yield return $"{indent}else:";
+        yield return $"{indent}  {p}t.append({tensor})";
     }
 
     private List<string> Lines(ScriptTapSourceClass cls)
@@ -122,12 +138,12 @@ internal sealed partial class ScriptTapMethodWriter
     {
         var info = Methods[id];
         var parameters = string.Join("", method.Parameters.Select(x => ", " + x.Text));
-        yield return $"  def {p}{method.Name}({method.SelfParameter}, {p}t: List[Tensor], {p}e: List[int], {p}site: int{parameters}) -> {method.ReturnType}:";
+        yield return $"  def {p}{method.Name}({method.SelfParameter}, {p}t: List[Tensor], {p}e: List[int], {p}site: int, {p}c: bool{parameters}) -> {method.ReturnType}:";
         yield return $"    if {p}site >= 0:";
         yield return $"      {p}e.append(1)";
         yield return $"      {p}e.append({p}site)";
         yield return $"      {p}e.append({id.ToString(CultureInfo.InvariantCulture)})";
-        if (info.CapturesInput) yield return $"      {p}t.append({method.Parameters[0].Name})";
+        if (info.CapturesInput) foreach (var line in Append("      ", method.Parameters[0].Name)) yield return line;
         var locals = new Dictionary<string, ChildLocal>(StringComparer.Ordinal);
         int returns = 0;
         foreach (var line in method.Body)
@@ -143,7 +159,7 @@ internal sealed partial class ScriptTapMethodWriter
             string expression = ret.Groups[2].Success ? RewriteCalls(ret.Groups[2].Value, cls, locals) : "None";
             yield return $"{indent}{result} : {method.ReturnType} = {expression}";
             yield return $"{indent}if {p}site >= 0:";
-            if (info.CapturesOutput) yield return $"{indent}  {p}t.append({result}{(method.ReturnType == "Tensor" ? "" : "[0]")})";
+            if (info.CapturesOutput) foreach (var append in Append(indent + "  ", result + (method.ReturnType == "Tensor" ? "" : "[0]"))) yield return append;
             yield return $"{indent}  {p}e.append(2)";
             yield return $"{indent}return {result}";
         }
@@ -175,7 +191,7 @@ internal sealed partial class ScriptTapMethodWriter
             {
                 if (!cls.Methods.ContainsKey(method)) return m.Value;
                 Request(cls, method);
-                return $"(self).{p}{method}({p}t, {p}e, -1, ";
+                return $"(self).{p}{method}({p}t, {p}e, -1, {p}c, ";
             }
             if (!locals.TryGetValue(receiver, out var child)) return m.Value;
             if (child.Class is null || !child.Class.Methods.ContainsKey(method))
@@ -188,7 +204,7 @@ internal sealed partial class ScriptTapMethodWriter
             int site = SiteId(cls, child.Path);
             Request(child.Class, method);
             TappedCallSites++;
-            return $"({receiver}).{p}{method}({p}t, {p}e, {site.ToString(CultureInfo.InvariantCulture)}, ";
+            return $"({receiver}).{p}{method}({p}t, {p}e, {site.ToString(CultureInfo.InvariantCulture)}, {p}c, ";
         }));
 
     private sealed record ChildLocal(string Path, ScriptTapSourceClass? Class, string Type);

@@ -7,13 +7,14 @@ namespace EquivarianceRegularizer.Jit;
 public sealed class ScriptTapRewriteResult
 {
     internal ScriptTapRewriteResult(string rewrittenPath, IReadOnlyList<string> untapped, int tappedCallSites, TimeSpan elapsed,
-        string entryMethodName, IReadOnlyList<string> sitePaths, IReadOnlyList<ScriptTapMethodInfo> methods)
+        string entryMethodName, string copyingEntryMethodName, IReadOnlyList<string> sitePaths, IReadOnlyList<ScriptTapMethodInfo> methods)
     {
         RewrittenPath = rewrittenPath;
         Untapped = untapped;
         TappedCallSites = tappedCallSites;
         Elapsed = elapsed;
         EntryMethodName = entryMethodName;
+        CopyingEntryMethodName = copyingEntryMethodName;
         SitePaths = sitePaths;
         Methods = methods;
     }
@@ -36,6 +37,9 @@ public sealed class ScriptTapRewriteResult
 
     /// <summary>The method added to the root class: same arguments as forward; returns [output, events, tap tensors...].</summary>
     internal string EntryMethodName { get; }
+
+    /// <summary>Like <see cref="EntryMethodName"/>, but the tap tensors are copies made as each call saw them.</summary>
+    internal string CopyingEntryMethodName { get; }
 
     /// <summary>The dotted attribute path, relative to its caller, of each call site id.</summary>
     internal IReadOnlyList<string> SitePaths { get; }

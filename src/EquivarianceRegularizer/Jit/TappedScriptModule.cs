@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -5,7 +6,7 @@ namespace EquivarianceRegularizer.Jit;
 
 /// <summary>
 /// A TorchScript model loaded once from an archive rewritten by <see cref="ScriptTapRewriter"/>: its
-/// <see cref="Module"/> runs the original forward, and <see cref="ForwardWithTaps(Tensor)"/> runs the same
+/// <see cref="Module"/> runs the original forward, and <see cref="ForwardWithTaps(Tensor, bool)"/> runs the same
 /// parameters through the tapped twin, returning every submodule call's input and output. Since both live in one
 /// loaded module, <c>Module.to(float64)</c>, <c>train()</c> and <c>eval()</c> apply to both.
 /// </summary>
@@ -51,27 +52,43 @@ public sealed class TappedScriptModule : IDisposable
     {
         ArgumentNullException.ThrowIfNull(rewrite);
         load ??= path => jit.load<Tensor, Tensor>(path);
-        var module = load(rewrite.RewrittenPath)
-            ?? throw new InvalidOperationException($"The load delegate returned no module for '{rewrite.RewrittenPath}'.");
-        return new TappedScriptModule(module, rewrite);
+        jit.ScriptModule<Tensor, Tensor>? module;
+        try
+        {
+            module = load(rewrite.RewrittenPath);
+        }
+        catch (ExternalException e)
+        {
+            // libtorch's own message names the file and line of the source it could not compile.
+            throw new InvalidOperationException($"libtorch could not load the tap-rewritten copy of the model ('{rewrite.RewrittenPath}'): {FirstLines(e.Message)} The original archive is untouched; load it without taps.", e);
+        }
+        return new TappedScriptModule(module ?? throw new InvalidOperationException($"The load delegate returned no module for '{rewrite.RewrittenPath}'."), rewrite);
     }
 
     /// <summary>
     /// Runs forward once on <paramref name="x"/> and returns its output with one <see cref="ScriptTap"/> per
     /// submodule call, in the order PyTorch's forward hooks fire (a child's own calls before the child; a child
     /// called twice gives two taps). The output equals <c>Module.forward(x)</c>. The tensors belong to the
-    /// caller's dispose scope and stay in the autograd graph.
+    /// caller's dispose scope.
     /// </summary>
     /// <param name="x">The model's input.</param>
-    public (Tensor Output, IReadOnlyList<ScriptTap> Taps) ForwardWithTaps(Tensor x)
+    /// <param name="copyTaps">
+    /// False (default): taps are the tensors the forward used, so they stay on the autograd path (a gradient of the
+    /// output with respect to a tap's Output can be taken), but an in-place op that runs later, such as
+    /// <c>ReLU(inplace=True)</c> after a convolution, changes them. True: taps are copies made as each call saw
+    /// them, as PyTorch's hooks see them, immune to later in-place ops but off the output's autograd path.
+    /// </param>
+    public (Tensor Output, IReadOnlyList<ScriptTap> Taps) ForwardWithTaps(Tensor x, bool copyTaps = false)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(x);
-        var result = Module.invoke(Rewrite.EntryMethodName, x);
+        var result = Module.invoke(copyTaps ? Rewrite.CopyingEntryMethodName : Rewrite.EntryMethodName, x);
         if (result is not Tensor[] tensors)
             throw new InvalidOperationException($"The tapped forward returned {result?.GetType().Name ?? "nothing"}, not a list of tensors; the archive was not rewritten by ScriptTapRewriter.");
         return ScriptTapDecoder.Decode(tensors, Rewrite);
     }
+
+    private static string FirstLines(string message) => string.Join(" ", message.Split('\n').Take(4).Select(l => l.Trim()));
 
     /// <summary>Disposes the loaded module.</summary>
     public void Dispose()

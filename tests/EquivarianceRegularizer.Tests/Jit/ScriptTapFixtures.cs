@@ -17,6 +17,8 @@ internal static class ScriptTapFixtures
 
     public static string JitFolder => Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "jit");
 
+    public static string AuditFolder => Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "audit");
+
     public static string Archive(string model) => Path.Combine(TapsFolder, model + ".pt");
 
     public static JsonElement Reference(string model) => References.Value.GetProperty(model);

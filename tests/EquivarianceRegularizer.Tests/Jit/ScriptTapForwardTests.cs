@@ -150,6 +150,53 @@ public class ScriptTapForwardTests
     }
 
     [Test]
+    public void ForwardWithTaps_CopyingTaps_KeepValuesAsEachCallSawThem()
+    {
+        // PyTorch's hooks run after forward, so ReLU(inplace=True)'s own hook sees its input already overwritten;
+        // a copy made on entry keeps what the ReLU was given: conv 0's output, negatives included.
+        var reference = Reference("inplace_relu");
+        var hooks = reference.GetProperty("hooks");
+        using var scope = NewDisposeScope();
+        using var tapped = TappedScriptModule.Load(Archive("inplace_relu"));
+        tapped.Module.eval();
+        var (output, taps) = tapped.ForwardWithTaps(ToTensor(reference.GetProperty("input")), copyTaps: true);
+
+        Assert.That(taps.Select(t => t.Name), Is.EqualTo(new[] { "0", "1", "2" }));
+        Assert.That(MaxAbsDiff(output, reference.GetProperty("output")), Is.LessThanOrEqualTo(Float32Tolerance));
+        for (int i = 0; i < 3; i++) Assert.That(MaxAbsDiff(taps[i].Output!, hooks[i].GetProperty("output")), Is.LessThanOrEqualTo(Float32Tolerance), $"{i} output");
+        Assert.That(MaxAbsDiff(taps[0].Input!, hooks[0].GetProperty("input")), Is.LessThanOrEqualTo(Float32Tolerance));
+        Assert.That(MaxAbsDiff(taps[2].Input!, hooks[2].GetProperty("input")), Is.LessThanOrEqualTo(Float32Tolerance));
+        Assert.That(taps[1].Input!.equal(taps[0].Output!).all().ToBoolean(), Is.True, "the ReLU's input as given");
+        Assert.That(taps[1].Input!.min().ToDouble(), Is.LessThan(0));
+    }
+
+    [Test]
+    public void ForwardWithTaps_SharingTaps_ShowsLaterInPlaceReluInConvOutput()
+    {
+        // The documented price of taps that stay on the autograd path: they are the forward's own tensors.
+        var reference = Reference("inplace_relu");
+        using var scope = NewDisposeScope();
+        using var tapped = TappedScriptModule.Load(Archive("inplace_relu"));
+        tapped.Module.eval();
+        var (_, taps) = tapped.ForwardWithTaps(ToTensor(reference.GetProperty("input")));
+        var hookOutput = ToTensor(reference.GetProperty("hooks")[0].GetProperty("output"));
+        Assert.That(hookOutput.min().ToDouble(), Is.LessThan(0), "PyTorch's hook saw conv 0's output before ReLU(inplace=True)");
+        Assert.That(taps[0].Output!.min().ToDouble(), Is.GreaterThanOrEqualTo(0), "the shared tensor was overwritten by the ReLU");
+    }
+
+    [Test]
+    public void ForwardWithTaps_CopyingTaps_AreOffTheOutputsAutogradPath()
+    {
+        var reference = Reference("custom_forward");
+        using var scope = NewDisposeScope();
+        using var tapped = TappedScriptModule.Load(Archive("custom_forward"));
+        tapped.Module.eval();
+        var (output, taps) = tapped.ForwardWithTaps(ToTensor(reference.GetProperty("input")).requires_grad_(true), copyTaps: true);
+        var grads = torch.autograd.grad(new[] { output.sum() }, new[] { taps.Single(t => t.Name == "lin").Output! }, allow_unused: true);
+        Assert.That(grads[0] is null || grads[0].IsInvalid, Is.True, "a copy does not feed the output");
+    }
+
+    [Test]
     public void ForwardWithTaps_CalledRepeatedly_GivesSameTaps()
     {
         var reference = Reference("called_twice");
@@ -176,10 +223,10 @@ public class ScriptTapForwardTests
         Assert.That(File.Exists(loaded[0]), Is.False, "the temporary rewritten archive is deleted after loading");
     }
 
-    private static void AssertMatchesHooks(TappedScriptModule tapped, JsonElement reference)
+    private static void AssertMatchesHooks(TappedScriptModule tapped, JsonElement reference, bool copyTaps = false)
     {
         var hooks = reference.GetProperty("hooks").EnumerateArray().ToList();
-        var (output, taps) = tapped.ForwardWithTaps(ToTensor(reference.GetProperty("input")));
+        var (output, taps) = tapped.ForwardWithTaps(ToTensor(reference.GetProperty("input")), copyTaps);
         Assert.That(MaxAbsDiff(output, reference.GetProperty("output")), Is.LessThanOrEqualTo(Float32Tolerance), "output");
         Assert.That(taps.Select(t => t.Name), Is.EqualTo(hooks.Select(h => h.GetProperty("name").GetString())), "names in hook order");
         Assert.That(taps.Select(t => t.TypeName), Is.EqualTo(hooks.Select(h => h.GetProperty("type").GetString())), "types");

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text.Json;
 using EquivarianceRegularizer.Jit;
 using TorchSharp;
 using static EquivarianceRegularizer.Tests.Jit.ScriptTapFixtures;
@@ -27,6 +28,27 @@ public class ScriptTapRewriterTests
         Assert.That(result.Untapped, Is.Empty);
         Assert.That(result.TappedCallSites, Is.EqualTo(callSites));
         Assert.That(File.Exists(result.RewrittenPath), Is.True);
+    }
+
+    [Test]
+    public void Rewrite_OfEveryAuditZooModel_TapsAllCalls_OutputEqualsPlainForward_NamesAreModules()
+    {
+        var zoo = JsonDocument.Parse(File.ReadAllText(Path.Combine(AuditFolder, "zoo.json"))).RootElement;
+        Assert.That(zoo.EnumerateObject().Count(), Is.GreaterThan(10));
+        foreach (var model in zoo.EnumerateObject())
+        {
+            var shape = model.Value[0].GetProperty("shape").GetString()!.Split(',').Select(long.Parse).Prepend(2L).ToArray();
+            using var scope = NewDisposeScope();
+            using var tapped = TappedScriptModule.Load(Path.Combine(AuditFolder, model.Name + ".pt"));
+            tapped.Module.eval();
+            var x = randn(shape, generator: new Generator(7));
+            var (output, taps) = tapped.ForwardWithTaps(x);
+            var modules = tapped.Module.named_modules().Select(m => m.name).ToHashSet();
+            Assert.That(tapped.Rewrite.Untapped, Is.Empty, model.Name);
+            Assert.That(output.allclose(tapped.Module.call(x), rtol: 0, atol: 0, equal_nan: true), Is.True, model.Name);
+            Assert.That(taps, Is.Not.Empty, model.Name);
+            Assert.That(taps.Select(t => t.Name), Is.SubsetOf(modules), model.Name);
+        }
     }
 
     [Test]
