@@ -135,6 +135,26 @@ public class ScriptTapRewriterTests
     }
 
     [Test]
+    public void Load_OfRewriteLibtorchCannotParse_ThrowsInvalidOperationWithLibtorchsMessage()
+    {
+        // A source file without its final newline is one error libtorch's parser reports as an exception (some
+        // compile errors abort the process instead: pass a guarded loader for archives from unknown sources).
+        var result = ScriptTapRewriter.Rewrite(Archive("sequential"), Path.Combine(scratch, "tapped.pt"));
+        using (var zip = ZipFile.Open(result.RewrittenPath, ZipArchiveMode.Update))
+        {
+            var entry = zip.Entries.First(e => e.FullName.EndsWith("container.py", StringComparison.Ordinal));
+            string text;
+            using (var reader = new StreamReader(entry.Open())) text = reader.ReadToEnd();
+            string name = entry.FullName;
+            entry.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry(name, CompressionLevel.NoCompression).Open());
+            writer.Write(text.TrimEnd('\n'));
+        }
+        var ex = Assert.Throws<InvalidOperationException>(() => TappedScriptModule.Load(result));
+        Assert.That(ex!.Message, Does.Contain("could not load the tap-rewritten copy").And.Contain("expected newline"));
+    }
+
+    [Test]
     public void Rewrite_OfMissingFile_ThrowsFileNotFoundNamingIt()
     {
         var missing = Path.Combine(scratch, "nope.pt");
