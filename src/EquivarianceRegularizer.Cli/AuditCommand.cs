@@ -72,14 +72,15 @@ public static class AuditCommand
             }
             catch (ArgumentException e) { return Usage(stderr, e.Message); }
 
-            jit.ScriptModule<Tensor, Tensor> script;
-            try { script = torch.jit.load<Tensor, Tensor>(path); }
+            EquivarianceRegularizer.Jit.TappedScriptModule tapped;
+            try { tapped = ModelFiles.LoadTapped(path); }
             catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidDataException or IOException or UnauthorizedAccessException or NotSupportedException or InvalidOperationException or ArgumentException)
             {
                 return Usage(stderr, $"cannot read model '{path}': {FirstLine(e.Message)}");
             }
-            using (script)
+            using (tapped)
             {
+                var script = tapped.Module;
                 var options = new AuditOptions
                 {
                     InputShape = shape,
@@ -96,7 +97,7 @@ public static class AuditCommand
                 AuditReport report;
                 try
                 {
-                    report = RunWithStatus(console, () => Auditor.Audit(new ModuleAuditModel(script, Path.GetFileName(path)), spec, options));
+                    report = RunWithStatus(console, () => Auditor.Audit(new ScriptAuditModel(tapped, Path.GetFileName(path)), spec, options));
                 }
                 catch (ArgumentException e) { return Usage(stderr, FirstLine(e.Message)); }
                 catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or NotSupportedException or InvalidOperationException)

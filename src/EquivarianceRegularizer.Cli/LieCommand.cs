@@ -135,7 +135,7 @@ public static class LieCommand
         {
             var transforms = settings.Generators.Select(g => ContinuousTransforms.Create(g, settings.FlowOptions)).ToList();
             using var scope = NewDisposeScope();
-            using var module = jit.load<Tensor, Tensor>(settings.ModelPath);
+            using var module = ModelFiles.Load(settings.ModelPath);
             module.eval();
             var x = Inputs(settings);
             var options = new LieOptions { Aggregation = settings.Aggregation, BatchSize = settings.BatchSize };

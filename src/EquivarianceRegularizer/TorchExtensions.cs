@@ -20,6 +20,8 @@ internal static class TorchExtensions
     /// <summary>The module's type name as a user knows it ("Conv2d", or the TorchScript class name).</summary>
     public static string TypeName(this nn.Module m)
     {
+        // TorchScript modules: GetName() reads a native nn::Module name that a script module does not have.
+        if (m is jit.ScriptModule) return "ScriptModule";
         // TorchSharp modules carry the name given to their constructor ("Conv2d" for nn.Conv2d).
         var given = m.GetName();
         if (!string.IsNullOrEmpty(given)) return given;
