@@ -9,12 +9,14 @@ using System.IO;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
+namespace EquivarianceRegularizer.Build;
+
 /// <summary>
 /// Marks the <c>GLIBCXX_3.4.32</c> version requirement of output copies of <c>libLibTorchSharp.so</c> weak
 /// (<c>VER_FLG_WEAK</c>), so that the dynamic loader of a host whose libstdc++ is older than GCC 13's loads it.
 /// TorchSharp 0.107 asks for that version for one symbol that no relocation uses; the flag changes nothing else.
 /// </summary>
-public sealed class WeakenLibStdCxxRequirement : Task
+public sealed class WeakenLibStdCxxRequirement : Microsoft.Build.Utilities.Task
 {
     /// <summary>The symbol version that libLibTorchSharp.so requires and older libstdc++ builds lack.</summary>
     public const string MissingVersion = "GLIBCXX_3.4.32";
@@ -98,7 +100,7 @@ public sealed class WeakenLibStdCxxRequirement : Task
     }
 
     /// <summary>The libstdc++ the loader resolved for this very process (MSBuild runs on .NET, which links it), else the first in the usual folders.</summary>
-    private static string? FindHostLibStdCxx()
+    internal static string? FindHostLibStdCxx()
     {
         try
         {
@@ -158,6 +160,13 @@ public sealed class WeakenLibStdCxxRequirement : Task
         File.Replace(temporary, path, null);
         Log.LogMessage(MessageImportance.High, "{0}: marked {1} weak in {2} (this host's libstdc++ lacks it; set {0}=false to opt out).", SwitchProperty, MissingVersion, path);
         return true;
+    }
+
+    /// <summary>Whether <paramref name="data"/> marks its <see cref="MissingVersion"/> requirement weak; null when it has none.</summary>
+    internal static bool? IsRequirementWeak(byte[] data)
+    {
+        var flagsOffset = FindRequirementFlags(data, out _);
+        return flagsOffset < 0 ? (bool?)null : (ReadU16(data, flagsOffset) & VerFlgWeak) != 0;
     }
 
     /// <summary>Offset of <c>vna_flags</c> of the libstdc++.so.6 / <see cref="MissingVersion"/> entry of <c>.gnu.version_r</c>, or -1.</summary>
@@ -222,7 +231,7 @@ public sealed class WeakenLibStdCxxRequirement : Task
     }
 
     /// <summary>The version names a library defines (its <c>.gnu.version_d</c>), e.g. GLIBCXX_3.4.30.</summary>
-    public static HashSet<string> DefinedVersions(byte[] data)
+    internal static HashSet<string> DefinedVersions(byte[] data)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var section in Sections(data, ShtGnuVerdef))
