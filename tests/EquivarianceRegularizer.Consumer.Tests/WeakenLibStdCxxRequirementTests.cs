@@ -132,6 +132,16 @@ public class WeakenLibStdCxxRequirementTests
         Assert.That(File.ReadAllBytes(file), Is.EqualTo(File.ReadAllBytes(Shipped)));
     }
 
+    [TestCase("GLIBCXX_3.4", true)]     // std::string, operator new, ...: bound by relocations
+    [TestCase("CXXABI_1.3", true)]      // __cxa_throw, ...
+    [TestCase("GLIBCXX_3.4.32", false)] // std::ios_base_library_init(): required, never called
+    public void RelocationCheck_OnShippedLibrary_TellsUsedVersionsFromTheUnusedOne(string version, bool used)
+    {
+        var data = File.ReadAllBytes(Shipped);
+        Assert.That(WeakenLibStdCxxRequirement.FindRequirementFlags(data, version, out var index), Is.GreaterThan(0), $"the file requires {version}");
+        Assert.That(WeakenLibStdCxxRequirement.RelocationsUseVersion(data, index), Is.EqualTo(used));
+    }
+
     [Test]
     public void HostLibStdCxx_DefinesTheBaseGlibcxxVersion()
     {

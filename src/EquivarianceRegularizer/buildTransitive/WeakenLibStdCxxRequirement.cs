@@ -126,7 +126,7 @@ public sealed class WeakenLibStdCxxRequirement : Microsoft.Build.Utilities.Task
     private bool PatchFile(string path)
     {
         var data = File.ReadAllBytes(path);
-        var flagsOffset = FindRequirementFlags(data, out var versionIndex);
+        var flagsOffset = FindRequirementFlags(data, MissingVersion, out var versionIndex);
         if (flagsOffset < 0)
         {
             Log.LogMessage(MessageImportance.Low, "{0}: {1} does not require {2}; left as it is.", SwitchProperty, path, MissingVersion);
@@ -165,12 +165,12 @@ public sealed class WeakenLibStdCxxRequirement : Microsoft.Build.Utilities.Task
     /// <summary>Whether <paramref name="data"/> marks its <see cref="MissingVersion"/> requirement weak; null when it has none.</summary>
     internal static bool? IsRequirementWeak(byte[] data)
     {
-        var flagsOffset = FindRequirementFlags(data, out _);
+        var flagsOffset = FindRequirementFlags(data, MissingVersion, out _);
         return flagsOffset < 0 ? (bool?)null : (ReadU16(data, flagsOffset) & VerFlgWeak) != 0;
     }
 
-    /// <summary>Offset of <c>vna_flags</c> of the libstdc++.so.6 / <see cref="MissingVersion"/> entry of <c>.gnu.version_r</c>, or -1.</summary>
-    private static int FindRequirementFlags(byte[] data, out int versionIndex)
+    /// <summary>Offset of <c>vna_flags</c> of the libstdc++.so.6 / <paramref name="version"/> entry of <c>.gnu.version_r</c>, or -1.</summary>
+    internal static int FindRequirementFlags(byte[] data, string version, out int versionIndex)
     {
         versionIndex = -1;
         foreach (var section in Sections(data, ShtGnuVerneed))
@@ -185,7 +185,7 @@ public sealed class WeakenLibStdCxxRequirement : Microsoft.Build.Utilities.Task
                 var aux = entry + (int)ReadU32(data, entry + 8);
                 for (var i = 0; i < count; i++)
                 {
-                    if (file == "libstdc++.so.6" && ReadString(data, strings + (int)ReadU32(data, aux + 8)) == MissingVersion)
+                    if (file == "libstdc++.so.6" && ReadString(data, strings + (int)ReadU32(data, aux + 8)) == version)
                     {
                         versionIndex = ReadU16(data, aux + 6) & 0x7fff;
                         return aux + 4;
@@ -203,7 +203,7 @@ public sealed class WeakenLibStdCxxRequirement : Microsoft.Build.Utilities.Task
     }
 
     /// <summary>Whether any relocation against the dynamic symbol table names a symbol bound to <paramref name="versionIndex"/>.</summary>
-    private static bool RelocationsUseVersion(byte[] data, int versionIndex)
+    internal static bool RelocationsUseVersion(byte[] data, int versionIndex)
     {
         var versym = -1;
         foreach (var section in Sections(data, ShtGnuVersym)) versym = (int)ReadU64(data, section + 24);
