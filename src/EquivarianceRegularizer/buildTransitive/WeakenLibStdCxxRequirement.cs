@@ -107,7 +107,9 @@ public sealed class WeakenLibStdCxxRequirement : Microsoft.Build.Utilities.Task
             foreach (var line in File.ReadAllLines("/proc/self/maps"))
             {
                 var slash = line.IndexOf('/');
-                if (slash >= 0 && Path.GetFileName(line.Substring(slash)).StartsWith("libstdc++.so.6", StringComparison.Ordinal)) return line.Substring(slash).Trim();
+                var mapped = slash >= 0 ? line.Substring(slash).Trim() : "";
+                // A file replaced since it was mapped reads "... (deleted)": then look in the folders instead.
+                if (Path.GetFileName(mapped).StartsWith("libstdc++.so.6", StringComparison.Ordinal) && File.Exists(mapped)) return mapped;
             }
         }
         catch (IOException) { } // no /proc (not Linux, or a sandbox): fall back to the folders below
