@@ -145,11 +145,15 @@ public class PackedLibraryConsumerTests
 
     private static void AssertTrains(string output)
     {
-        var match = Regex.Match(output, @"loss first=(\S+) last=(\S+)");
-        Assert.That(match.Success, Is.True, $"the consumer printed no loss line:\n{output}");
+        var match = Regex.Match(output, @"penalty first=(\S+) last=(\S+)");
+        Assert.That(match.Success, Is.True, $"the consumer printed no penalty line:\n{output}");
         var first = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
         var last = double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
-        Assert.That(last, Is.LessThan(first * 0.5), "30 SGD steps on a linear target halve the loss at least");
+        Assert.That(double.IsFinite(first) && double.IsFinite(last), Is.True, "the regularizer gives finite penalties");
+        Assert.That(last, Is.LessThan(first), "20 regularized Adam steps lower the rot90 penalty");
+        var audit = Regex.Match(output, @"audit: (Pass|NeedsAttention|Fail) layers=(\d+)");
+        Assert.That(audit.Success, Is.True, $"the consumer printed no audit line:\n{output}");
+        Assert.That(int.Parse(audit.Groups[2].Value, CultureInfo.InvariantCulture), Is.EqualTo(5), "the audit saw every layer through forward hooks");
         Assert.That(output, Does.Contain("consumer: ok"));
     }
 
