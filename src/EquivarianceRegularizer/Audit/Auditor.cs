@@ -688,6 +688,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
     private RandomInitBaseline MeasureRandomInit(Tensor x, Tensor y, IReadOnlyList<GroupElements> plan, ErrorStats trained, Generator gen)
     {
         using (no_grad())
+        using (NewDisposeScope()) // the in-place ops' returned handles
         {
             foreach (var (name, t, isParam) in model.State())
             {
