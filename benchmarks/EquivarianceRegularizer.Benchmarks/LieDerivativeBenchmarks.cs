@@ -1,14 +1,14 @@
 using BenchmarkDotNet.Attributes;
+using EquivarianceRegularizer.Differentiation;
 using EquivarianceRegularizer.Lie;
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Benchmarks;
 
 /// <summary>
-/// End-to-end LEE (input tangent + one forward-mode jvp + per-sample reduction) against a plain forward pass of the
-/// same batch (the baseline) and against the double-backward (reverse-of-reverse) jvp of our own binding.
+/// End-to-end LEE (input tangent + one jvp + per-sample reduction) against a plain forward pass of the same batch (the
+/// baseline), by libtorch's forward-mode AD (<see cref="JvpMethod.ForwardMode"/>, what <see cref="JvpMethod.Auto"/>
+/// picks where it is available) and by double backward (the fallback), plus their components.
 /// Run: dotnet run -c Release --project benchmarks/EquivarianceRegularizer.Benchmarks -- --filter '*LieDerivativeBenchmarks*' --job short
 /// </summary>
 public class LieDerivativeBenchmarks
@@ -17,6 +17,7 @@ public class LieDerivativeBenchmarks
     private Tensor _x = null!;
     private readonly TranslationX _translation = new();
     private LieOptions _options = null!;
+    private LieOptions _doubleBackwardOptions = null!;
     private Tensor _v = null!;
 
     /// <summary>Images per batch.</summary>
@@ -30,13 +31,16 @@ public class LieDerivativeBenchmarks
         using var g = new Generator(1);
         // A small Fashion-MNIST-sized CNN: conv-relu-maxpool ×2, conv-relu, global average pool, linear.
         _model = nn.Sequential(
-            ("conv1", nn.Conv2d(1, 16, 3, padding: 1, generator: g)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
-            ("conv2", nn.Conv2d(16, 32, 3, padding: 1, generator: g)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
-            ("conv3", nn.Conv2d(32, 32, 3, padding: 1, generator: g)), ("relu3", nn.ReLU()),
-            ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(32, 10, generator: g)));
+            ("conv1", nn.Conv2d(1, 16, 3, padding: 1).Seeded(g)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+            ("conv2", nn.Conv2d(16, 32, 3, padding: 1).Seeded(g)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+            ("conv3", nn.Conv2d(32, 32, 3, padding: 1).Seeded(g)), ("relu3", nn.ReLU()),
+            ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(32, 10).Seeded(g)));
         _model.eval();
-        _x = rand(new long[] { Batch, 1, 28, 28 }, g).DetachFromDisposeScope();
-        _options = new LieOptions { BatchSize = Batch };
+        _x = rand(new long[] { Batch, 1, 28, 28 }, generator: g).DetachFromDisposeScope();
+        _options = new LieOptions { BatchSize = Batch, Method = LieDerivativeMethod.ForwardMode };
+        _doubleBackwardOptions = _options with { Method = LieDerivativeMethod.DoubleBackward };
+        if (!Jvp.ForwardModeAvailable)
+            Console.WriteLine($"Forward mode unavailable ({Jvp.ForwardModeUnavailableReason}); the forward-mode rows will throw.");
         _v = _translation.Tangent(_x).DetachFromDisposeScope();
     }
 
@@ -54,19 +58,23 @@ public class LieDerivativeBenchmarks
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        return _model.call(_x).sum().item();
+        return _model.call(_x).sum().ToDouble();
     }
 
     /// <summary>End-to-end LEE along translate-x by forward mode (what LocalEquivarianceError.Measure does).</summary>
     [Benchmark]
     public double LeeForwardMode() => LocalEquivarianceError.Measure(_model.call, _x, _translation, _options).Value;
 
+    /// <summary>End-to-end LEE along translate-x by double backward (the fallback where forward mode is unavailable).</summary>
+    [Benchmark]
+    public double LeeDoubleBackward() => LocalEquivarianceError.Measure(_model.call, _x, _translation, _doubleBackwardOptions).Value;
+
     /// <summary>Components of LeeForwardMode: the input tangent alone.</summary>
     [Benchmark]
     public double TangentOnly()
     {
         using var scope = NewDisposeScope();
-        return _translation.Tangent(_x).sum().item();
+        return _translation.Tangent(_x).sum().ToDouble();
     }
 
     /// <summary>Components of LeeForwardMode: the jvp alone (tangent precomputed).</summary>
@@ -75,7 +83,7 @@ public class LieDerivativeBenchmarks
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        return autograd.jvp(_model.call, _x, _v).jvp.sum().item();
+        return Jvp.Compute(_model.call, _x, _v, JvpMethod.ForwardMode).Tangent.sum().ToDouble();
     }
 
     /// <summary>The same Lie derivative by the double-backward trick (grad with create_graph, then grad again).</summary>
@@ -84,7 +92,7 @@ public class LieDerivativeBenchmarks
     {
         using var scope = NewDisposeScope();
         var lie = LieDerivative.ByDoubleBackward(_model.call, _x, _translation);
-        return lie.square().mean().item();
+        return lie.square().mean().ToDouble();
     }
 
     /// <summary>Symmetric finite differences (two resamplings and two forwards), for scale.</summary>
@@ -93,6 +101,6 @@ public class LieDerivativeBenchmarks
     {
         using var scope = NewDisposeScope();
         var lie = LieDerivative.ByFiniteDifference(_model.call, _x, _translation, 1e-3);
-        return lie.square().mean().item();
+        return lie.square().mean().ToDouble();
     }
 }

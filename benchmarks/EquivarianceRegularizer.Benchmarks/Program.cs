@@ -1,9 +1,11 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
 using EquivarianceRegularizer.Benchmarks;
 
-if (args.Length == 1 && args[0] == InterleavedOverheadCheck.Flag)
+if (args.Length >= 1 && args[0] == InterleavedRatioCheck.Flag)
 {
-    InterleavedOverheadCheck.Run();
+    int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
+    InterleavedRatioCheck.Run(rounds);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

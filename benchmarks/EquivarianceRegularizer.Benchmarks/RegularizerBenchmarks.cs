@@ -4,10 +4,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
-using EquivarianceRegularizer.Torch;
-using EquivarianceRegularizer.Torch.Optim;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
 
 namespace EquivarianceRegularizer.Benchmarks;
 
@@ -49,7 +46,7 @@ internal static class BenchCnn
 public class RegularizedStepBenchmarks : IDisposable
 {
     private nn.Module<Tensor, Tensor> _model = null!;
-    private Optimizer _optimizer = null!;
+    private optim.Optimizer _optimizer = null!;
     private EquivarianceError _reg = null!;
     private Tensor _x = null!, _y = null!, _extra = null!;
 
@@ -61,13 +58,13 @@ public class RegularizedStepBenchmarks : IDisposable
     {
         set_num_threads(1);
         _model = BenchCnn.Create();
-        _optimizer = optim.SGD(_model.parameters(), lr: 0.01);
+        _optimizer = optim.SGD(_model.parameters(), learningRate: 0.01);
         _reg = new EquivarianceError(_model, new long[] { 1, 28, 28 }, BenchCnn.FourInvariances(), dist: "cross_entropy_logits",
             n: 64, numFuncs: NumFuncs, options: new EquivarianceErrorOptions { Seed = 7 });
         using var g = new Generator(3);
-        _x = rand(new long[] { 64, 1, 28, 28 }, g).DetachFromDisposeScope();
-        _y = randint(0, 10, new long[] { 64 }, g).DetachFromDisposeScope();
-        _extra = rand(new long[] { 64 * (1 + NumFuncs), 1, 28, 28 }, g).DetachFromDisposeScope();
+        _x = rand(new long[] { 64, 1, 28, 28 }, generator: g).DetachFromDisposeScope();
+        _y = randint(0, 10, new long[] { 64 }, generator: g).DetachFromDisposeScope();
+        _extra = rand(new long[] { 64 * (1 + NumFuncs), 1, 28, 28 }, generator: g).DetachFromDisposeScope();
         // The kernel's chunking of the concatenated batch (KernelOptions.Default), so the bare calls have the same sizes.
         // Whole 64-row parts per call when one fits the budget, as the kernel does.
         var o = KernelOptions.Default;
@@ -85,7 +82,7 @@ public class RegularizedStepBenchmarks : IDisposable
         var loss = nn.functional.cross_entropy(_model.call(_x), _y);
         loss.backward();
         _optimizer.step();
-        return loss.item();
+        return loss.ToDouble();
     }
 
     [Benchmark(Baseline = true, Description = "lower bound: plain + bare fwd/bwd of (1+k)·64 rows")]
@@ -99,7 +96,7 @@ public class RegularizedStepBenchmarks : IDisposable
             extra = cat(_extra.split(_rowsPerForward).Select(_model.call).ToArray()).mean();
         (loss + extra).backward();
         _optimizer.step();
-        return loss.item();
+        return loss.ToDouble();
     }
 
     [Benchmark(Description = "regularized step (n = 64)")]
@@ -110,7 +107,7 @@ public class RegularizedStepBenchmarks : IDisposable
         var loss = nn.functional.cross_entropy(_model.call(_x), _y) + _reg.call();
         loss.backward();
         _optimizer.step();
-        return loss.item();
+        return loss.ToDouble();
     }
 
     [GlobalCleanup]
@@ -143,34 +140,37 @@ public class KernelBatchingBenchmarks : IDisposable
         _model = BenchCnn.Create();
         _pairs = BenchCnn.FourInvariances().Select(t => t.Pair).ToArray();
         _g = new Generator(5);
-        _x = rand(new long[] { 64, 1, 28, 28 }, _g).DetachFromDisposeScope();
+        _x = rand(new long[] { 64, 1, 28, 28 }, generator: _g).DetachFromDisposeScope();
     }
 
     [Benchmark(Description = "batched: 5·64 rows in the kernel's chunks")]
     public double Batched()
     {
+        using var scope = NewDisposeScope();
         using var nograd = no_grad();
         using var r = EquivarianceKernel.Evaluate(_model, _x, _pairs, Distance.CrossEntropyLogits, _g);
-        return r.Distances.Sum(d => d.mean().item());
+        return r.Distances.Sum(d => d.mean().ToDouble());
     }
 
     [Benchmark(Baseline = true, Description = "per-transform loop: model(v) once + 4 calls")]
     public double PerTransform()
     {
+        using var scope = NewDisposeScope();
         using var nograd = no_grad();
         using var r = EquivarianceKernel.Evaluate(_model, _x, _pairs, Distance.CrossEntropyLogits, _g, options: Unbatched);
-        return r.Distances.Sum(d => d.mean().item());
+        return r.Distances.Sum(d => d.mean().ToDouble());
     }
 
     [Benchmark(Description = "reference loop: model(v) and model(f_in v) per transform (8 calls)")]
     public double ReferenceLoop()
     {
+        using var scope = NewDisposeScope();
         using var nograd = no_grad();
         double total = 0;
         foreach (var pair in _pairs)
         {
             using var r = EquivarianceKernel.Evaluate(_model, _x, new[] { pair }, Distance.CrossEntropyLogits, _g, options: Unbatched);
-            total += r.Distances[0].mean().item();
+            total += r.Distances[0].mean().ToDouble();
         }
         return total;
     }

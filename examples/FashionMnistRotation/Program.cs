@@ -7,12 +7,22 @@ using EquivarianceRegularizer;
 using EquivarianceRegularizer.Data;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
+using FashionMnistRotation;
 using Spectre.Console;
-using static EquivarianceRegularizer.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
-var settings = Settings.Parse(args);
+Settings? settings;
+try
+{
+    settings = Settings.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+{
+    Console.Error.WriteLine($"{e.Message} (see --help)");
+    return 2;
+}
 if (settings is null) return 1;
 set_num_threads(settings.Threads);
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -20,9 +30,10 @@ if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 132; // a log keeps 
 
 AnsiConsole.MarkupLine($"[bold]Fashion-MNIST rot90 invariance[/] — {settings.Describe()}");
 var clock = Stopwatch.StartNew();
-var (trainX, trainY) = FashionMnist.Load(train: true, limit: settings.TrainLimit);
-var (testX, testY) = FashionMnist.Load(train: false, limit: settings.TestLimit);
-AnsiConsole.MarkupLine($"loaded {trainX.size(0)} training and {testX.size(0)} test images from {FashionMnist.DebianDirectory}");
+var (trainX, trainY) = LoadFashionMnist(train: true, settings.TrainLimit, settings.Reader);
+var (testX, testY) = LoadFashionMnist(train: false, settings.TestLimit, settings.Reader);
+AnsiConsole.MarkupLine($"loaded {trainX.size(0)} training and {testX.size(0)} test images from {FashionMnist.DebianDirectory} " +
+    $"with the {settings.Reader} reader in {clock.Elapsed.TotalSeconds:F1} s");
 
 var results = new List<(string name, Evaluation eval, double seconds)>();
 foreach (var mode in new[] { Mode.Plain, Mode.Regularized, Mode.Alternating })
@@ -44,6 +55,10 @@ AnsiConsole.MarkupLine($"equivariance error: mean over test images and the three
 trainX.Dispose(); trainY.Dispose(); testX.Dispose(); testY.Dispose();
 return 0;
 
+static (Tensor images, Tensor labels) LoadFashionMnist(bool train, int? limit, string reader) => reader == "torchvision"
+    ? TorchVisionFashionMnist.Load(train, limit)
+    : FashionMnist.Load(train, limit);
+
 static string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture) + "%";
 
 static void Train(nn.Module<Tensor, Tensor> model, Mode mode, Tensor x, Tensor y, Settings s)
@@ -64,7 +79,7 @@ static void Train(nn.Module<Tensor, Tensor> model, Mode mode, Tensor x, Tensor y
         var watch = Stopwatch.StartNew();
         void RunEpoch(Action<string> report)
         {
-            using var order = randperm(n, shuffle);
+            using var order = randperm(n, generator: shuffle);
             for (int b = 0; b < batches; b++)
             {
                 using var scope = NewDisposeScope();
@@ -82,12 +97,12 @@ static void Train(nn.Module<Tensor, Tensor> model, Mode mode, Tensor x, Tensor y
                 {
                     optimizer.zero_grad();
                     var loss = criterion.call(model.call(xb), yb);
-                    lossSum += loss.item();
+                    lossSum += loss.ToDouble();
                     lossCount++;
                     if (mode == Mode.Regularized)
                     {
                         var penalty = reg.call(xb);
-                        regSum += penalty.item();
+                        regSum += penalty.ToDouble();
                         regCount++;
                         loss = loss + penalty;
                     }
@@ -138,7 +153,7 @@ internal static class SmallCnn
 {
     public static nn.Module<Tensor, Tensor> Create(int seed)
     {
-        manual_seed((ulong)seed);
+        manual_seed(seed);
         return nn.Sequential(
             nn.Conv2d(1, 16, 3, padding: 1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(16, 32, 3, padding: 1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
@@ -172,7 +187,7 @@ internal sealed record Evaluation(double UprightAccuracy, double[] RotatedAccura
             correct += upright.eq(yb).sum().item<long>();
             for (int k = 0; k < 3; k++)
             {
-                errors.AddRange(result.Distances[k].ToArrayDouble());
+                errors.AddRange(result.Distances[k].to_type(ScalarType.Float64).data<double>().ToArray());
                 var predicted = result.TransformedOutputs[k].argmax(1);
                 rotatedCorrect[k] += predicted.eq(yb).sum().item<long>();
                 kept += predicted.eq(upright).sum().item<long>();
@@ -185,7 +200,7 @@ internal sealed record Evaluation(double UprightAccuracy, double[] RotatedAccura
     }
 }
 
-internal sealed record Settings(int Epochs, int? TrainLimit, int? TestLimit, int BatchSize, double Lambda, double LearningRate, int Seed, int Threads, bool Quick)
+internal sealed record Settings(int Epochs, int? TrainLimit, int? TestLimit, int BatchSize, double Lambda, double LearningRate, int Seed, int Threads, bool Quick, string Reader = "library")
 {
     public static Settings? Parse(string[] args)
     {
@@ -207,8 +222,14 @@ internal sealed record Settings(int Epochs, int? TrainLimit, int? TestLimit, int
                 case "--lr": s = s with { LearningRate = Dbl() }; break;
                 case "--seed": s = s with { Seed = Int() }; break;
                 case "--threads": s = s with { Threads = Int() }; break;
+                case "--reader":
+                    string reader = Next();
+                    if (reader is not ("library" or "torchvision"))
+                        throw new ArgumentException($"--reader takes 'library' (EquivarianceRegularizer.Data.FashionMnist, reads Debian's .gz files) or 'torchvision' (TorchVision's FashionMNIST on a decompressed copy), not '{reader}'.");
+                    s = s with { Reader = reader };
+                    break;
                 case "-h" or "--help":
-                    Console.WriteLine("options: --quick | --epochs N --train-limit N | --full --test-limit N --batch N --lambda X --lr X --seed N --threads N");
+                    Console.WriteLine("options: --quick | --epochs N --train-limit N | --full --test-limit N --batch N --lambda X --lr X --seed N --threads N --reader library|torchvision");
                     return null;
                 default:
                     Console.Error.WriteLine($"unknown option {args[i]} (see --help)");
@@ -219,5 +240,5 @@ internal sealed record Settings(int Epochs, int? TrainLimit, int? TestLimit, int
     }
 
     public string Describe() =>
-        $"{Epochs} epoch(s) on {(TrainLimit is { } t ? t.ToString(CultureInfo.InvariantCulture) : "all")} training images, batch {BatchSize}, λ = {Lambda}, Adam lr {LearningRate}, seed {Seed}, {Threads} thread(s){(Quick ? " (--quick)" : string.Empty)}";
+        $"{Epochs} epoch(s) on {(TrainLimit is { } t ? t.ToString(CultureInfo.InvariantCulture) : "all")} training images, batch {BatchSize}, λ = {Lambda}, Adam lr {LearningRate}, seed {Seed}, {Threads} thread(s), {Reader} reader{(Quick ? " (--quick)" : string.Empty)}";
 }

@@ -1,26 +1,33 @@
 using System.Diagnostics;
 using System.Globalization;
 using EquivarianceRegularizer;
-using EquivarianceRegularizer.Torch;
 using EquivarianceRegularizer.Transforms;
-using static EquivarianceRegularizer.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 // Soak: N regularized training steps of a small CNN (cross-entropy + rotation-invariance regularizer, Adam), the
-// user's loop from docs (one dispose scope per step). Reports live native handles and VmRSS at checkpoints after a
-// warm-up; exits 1 when handles are not flat or VmRSS grows 5% or more after warm-up.
-// Usage: dotnet run -c Release --project tools/EquivarianceRegularizer.Soak -- [--steps 50000] [--warmup 5000] [--checkpoints 10]
+// user's loop from docs (one dispose scope per step). Reports live tensors (TorchSharp's
+// DisposeScopeManager.Statistics.ThreadTotalLiveCount: tensors created on this thread and not yet disposed) and VmRSS
+// at checkpoints after a warm-up; exits 1 when live tensors are not flat or VmRSS grows 5% or more after warm-up.
+// Usage: dotnet run -c Release --project tools/EquivarianceRegularizer.Soak -- [--steps 50000] [--warmup 10000] [--checkpoints 10] [--threads 1]
+// One libtorch thread by default: on a shared machine two OpenMP threads spin-wait for each other (measured at load
+// average ~5 on 2 cores: 4.0 ms/step with one thread, 26 ms/step with libtorch's default two).
 var options = new Dictionary<string, int>();
 for (int i = 0; i + 1 < args.Length; i += 2) options[args[i].TrimStart('-')] = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
 int steps = options.GetValueOrDefault("steps", 50_000);
 int warmup = options.GetValueOrDefault("warmup", 10_000);
 int checkpoints = options.GetValueOrDefault("checkpoints", 10);
+set_num_threads(options.GetValueOrDefault("threads", 1));
 
-static long SettledHandles()
+static long LiveTensors() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+// After a full collection, so that tensors left to finalizers (none should be) are counted as released.
+static long SettledLiveTensors()
 {
     GC.Collect();
     GC.WaitForPendingFinalizers();
     GC.Collect();
-    return Tensor.LiveHandleCount;
+    return LiveTensors();
 }
 
 static long ResidentKilobytes()
@@ -42,8 +49,8 @@ using var regularizer = new EquivarianceError(model, new long[] { 1, 8, 8 },
     new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns(), 0, 0.5) },
     dist: "cross_entropy_logits", n: 4, options: new EquivarianceErrorOptions { Seed = 7 });
 using var data = new Generator(3);
-using var x = randn(new long[] { 8, 1, 8, 8 }, data);
-using var y = randint(0, 3, new long[] { 8 }, data);
+using var x = randn(new long[] { 8, 1, 8, 8 }, generator: data);
+using var y = randint(0, 3, new long[] { 8 }, generator: data);
 
 double lastLoss = double.NaN;
 void Step()
@@ -53,7 +60,7 @@ void Step()
     var loss = criterion.call(model.call(x), y) + regularizer.call(x);
     loss.backward();
     optimizer.step();
-    lastLoss = loss.item();
+    lastLoss = loss.ToDouble();
 }
 
 // Warm-up: at least `warmup` steps and until the managed heap has gone through two more gen-0 collections (its
@@ -63,11 +70,11 @@ int gen0 = GC.CollectionCount(0);
 int warmedUp = 0;
 for (; warmedUp < warmup || (GC.CollectionCount(0) < gen0 + 2 && warmedUp < 100_000); warmedUp++) Step();
 warmup = warmedUp;
-long handles0 = SettledHandles();
+long tensors0 = SettledLiveTensors();
 long rss0 = ResidentKilobytes();
-Console.WriteLine($"warm-up {warmup} steps in {clock.Elapsed.TotalSeconds:F1} s: live handles {handles0}, VmRSS {rss0} kB");
-Console.WriteLine("step | live handles | VmRSS kB | growth vs warm-up | loss | s");
-var handleCounts = new List<long>();
+Console.WriteLine($"warm-up {warmup} steps in {clock.Elapsed.TotalSeconds:F1} s: live tensors {tensors0}, VmRSS {rss0} kB");
+Console.WriteLine("step | live tensors | VmRSS kB | growth vs warm-up | loss | s");
+var tensorCounts = new List<long>();
 long rssMax = rss0, rssLast = rss0;
 int every = Math.Max(1, steps / checkpoints);
 for (int i = 1; i <= steps; i++)
@@ -75,21 +82,21 @@ for (int i = 1; i <= steps; i++)
     Step();
     if (i % every == 0 || i == steps)
     {
-        long h = Tensor.LiveHandleCount;
+        long h = LiveTensors();
         long rss = ResidentKilobytes();
-        handleCounts.Add(h);
+        tensorCounts.Add(h);
         rssMax = Math.Max(rssMax, rss);
         rssLast = rss;
         Console.WriteLine($"{i} | {h} | {rss} | {(rss - rss0) / (double)rss0:P2} | {lastLoss:F4} | {clock.Elapsed.TotalSeconds:F1}");
     }
 }
-long handlesEnd = SettledHandles();
+long tensorsEnd = SettledLiveTensors();
 long rssEnd = ResidentKilobytes();
 double growth = (rssLast - rss0) / (double)rss0;
 double peakGrowth = (rssMax - rss0) / (double)rss0;
-bool flat = handleCounts.All(h => h == handles0) && handlesEnd == handles0;
+bool flat = tensorCounts.All(h => h == tensors0) && tensorsEnd == tensors0;
 Console.WriteLine($"{warmup} warm-up + {steps} measured steps in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalMilliseconds / (steps + warmup):F3} ms/step)");
-Console.WriteLine($"live handles: {handles0} after warm-up, checkpoints [{string.Join(", ", handleCounts.Distinct())}], {handlesEnd} at the end after a full GC -> {(flat ? "flat" : "NOT flat")}");
+Console.WriteLine($"live tensors: {tensors0} after warm-up, checkpoints [{string.Join(", ", tensorCounts.Distinct())}], {tensorsEnd} at the end after a full GC -> {(flat ? "flat" : "NOT flat")}");
 Console.WriteLine($"VmRSS: {rss0} kB after warm-up, {rssLast} kB at the end ({growth:P2}), peak {rssMax} kB ({peakGrowth:P2}), {rssEnd} kB after a full GC");
 Console.WriteLine($"final loss {lastLoss:F4}, finite: {double.IsFinite(lastLoss)}");
 return flat && peakGrowth < 0.05 && double.IsFinite(lastLoss) ? 0 : 1;
