@@ -25,15 +25,16 @@ internal static class ModelProbeLauncher
             if (File.Exists(explicitPath)) return Path.GetFullPath(explicitPath);
             throw Unavailable($"{ProbePathVariable} names '{explicitPath}', which does not exist; point it at {ProbeFileName} or unset it.");
         }
-        var searched = new List<string> { AppContext.BaseDirectory };
+        var searched = new List<string> { Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory) };
         var libraryDirectory = Path.GetDirectoryName(typeof(ModelProbeLauncher).Assembly.Location);
-        if (!string.IsNullOrEmpty(libraryDirectory)) searched.Add(libraryDirectory);
-        foreach (var directory in searched.Distinct())
+        if (!string.IsNullOrEmpty(libraryDirectory)) searched.Add(Path.TrimEndingDirectorySeparator(libraryDirectory));
+        searched = searched.Distinct().ToList();
+        foreach (var directory in searched)
         {
             var candidate = Path.Combine(directory, ProbeFileName);
             if (File.Exists(candidate)) return candidate;
         }
-        throw Unavailable($"the model probe {ProbeFileName} is not in {string.Join(" or ", searched.Distinct().Select(d => $"'{d}'"))}. " +
+        throw Unavailable($"the model probe {ProbeFileName} is not in {string.Join(" or ", searched.Select(d => $"'{d}'"))}. " +
             "It ships in the EquivarianceRegularizer package and its build targets copy it into your output: rebuild, " +
             $"or set {ProbePathVariable} to its path, or load files you trust with ScriptLoadSafety.InProcess.");
     }
