@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's main demo: set-up (apt packages when missing, native bridge, Release build), then the
+# The README's main demo: set-up (apt packages when missing, Release build), then the
 # Fashion-MNIST rot90 example (examples/FashionMnistRotation): a small CNN trained plainly, with the
 # equivariance regularizer, and with alternating steps, then accuracy on upright/rotated test images and each
 # model's equivariance error.

@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the project needs on Debian 12 when it is missing, then builds everything
-# (the native bridge is built by MSBuild through CMake). Safe to run repeatedly.
+# Installs what the project needs on Debian 12 when it is missing, then builds everything. TorchSharp 0.107 and
+# libtorch 2.10 (CPU) come from NuGet at restore; the build marks one unused libstdc++ version requirement of
+# TorchSharp's native library weak on hosts that lack it (docs/native-loading.md). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-dpkg -s libtorch-dev >/dev/null 2>&1 || need+=(libtorch-dev)
-dpkg -s cmake >/dev/null 2>&1 || need+=(cmake)
-dpkg -s g++ >/dev/null 2>&1 || need+=(g++)
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
 if [ "${ERT_WITH_BROWSER:-1}" = 1 ]; then
   dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)

@@ -109,7 +109,7 @@ public static class AuditCommand
                     IContinuousTransform leeTransform;
                     try { leeTransform = ContinuousTransforms.Create(leeName); }
                     catch (ArgumentException e) { return Usage(stderr, "--lee: " + FirstLine(e.Message)); }
-                    report.LieLayerErrors = MeasureLee(script, shape, options, leeTransform, out string? leeNote);
+                    report.LieLayerErrors = MeasureLee(tapped, shape, options, leeTransform, out string? leeNote);
                     if (leeNote is not null) stderr.WriteLine("eqv: note: " + leeNote);
                 }
                 try
@@ -135,18 +135,19 @@ public static class AuditCommand
         return command;
     }
 
-    private static IReadOnlyList<LieLayerError>? MeasureLee(jit.ScriptModule<Tensor, Tensor> script, long[] shape, AuditOptions options, IContinuousTransform transform, out string? note)
+    private static IReadOnlyList<LieLayerError>? MeasureLee(EquivarianceRegularizer.Jit.TappedScriptModule tapped, long[] shape, AuditOptions options, IContinuousTransform transform, out string? note)
     {
         note = null;
         using var scope = torch.NewDisposeScope();
         using var gen = new Generator(options.Seed);
         var (lo, hi) = options.Bounds;
         var x = torch.rand(new[] { (long)Math.Min(options.Samples, 16) }.Concat(shape).ToArray(), generator: gen) * (hi - lo) + lo;
+        var script = tapped.Module;
         bool training = script.training;
         try
         {
             script.eval();
-            return LieLayerError.From(Lie.LayerwiseLieDerivative.Measure(script, x, transform));
+            return LieLayerError.From(Lie.LayerwiseLieDerivative.Measure(tapped, x, transform));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or System.Runtime.InteropServices.ExternalException)
         {

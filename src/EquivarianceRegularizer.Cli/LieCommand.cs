@@ -135,7 +135,8 @@ public static class LieCommand
         {
             var transforms = settings.Generators.Select(g => ContinuousTransforms.Create(g, settings.FlowOptions)).ToList();
             using var scope = NewDisposeScope();
-            using var module = ModelFiles.Load(settings.ModelPath);
+            using var tapped = ModelFiles.LoadTapped(settings.ModelPath);
+            var module = tapped.Module;
             module.eval();
             var x = Inputs(settings);
             var options = new LieOptions { Aggregation = settings.Aggregation, BatchSize = settings.BatchSize };
@@ -146,7 +147,7 @@ public static class LieCommand
             {
                 if (settings.Layers)
                 {
-                    var report = LayerwiseLieDerivative.Measure(module, x, t, options);
+                    var report = LayerwiseLieDerivative.Measure(tapped, x, t, options);
                     output.WriteLine(FormattableString.Invariant($"{t.Name,-12} {report.Total.Value,12:G4} {report.Total.StandardError,10:G2} {report.Total.Output}"));
                     output.Write(report.ToTable());
                     results.Add(report);

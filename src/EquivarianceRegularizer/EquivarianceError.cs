@@ -9,8 +9,14 @@ namespace EquivarianceRegularizer;
 /// <summary>Settings of <see cref="EquivarianceError"/> beyond the reference package's arguments.</summary>
 public sealed record EquivarianceErrorOptions
 {
-    /// <summary>Seed of every draw (points, chosen transforms, group elements); null draws a random seed.</summary>
+    /// <summary>
+    /// Seed of every draw (points, chosen transforms, group elements). When neither this nor <see cref="Generator"/> is
+    /// set, draws come from TorchSharp's default generator, which <c>torch.manual_seed</c> seeds.
+    /// </summary>
     public ulong? Seed { get; init; }
+
+    /// <summary>A generator of your own for every draw (not disposed by the regularizer); overrides <see cref="Seed"/>.</summary>
+    public Generator? Generator { get; init; }
 
     /// <summary>How sampled calls draw their points: plain Monte Carlo (default) or <see cref="ScrambledSobolSampler"/>.</summary>
     public IPointSampler Sampler { get; init; } = MonteCarloSampler.Instance;
@@ -92,6 +98,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     private readonly TensorModel _model;
     private readonly TransformSpec[] _terms;
     private readonly Generator _generator;
+    private readonly bool _ownsGenerator;
     private readonly KernelOptions _kernel;
 
     /// <summary>Creates the regularizer (the reference package's argument order).</summary>
@@ -132,7 +139,11 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         }
         Options = options ?? new EquivarianceErrorOptions();
         _kernel = Options.Relative ? Options.Kernel with { Relative = true } : Options.Kernel;
-        _generator = new Generator(Options.Seed ?? (ulong)Random.Shared.NextInt64(long.MaxValue));
+        // Without a seed or generator of its own the regularizer draws from TorchSharp's default generator, so that
+        // torch.manual_seed(s) makes a whole training run (model init, batches, regularizer draws) reproducible.
+        if (Options.Generator is { } given) _generator = given;
+        else if (Options.Seed is { } seed) { _generator = new Generator(seed); _ownsGenerator = true; }
+        else _generator = Generator.Default;
     }
 
     /// <summary>Input shape without the batch axis.</summary>
@@ -341,7 +352,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     /// <summary>Releases the generator (the model is not owned).</summary>
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _generator.Dispose();
+        if (disposing && _ownsGenerator) _generator.Dispose();
         base.Dispose(disposing);
     }
 }

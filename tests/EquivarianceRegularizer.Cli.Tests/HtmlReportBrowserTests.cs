@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
-using EquivarianceRegularizer.Torch;
+using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using Microsoft.Playwright;
 
@@ -17,8 +17,8 @@ public class HtmlReportBrowserTests
 
     private static string RenderHostileReport()
     {
-        using var model = torch.jit.load(Path.Combine(ZooTests.Fixtures, "plain_cnn.pt"));
-        var report = Auditor.Audit(new ModuleAuditModel(model), SymmetrySpec.Invariant(new RotationByQuarterTurns()),
+        using var model = EquivarianceRegularizer.Jit.TappedScriptModule.Load(Path.Combine(ZooTests.Fixtures, "plain_cnn.pt"));
+        var report = Auditor.Audit(new ScriptAuditModel(model, "plain_cnn.pt"), SymmetrySpec.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 4, ModelName = HostileName });
         report.LieLayerErrors = new[] { new LieLayerError("0", 0.5), new LieLayerError("2", 0.25), new LieLayerError("5", 0.05) };
         return HtmlReport.Render(report);

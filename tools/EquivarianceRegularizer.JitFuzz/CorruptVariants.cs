@@ -17,6 +17,12 @@ public enum CorruptionKind
 
     /// <summary>A well-formed archive (valid CRCs) in which one entry's content was bit-flipped or truncated: only libtorch's parsers can notice.</summary>
     CorruptedEntryWithValidCrc,
+
+    /// <summary>A well-formed archive (valid CRCs) in which 1–4 bytes of one code/*.py entry were replaced by other printable characters: only libtorch's compiler can notice.</summary>
+    DamagedCodeWithValidCrc,
+
+    /// <summary>A well-formed archive (valid CRCs) whose code calls an operator libtorch does not know, as an archive from a newer PyTorch can.</summary>
+    UnknownOperator,
 }
 
 /// <summary>One corrupt file: which fixture it came from, how it was made and its bytes.</summary>
@@ -63,7 +69,7 @@ public sealed class CorruptVariantGenerator
     /// <summary>The fixtures.</summary>
     public IReadOnlyList<JitFixture> Fixtures => _fixtures;
 
-    /// <summary>Variant <paramref name="index"/>: kinds cycle, so any 5 consecutive variants cover every kind.</summary>
+    /// <summary>Variant <paramref name="index"/>: kinds cycle, so any 7 consecutive variants cover every kind.</summary>
     public CorruptVariant Make(int index)
     {
         var rng = new Random(unchecked(_seed * 1_000_003 + index));
@@ -136,6 +142,10 @@ public sealed class CorruptVariantGenerator
                 }
                 return new(index, fixture.Name, kind, what, StoredZip.Write(entries));
             }
+            case CorruptionKind.DamagedCodeWithValidCrc:
+                return DamageCode(index, fixture, f, rng);
+            case CorruptionKind.UnknownOperator:
+                return CallUnknownOperator(index, fixture, f, rng) ?? DamageCode(index, fixture, f, rng);
             default:
             {
                 var entries = _entries[f].ToList();
@@ -159,6 +169,52 @@ public sealed class CorruptVariantGenerator
             }
         }
     }
+
+    private const string Printable = "abcdefghijklmnopqrstuvwxyz_()[]:.,=+-*\"' 0123456789\n";
+
+    // Replaces 1-4 characters of one code entry (CRC recomputed): text stays text, so the damage reaches the compiler.
+    private CorruptVariant DamageCode(int index, JitFixture fixture, int f, Random rng)
+    {
+        var entries = _entries[f].ToList();
+        var code = CodeEntries(entries);
+        int e = code[rng.Next(code.Count)];
+        var data = (byte[])entries[e].Data.Clone();
+        int changes = rng.Next(1, 5);
+        var at = new List<string>();
+        for (int k = 0; k < changes; k++)
+        {
+            int p = rng.Next(data.Length);
+            byte c;
+            do c = (byte)Printable[rng.Next(Printable.Length)]; while (c == data[p]);
+            at.Add($"{p}:'{(char)data[p]}'->'{(char)c}'".Replace("\n", "\\n", StringComparison.Ordinal));
+            data[p] = c;
+        }
+        entries[e] = (entries[e].Name, data);
+        return new(index, fixture.Name, CorruptionKind.DamagedCodeWithValidCrc, $"code {Short(entries[e].Name)} chars {string.Join(",", at)} (CRC recomputed)", StoredZip.Write(entries));
+    }
+
+    // Renames one torch.<op>( call in the code to an operator libtorch does not have; null when the fixture has none.
+    private CorruptVariant? CallUnknownOperator(int index, JitFixture fixture, int f, Random rng)
+    {
+        var entries = _entries[f].ToList();
+        var calls = new List<(int Entry, System.Text.RegularExpressions.Match Match)>();
+        foreach (int e in CodeEntries(entries))
+        {
+            var text = System.Text.Encoding.UTF8.GetString(entries[e].Data);
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, @"\btorch\.([a-z_][a-z_0-9]*)\("))
+                calls.Add((e, m));
+        }
+        if (calls.Count == 0) return null;
+        var (entry, match) = calls[rng.Next(calls.Count)];
+        var source = System.Text.Encoding.UTF8.GetString(entries[entry].Data);
+        var op = match.Groups[1].Value;
+        var changed = source[..match.Index] + $"ops.aten.{op}_from_a_newer_pytorch(" + source[(match.Index + match.Length)..];
+        entries[entry] = (entries[entry].Name, System.Text.Encoding.UTF8.GetBytes(changed));
+        return new(index, fixture.Name, CorruptionKind.UnknownOperator, $"code {Short(entries[entry].Name)}: torch.{op} -> aten::{op}_from_a_newer_pytorch (CRC recomputed)", StoredZip.Write(entries));
+    }
+
+    private static List<int> CodeEntries(List<(string Name, byte[] Data)> entries) =>
+        Enumerable.Range(0, entries.Count).Where(i => entries[i].Name.Contains("/code/", StringComparison.Ordinal) && entries[i].Name.EndsWith(".py", StringComparison.Ordinal)).ToList();
 
     private static string Short(string entryName)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using EquivarianceRegularizer.Jit;
 
 namespace EquivarianceRegularizer.JitFuzz;
 
@@ -69,8 +70,9 @@ public static class FuzzRunner
     /// <param name="perVariantTimeout">Bound on one variant's load and forward (the child's start-up gets 60 s more).</param>
     /// <param name="log">Optional progress sink.</param>
     /// <param name="selfTest">Makes the worker abort the process (FailFast) or stall at the given variants, to check that crashes and hangs are counted.</param>
+    /// <param name="safety">How the worker loads each variant (<see cref="ScriptLoadSafety.InProcess"/>: what a plain load risks).</param>
     public static FuzzSummary Run(string fixturesDirectory, int count, int seed, TimeSpan perVariantTimeout, Action<string>? log = null,
-        (int? AbortAt, int? HangAt) selfTest = default)
+        (int? AbortAt, int? HangAt) selfTest = default, ScriptLoadSafety safety = ScriptLoadSafety.InProcess)
     {
         ArgumentException.ThrowIfNullOrEmpty(fixturesDirectory);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
@@ -81,14 +83,14 @@ public static class FuzzRunner
         int next = 0;
         while (next < count)
         {
-            next = RunWorker(fixturesDirectory, seed, next, count, perVariantTimeout, generator, results, handles, log, selfTest);
+            next = RunWorker(fixturesDirectory, seed, next, count, perVariantTimeout, generator, results, handles, log, selfTest, safety);
         }
         return new FuzzSummary { Results = results.Select(r => r!).ToList(), WorkerHandleCounts = handles, Elapsed = clock.Elapsed };
     }
 
     // Runs one child from `from`; returns the first index it did not finish.
     private static int RunWorker(string fixtures, int seed, int from, int to, TimeSpan timeout, CorruptVariantGenerator generator,
-        VariantResult?[] results, List<long> handles, Action<string>? log, (int? AbortAt, int? HangAt) selfTest)
+        VariantResult?[] results, List<long> handles, Action<string>? log, (int? AbortAt, int? HangAt) selfTest, ScriptLoadSafety safety)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -97,7 +99,7 @@ public static class FuzzRunner
             UseShellExecute = false,
         };
         start.ArgumentList.Add(typeof(FuzzRunner).Assembly.Location);
-        foreach (var a in new[] { "worker", "--fixtures", fixtures, "--seed", Inv(seed), "--from", Inv(from), "--to", Inv(to) }) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "worker", "--fixtures", fixtures, "--seed", Inv(seed), "--from", Inv(from), "--to", Inv(to), "--safety", safety.ToString() }) start.ArgumentList.Add(a);
         if (selfTest.AbortAt is { } abortAt) { start.ArgumentList.Add("--abort-at"); start.ArgumentList.Add(Inv(abortAt)); }
         if (selfTest.HangAt is { } hangAt) { start.ArgumentList.Add("--hang-at"); start.ArgumentList.Add(Inv(hangAt)); }
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the fuzz worker process.");

@@ -1,15 +1,18 @@
-using EquivarianceRegularizer.Torch;
-using static EquivarianceRegularizer.Torch.torch;
+using EquivarianceRegularizer.Jit;
+using TorchSharp;
 
 namespace EquivarianceRegularizer.JitFuzz;
 
 /// <summary>
-/// The child-process side: loads variants [from, to) one after another and writes one line per step to stdout
-/// ("BEGIN i", then "END i outcome detail"), flushed, so the parent can tell which variant killed or stalled it.
+/// The child-process side: loads variants [from, to) one after another through <see cref="TorchScriptLoader"/> and
+/// writes one line per step to stdout ("BEGIN i", then "END i outcome detail"), flushed, so the parent can tell which
+/// variant killed or stalled it. With <see cref="ScriptLoadSafety.InProcess"/> a variant whose code libtorch cannot
+/// compile aborts this worker (counted as Crashed); with <see cref="ScriptLoadSafety.ChildProcessProbe"/> the model
+/// probe meets the abort instead and the worker sees a <see cref="TorchScriptLoadException"/>.
 /// </summary>
 internal static class FuzzWorker
 {
-    public static int Run(string fixturesDirectory, int seed, int from, int to, int abortAt = -1, int hangAt = -1)
+    public static int Run(string fixturesDirectory, int seed, int from, int to, ScriptLoadSafety safety, int abortAt = -1, int hangAt = -1)
     {
         var generator = CorruptVariantGenerator.FromDirectory(fixturesDirectory, seed);
         var temp = Path.Combine(Path.GetTempPath(), $"ert-jitfuzz-{Environment.ProcessId}");
@@ -28,14 +31,14 @@ internal static class FuzzWorker
                 var path = Path.Combine(temp, $"variant_{i}.pt");
                 File.WriteAllBytes(path, variant.Bytes);
                 var shape = generator.Fixtures.First(f => f.Name == variant.BaseFixture).InputShape;
-                string outcome = LoadAndRun(path, shape);
+                string outcome = LoadAndRun(path, shape, safety);
                 File.Delete(path);
                 stdout.WriteLine($"END {i} {outcome}");
                 stdout.Flush();
             }
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            stdout.WriteLine($"HANDLES {Tensor.LiveHandleCount}");
+            stdout.WriteLine($"HANDLES {torch.Tensor.TotalCount}");
             stdout.Flush();
         }
         finally
@@ -45,13 +48,17 @@ internal static class FuzzWorker
         return 0;
     }
 
-    private static string LoadAndRun(string path, long[] inputShape)
+    private static string LoadAndRun(string path, long[] inputShape, ScriptLoadSafety safety)
     {
-        using var scope = NewDisposeScope();
-        ScriptModule model;
+        using var scope = torch.NewDisposeScope();
+        torch.jit.ScriptModule<torch.Tensor, torch.Tensor> model;
         try
         {
-            model = jit.load(path);
+            model = TorchScriptLoader.Load(path, safety);
+        }
+        catch (TorchScriptLoadException e)
+        {
+            return $"{FuzzOutcome.Threw} {nameof(TorchScriptLoadException)}:{e.Reason}";
         }
         catch (Exception e)
         {
@@ -62,7 +69,7 @@ internal static class FuzzWorker
             try
             {
                 model.eval();
-                using var x = randn(inputShape);
+                using var x = torch.randn(inputShape);
                 using var y = model.call(x);
                 return $"{FuzzOutcome.Loaded} forward-ok";
             }

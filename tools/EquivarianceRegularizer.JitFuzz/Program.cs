@@ -1,22 +1,27 @@
 using System.Globalization;
+using EquivarianceRegularizer.Jit;
 using EquivarianceRegularizer.JitFuzz;
 
 // Usage:
 // dotnet run -c Release --project tools/EquivarianceRegularizer.JitFuzz -- run --count 1000
-//   run    [--count 1000] [--seed 1] [--fixtures DIR] [--timeout-seconds 30] [--show Loaded|Threw]   parent: counts loaded/threw/crashed/hung (exit 1 if any crashed or hung)
-//   worker --fixtures DIR --seed S --from I --to J                             child: one BEGIN/END line per variant
+//   run    [--count 1000] [--seed 1] [--fixtures DIR] [--timeout-seconds 30] [--safety InProcess|ChildProcessProbe] [--show Loaded|Threw]
+//          parent: counts loaded/threw/crashed/hung (exit 1 if any crashed or hung)
+//   worker --fixtures DIR --seed S --from I --to J [--safety ...]             child: one BEGIN/END line per variant
+// --safety InProcess (default) loads each variant as a plain in-process load would (an abort is counted as Crashed);
+// ChildProcessProbe loads it through the model probe, as programs loading untrusted files should.
 var options = new Dictionary<string, string>();
 for (int i = 1; i + 1 < args.Length; i += 2) options[args[i].TrimStart('-')] = args[i + 1];
 string Get(string key, string fallback) => options.TryGetValue(key, out var v) ? v : fallback;
 int GetInt(string key, int fallback) => int.Parse(Get(key, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 string fixtures = Get("fixtures", Path.Combine(AppContext.BaseDirectory, "fixtures", "jit"));
+var safety = Enum.Parse<ScriptLoadSafety>(Get("safety", nameof(ScriptLoadSafety.InProcess)), ignoreCase: true);
 
 switch (args.FirstOrDefault())
 {
     case "worker":
-        return FuzzWorker.Run(fixtures, GetInt("seed", 1), GetInt("from", 0), GetInt("to", 1), GetInt("abort-at", -1), GetInt("hang-at", -1));
+        return FuzzWorker.Run(fixtures, GetInt("seed", 1), GetInt("from", 0), GetInt("to", 1), safety, GetInt("abort-at", -1), GetInt("hang-at", -1));
     case "run":
-        var summary = FuzzRunner.Run(fixtures, GetInt("count", 1000), GetInt("seed", 1), TimeSpan.FromSeconds(GetInt("timeout-seconds", 30)), Console.WriteLine);
+        var summary = FuzzRunner.Run(fixtures, GetInt("count", 1000), GetInt("seed", 1), TimeSpan.FromSeconds(GetInt("timeout-seconds", 30)), Console.WriteLine, safety: safety);
         Console.WriteLine(summary.Describe());
         // --show Loaded (or Threw): list every variant with that outcome, to inspect what got through.
         if (options.TryGetValue("show", out var show) && Enum.TryParse<FuzzOutcome>(show, ignoreCase: true, out var shown))
@@ -24,6 +29,6 @@ switch (args.FirstOrDefault())
                 Console.WriteLine($"  #{r.Index} {r.Outcome} ({r.BaseFixture}, {r.Kind}: {r.Description}) {r.Detail}");
         return summary.Count(FuzzOutcome.Crashed) + summary.Count(FuzzOutcome.Hung) == 0 ? 0 : 1;
     default:
-        Console.Error.WriteLine("usage: EquivarianceRegularizer.JitFuzz run [--count N] [--seed S] [--fixtures DIR] [--timeout-seconds T] | worker --fixtures DIR --seed S --from I --to J");
+        Console.Error.WriteLine("usage: EquivarianceRegularizer.JitFuzz run [--count N] [--seed S] [--fixtures DIR] [--timeout-seconds T] [--safety InProcess|ChildProcessProbe] | worker --fixtures DIR --seed S --from I --to J");
         return 2;
 }

@@ -225,6 +225,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
             return head.to(ScalarType.Float64, copy: true);
         }
         var shape = new[] { (long)options.Samples }.Concat(options.InputShape!).ToArray();
+        Sampling.AllocationGuard.EnsureFits(shape, ScalarType.Float64, "InputShape");
         var (lo, hi) = options.Bounds;
         _notes.Add($"Inputs: {options.Samples} samples uniform in [{lo}, {hi}] of shape [{string.Join(",", options.InputShape!)}], seed {options.Seed}.");
         if (IsInterpolating && shape.Length >= 3)
@@ -687,6 +688,7 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
     private RandomInitBaseline MeasureRandomInit(Tensor x, Tensor y, IReadOnlyList<GroupElements> plan, ErrorStats trained, Generator gen)
     {
         using (no_grad())
+        using (NewDisposeScope()) // the in-place ops' returned handles
         {
             foreach (var (name, t, isParam) in model.State())
             {

@@ -11,8 +11,8 @@ public static class Gradients
 {
     /// <summary>
     /// d(<paramref name="output"/>·<paramref name="gradOutput"/>)/d<paramref name="inputs"/>: one entry per input, null where
-    /// the output does not depend on it. Inputs must be leaf tensors that require grad (their own .grad is saved and
-    /// restored, so a caller's accumulated gradients are untouched); with <paramref name="createGraph"/> the gradients are
+    /// the output does not depend on it. Inputs must require grad; a leaf's own .grad is saved and restored, so a caller's
+    /// accumulated gradients are untouched; with <paramref name="createGraph"/> the gradients are
     /// differentiable.
     /// </summary>
     /// <exception cref="InvalidOperationException">The output does not require grad, or libtorch cannot differentiate the graph.</exception>
@@ -27,7 +27,9 @@ public static class Gradients
         {
             if (!inputs[i].requires_grad)
                 throw new ArgumentException($"Input {i} does not require grad, so no gradient can be taken with respect to it.", nameof(inputs));
-            saved[i] = inputs[i].grad;
+            // Non-leaf inputs (a layer's output inside the graph) get a .grad only when asked to keep one.
+            if (!inputs[i].is_leaf) inputs[i].retain_grad();
+            else saved[i] = inputs[i].grad;
             inputs[i].grad = null;
         }
         var result = new Tensor?[inputs.Count];

@@ -15,6 +15,12 @@ namespace EquivarianceRegularizer.Jit;
 /// <param name="Output">The call's result, the first element of a tuple result, or null when it is no tensor (see <see cref="SkipReason"/>).</param>
 public sealed record ScriptTap(string Name, string TypeName, torch.Tensor? Input, torch.Tensor? Output)
 {
+    /// <summary>The dotted module path.</summary>
+    public string Name { get; init; } = Name ?? throw new ArgumentNullException(nameof(Name));
+
+    /// <summary>The submodule's class name.</summary>
+    public string TypeName { get; init; } = TypeName ?? throw new ArgumentNullException(nameof(TypeName));
+
     /// <summary>
     /// Why <see cref="Input"/> or <see cref="Output"/> is null, or holds only the first of several values (a call
     /// with several arguments, a tuple result such as MultiheadAttention's (Tensor, None)); null when the call took

@@ -258,6 +258,20 @@ public static class LayerwiseLieDerivative
         return Measure(stages, x, transform, options);
     }
 
+    /// <summary>Per-layer attribution of a TorchScript model loaded with taps; layer types come from the archive's classes.</summary>
+    public static LayerwiseLeeReport Measure(Jit.TappedScriptModule model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(x);
+        using var probe = x.narrow(0, 0, Math.Min(x.size(0), 4));
+        var types = new Dictionary<string, string>(StringComparer.Ordinal);
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+            foreach (var tap in model.ForwardWithTaps(probe).Taps) types.TryAdd(tap.Name, tap.TypeName);
+        var stages = LieStages.FromModule(model.Module, probe, typeNames: types);
+        return Measure(stages, x, transform, options);
+    }
+
     private static Tensor Measured(Tensor lie, Tensor y, LieAggregation aggregation)
     {
         long n = lie.size(0);

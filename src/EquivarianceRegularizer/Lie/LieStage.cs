@@ -46,7 +46,11 @@ public static class LieStages
     /// reorders children, reuses one, or does work between them) this throws instead of attributing wrongly.
     /// A model without children is one stage.
     /// </summary>
-    public static IReadOnlyList<LieStage> FromModule(TensorModel model, Tensor probe, double relativeTolerance = 1e-5)
+    /// <param name="model">The model.</param>
+    /// <param name="probe">Inputs the composition is verified on.</param>
+    /// <param name="relativeTolerance">How closely the composition must reproduce the model.</param>
+    /// <param name="typeNames">Type names by child name, for TorchScript children (whose class names TorchSharp does not expose).</param>
+    public static IReadOnlyList<LieStage> FromModule(TensorModel model, Tensor probe, double relativeTolerance = 1e-5, IReadOnlyDictionary<string, string>? typeNames = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(probe);
@@ -65,7 +69,8 @@ public static class LieStages
                     ?? throw new NotSupportedException($"Child '{name}' of {module.TypeName()} does not return a single tensor, so the model cannot be split into stages."),
                 _ => throw new NotSupportedException($"Child '{name}' ({child.TypeName()}) of {module.TypeName()} is not a Tensor→Tensor module, so the model cannot be split into stages."),
             };
-            stages.Add(new LieStage(name, child.TypeName(), forward, RoleFromName(child.TypeName())));
+            string kind = typeNames is not null && typeNames.TryGetValue(name, out var known) ? known : child.TypeName();
+            stages.Add(new LieStage(name, kind, forward, RoleFromName(kind)));
         }
         VerifyComposition(model.call, stages, probe, relativeTolerance, module.TypeName());
         return stages;

@@ -13,13 +13,14 @@ public class ScriptModuleLieTests
     public void ScriptedSmallCnn_ForwardModeAgreesWithFiniteDifferences_AndLayersSumToTheTotal()
     {
         using var scope = NewDisposeScope();
-        using var model = jit.load<Tensor, Tensor>(Fixture("small_cnn_scripted.pt"));
+        using var tapped = EquivarianceRegularizer.Jit.TappedScriptModule.Load(Fixture("small_cnn_scripted.pt"));
+        var model = tapped.Module;
         model.eval();
         var x = LieTestModels.Images(4, 1, 16, 16, dtype: ScalarType.Float32);
         var t = new Rotation();
         var forward = LieDerivative.Compute(model.call, x, t);
         Assert.That(forward.abs().max().ToDouble(), Is.GreaterThan(0), "a tangent reached the output");
-        var report = LayerwiseLieDerivative.Measure(model, x, t);
+        var report = LayerwiseLieDerivative.Measure(tapped, x, t);
         Assert.That(report.SumRelativeResidual, Is.LessThan(1e-4));
         Assert.That(report.Layers.Select(l => l.Name), Is.EqualTo(new[] { "conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "flatten", "fc" }));
         Assert.That(report.Layers[3].Role, Is.EqualTo(LayerRole.Downsampling));
