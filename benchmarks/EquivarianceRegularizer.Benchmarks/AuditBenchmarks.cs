@@ -1,24 +1,10 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Jit;
 using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Benchmarks;
-
-/// <summary>One invocation per iteration (an audit takes seconds), 1 warm-up and 5 measured iterations, in process.</summary>
-public sealed class AuditBenchmarkConfig : ManualConfig
-{
-    public AuditBenchmarkConfig()
-    {
-        AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithInvocationCount(1).WithUnrollFactor(1)
-            .WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1).WithId("audit-short"));
-        WithOptions(ConfigOptions.DisableOptimizationsValidator);
-    }
-}
 
 /// <summary>
 /// A full audit (64 samples of 1×28×28, all 3 non-identity rot90 elements, every layer isolated, gradient test)

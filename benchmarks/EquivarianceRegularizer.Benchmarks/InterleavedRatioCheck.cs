@@ -43,7 +43,9 @@ internal static class InterleavedRatioCheck
             Report("end-to-end LEE, batch 64", rounds, warmUp,
                 ("forward", () => lie.Forward()),
                 ("LEE forward mode", () => lie.LeeForwardMode()),
-                ("LEE double backward", () => lie.LeeDoubleBackward()));
+                ("LEE double backward", () => lie.LeeDoubleBackward()),
+                ("jvp alone (forward mode)", () => lie.JvpOnly()),
+                ("input tangent alone", () => lie.TangentOnly()));
         }
         finally
         {
