@@ -135,7 +135,15 @@ public static class LieCommand
         {
             var transforms = settings.Generators.Select(g => ContinuousTransforms.Create(g, settings.FlowOptions)).ToList();
             using var scope = NewDisposeScope();
-            using var tapped = ModelFiles.LoadTapped(settings.ModelPath);
+            EquivarianceRegularizer.Jit.TappedScriptModule tapped;
+            try { tapped = ModelFiles.LoadTapped(settings.ModelPath); }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException or InvalidOperationException)
+            {
+                // An unreadable model is bad input, as in eqv audit: exit 2.
+                error.WriteLine("eqv lie: cannot read model '" + settings.ModelPath + "': " + ErrorText.OneLine(e.Message));
+                return UsageError;
+            }
+            using var _tapped = tapped;
             var module = tapped.Module;
             module.eval();
             var x = Inputs(settings);

@@ -7,17 +7,16 @@ namespace EquivarianceRegularizer.Cli;
 internal static class ModelFiles
 {
     /// <summary>Loads a TorchScript archive with layer taps.</summary>
+    /// <remarks>
+    /// A model file is untrusted input: it is checked (zip structure, CRCs) and loaded once in the model probe, a child
+    /// process, before this process loads it, because libtorch aborts a process whose TorchScript does not compile.
+    /// The rewritten archive for the taps is vetted the same way. Failures arrive as <see cref="TorchScriptLoadException"/>.
+    /// </remarks>
     public static TappedScriptModule LoadTapped(string path)
     {
         EnsureExists(path);
-        return TappedScriptModule.Load(path);
-    }
-
-    /// <summary>Loads a TorchScript archive as it is.</summary>
-    public static torch.jit.ScriptModule<torch.Tensor, torch.Tensor> Load(string path)
-    {
-        EnsureExists(path);
-        return torch.jit.load<torch.Tensor, torch.Tensor>(path);
+        TorchScriptLoader.Vet(path, ScriptLoadSafety.ChildProcessProbe);
+        return TappedScriptModule.Load(path, rewritten => TorchScriptLoader.Load(rewritten, ScriptLoadSafety.ChildProcessProbe));
     }
 
     private static void EnsureExists(string path)

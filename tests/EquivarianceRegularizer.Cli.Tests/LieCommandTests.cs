@@ -79,10 +79,10 @@ public class LieCommandTests
     }
 
     [Test]
-    public void Lie_OnMissingModel_FailsWithTheReason()
+    public void Lie_OnMissingModel_ExitsTwo_WithTheReason()
     {
         var (code, _, error) = Invoke("/nonexistent/model.pt", "--input-shape", "1,8,8");
-        Assert.That(code, Is.EqualTo(LieCommand.Failed));
+        Assert.That(code, Is.EqualTo(LieCommand.UsageError), "an unreadable model is bad input, as in eqv audit");
         Assert.That(error, Does.Contain("not found"));
     }
 

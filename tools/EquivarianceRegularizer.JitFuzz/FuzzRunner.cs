@@ -103,6 +103,10 @@ public static class FuzzRunner
         if (selfTest.AbortAt is { } abortAt) { start.ArgumentList.Add("--abort-at"); start.ArgumentList.Add(Inv(abortAt)); }
         if (selfTest.HangAt is { } hangAt) { start.ArgumentList.Add("--hang-at"); start.ArgumentList.Add(Inv(hangAt)); }
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the fuzz worker process.");
+        // A worker that aborts never runs its own cleanup: remove its scratch folder (FuzzWorker names it by pid) here.
+        var workerTemp = Path.Combine(Path.GetTempPath(), $"ert-jitfuzz-{process.Id}");
+        process.Exited += (_, _) => { try { if (Directory.Exists(workerTemp)) Directory.Delete(workerTemp, recursive: true); } catch (IOException) { } };
+        process.EnableRaisingEvents = true;
         var lines = new BlockingCollection<string?>();
         var stderr = new ConcurrentQueue<string>();
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } d) { stderr.Enqueue(d); while (stderr.Count > 40) stderr.TryDequeue(out string? _); } };

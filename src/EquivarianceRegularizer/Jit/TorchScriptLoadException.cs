@@ -18,7 +18,7 @@ public sealed class TorchScriptLoadException : IOException
     /// <param name="innerException">The exception that caused this one, if any.</param>
     public TorchScriptLoadException(TorchScriptLoadFailure reason, string message, string? path = null, string? libtorchMessage = null,
         Exception? innerException = null)
-        : base(message, innerException)
+        : base(message ?? throw new ArgumentNullException(nameof(message)), innerException)
     {
         Reason = reason;
         Path = path;

@@ -75,14 +75,20 @@ internal sealed class ZipDirectoryReader
             int nameLength = U16(directory, pos + 28), extraLength = U16(directory, pos + 30), commentLength = U16(directory, pos + 32);
             long local = U32(directory, pos + 42);
             if (pos + 46 + nameLength + extraLength + commentLength > directory.Length) throw Corrupt("its central directory is malformed");
-            string name = Encoding.UTF8.GetString(directory, pos + 46, nameLength);
+            int nameStart = pos + 46;
+            string name = Encoding.UTF8.GetString(directory, nameStart, nameLength);
             ReadZip64Extra(directory, pos + 46 + nameLength, extraLength, name, ref uncompressed, ref compressed, ref local);
             pos += 46 + nameLength + extraLength + commentLength;
 
             if (local < 0 || local > size || size - local < 30) throw Corrupt($"entry '{name}' points outside the file (truncated?)");
             var header = ReadAt(local, 30);
             if (U32(header, 0) != LocalHeaderSignature) throw Corrupt($"entry '{name}' has no valid local header");
-            long data = local + 30 + U16(header, 26) + U16(header, 28);
+            // torch.jit.save writes each name twice; libtorch finds records by the directory's copy. A copy that differs
+            // is damage (one flipped bit in a directory name made libtorch 2.10 abort: fuzz seed 2, #638).
+            int localNameLength = U16(header, 26);
+            if (localNameLength != nameLength || !ReadAt(local + 30, localNameLength).AsSpan().SequenceEqual(directory.AsSpan(nameStart, nameLength)))
+                throw Corrupt($"entry '{name}' has another name in its local header: the archive's directory is damaged");
+            long data = local + 30 + localNameLength + U16(header, 28);
             if (compressed < 0 || uncompressed < 0 || data > size || compressed > size - data)
                 throw Corrupt($"entry '{name}' extends past the end of the file (truncated?)");
             result.Add(new ZipEntryRecord(name, method, crc, compressed, uncompressed, data));

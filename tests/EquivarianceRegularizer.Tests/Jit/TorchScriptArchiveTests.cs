@@ -91,6 +91,18 @@ public class TorchScriptArchiveTests
     }
 
     [Test]
+    public void Verify_OnDirectoryNameThatDiffersFromTheLocalHeader_SaysCorrupt()
+    {
+        // One flipped bit in a central-directory name kept every CRC right and made libtorch 2.10 abort (fuzz seed 2, #638).
+        var bytes = File.ReadAllBytes(Fixture("nested_traced.pt"));
+        int directory = bytes.AsSpan().IndexOf("PK\u0001\u0002"u8);
+        bytes[directory + 46 + 5] ^= 0x80; // a character of the first directory entry's name
+        var e = Assert.Throws<TorchScriptLoadException>(() => TorchScriptArchive.Verify(Write("cd-name.pt", bytes)))!;
+        Assert.That(e.Reason, Is.EqualTo(TorchScriptLoadFailure.Corrupt));
+        Assert.That(e.Message, Does.Contain("another name in its local header"));
+    }
+
+    [Test]
     public void Verify_OnDuplicatedEntryWithValidCrcs_SaysCorrupt()
     {
         var source = File.ReadAllBytes(Fixture("small_cnn_scripted.pt"));
