@@ -16,6 +16,7 @@ public static class Gradients
     /// differentiable.
     /// </summary>
     /// <exception cref="InvalidOperationException">The output does not require grad, or libtorch cannot differentiate the graph.</exception>
+    /// <exception cref="NotSupportedException">An operation has no derivative of the needed order (grid_sampler_2d_backward).</exception>
     public static Tensor?[] Of(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? gradOutput = null, bool createGraph = false)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -38,6 +39,10 @@ public static class Gradients
             try
             {
                 output.backward(gradOutput is null ? null : new[] { gradOutput }, retain_graph: true, create_graph: createGraph, inputs: inputs.ToArray());
+            }
+            catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("not implemented", StringComparison.Ordinal))
+            {
+                throw new NotSupportedException($"An operation of this computation has no derivative of the order needed in libtorch: {FirstLine(e.Message)}", e);
             }
             catch (System.Runtime.InteropServices.ExternalException e)
             {
