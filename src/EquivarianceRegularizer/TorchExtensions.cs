@@ -42,4 +42,11 @@ internal static class TorchExtensions
         using var cpu = t.detach().to(ScalarType.Float64, CPU).contiguous();
         return cpu.data<double>().ToArray();
     }
+
+    /// <summary>The first line of a (libtorch) message, whose later lines are a C++ stack trace.</summary>
+    public static string FirstLine(this string message)
+    {
+        int newline = message.IndexOf('\n', StringComparison.Ordinal);
+        return newline < 0 ? message : message[..newline];
+    }
 }

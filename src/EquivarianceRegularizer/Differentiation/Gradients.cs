@@ -42,11 +42,11 @@ public static class Gradients
             }
             catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("not implemented", StringComparison.Ordinal))
             {
-                throw new NotSupportedException($"An operation of this computation has no derivative of the order needed in libtorch: {FirstLine(e.Message)}", e);
+                throw new NotSupportedException($"An operation of this computation has no derivative of the order needed in libtorch: {e.Message.FirstLine()}", e);
             }
             catch (System.Runtime.InteropServices.ExternalException e)
             {
-                throw new InvalidOperationException($"libtorch could not differentiate this computation: {FirstLine(e.Message)}", e);
+                throw new InvalidOperationException($"libtorch could not differentiate this computation: {e.Message.FirstLine()}", e);
             }
             for (int i = 0; i < inputs.Count; i++) result[i] = inputs[i].grad;
         }
@@ -57,9 +57,4 @@ public static class Gradients
         return result;
     }
 
-    private static string FirstLine(string text)
-    {
-        int nl = text.IndexOf('\n', StringComparison.Ordinal);
-        return nl < 0 ? text : text[..nl];
-    }
 }
