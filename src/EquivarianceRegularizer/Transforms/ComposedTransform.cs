@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Composition: applies the factors right to left (the last factor first), each with its own element.</summary>

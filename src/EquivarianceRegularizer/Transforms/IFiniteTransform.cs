@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>A transform of a finite group: the audit enumerates its elements instead of sampling.</summary>

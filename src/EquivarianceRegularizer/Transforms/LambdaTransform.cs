@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>A deterministic user transform from a delegate (a group of one non-trivial action, e.g. "negate").</summary>

@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Rotation about the image centre by t radians, counter-clockwise as displayed (rows grow downwards).</summary>

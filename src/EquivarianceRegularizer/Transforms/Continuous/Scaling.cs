@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Uniform scaling about the centre by the factor e^t (content grows for t &gt; 0).</summary>

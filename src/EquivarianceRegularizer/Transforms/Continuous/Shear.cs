@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Horizontal shear u ↦ u + t·v about the centre.</summary>

@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Translation along the width (u): content moves right for t &gt; 0; t in frame units (2/W per pixel).</summary>

@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Translation along the height (v): content moves down for t &gt; 0; t in frame units.</summary>

@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Axis helpers shared by the transforms: axes are given relative to the sample (batch axis excluded).</summary>

@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Cyclic shift (torch.roll) by s pixels along one sample axis: the group Z_n, n the axis length.</summary>

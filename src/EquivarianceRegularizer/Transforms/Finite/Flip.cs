@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Mirror along one sample axis (the group C2); default the last axis (a horizontal flip of images).</summary>

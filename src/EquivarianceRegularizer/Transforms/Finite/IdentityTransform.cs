@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>The identity transform (trivial group); the natural f_out of an invariance.</summary>

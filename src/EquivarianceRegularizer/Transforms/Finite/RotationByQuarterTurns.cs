@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Rotation by k quarter turns (the cyclic group C4) in the plane of two sample axes (default the last two: H, W).</summary>
