@@ -33,7 +33,7 @@ public static class HtmlReport
         sb.Append("body{font-family:sans-serif;margin:24px;color:#212121}h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px}");
         sb.Append("table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f5f5f5}");
         sb.Append(".badge{display:inline-block;color:#fff;padding:4px 12px;border-radius:4px;font-weight:bold}.plots{display:flex;flex-wrap:wrap;gap:16px;width:100%}");
-        sb.Append(".plots figure{flex:1 1 440px;min-width:0;max-width:900px}.plots svg{width:100%;height:auto;display:block}.zero{padding:24px;border:1px dashed #bbb;color:#2e7d32}");
+        sb.Append(".plots figure{flex:0 1 auto;min-width:0}.plots svg{max-width:100%;height:auto;display:block}.zero{padding:24px;border:1px dashed #bbb;color:#2e7d32}");
         sb.Append("figure{margin:0}figcaption{font-size:12px;color:#555}code{background:#f5f5f5;padding:1px 3px}</style></head><body>\n");
     }
 
@@ -68,7 +68,7 @@ public static class HtmlReport
         var map = r.EndToEnd?.ErrorMap ?? r.Layers.FirstOrDefault(l => l.Name == r.FirstFailingLayer)?.ErrorMap
                   ?? r.Layers.LastOrDefault(l => l.ErrorMap is not null)?.ErrorMap;
         if (map is not null && !(map.Max > 0))
-            sb.Append($"<figure><div class=\"zero\" id=\"zero-map\">No spatial error map of {H(map.Where)}: the error is zero everywhere.</div><figcaption>Spatial error map</figcaption></figure>");
+            sb.Append($"<figure><div class=\"zero\" id=\"zero-map\">Spatial error map ({H(map.Where)}): the error is zero everywhere, so there is nothing to draw.</div><figcaption>Spatial error map</figcaption></figure>");
         else if (map is not null) sb.Append(Figure($"Spatial error map: {H(map.Where)} (mean |error| per pixel, max {N(map.Max)})", Heatmap(map)));
         if (r.LieLayerErrors is { Count: > 0 } lee)
             sb.Append(Figure("Cumulative Lie-derivative error (LEE) by layer", CumulativePlot(lee.Select(l => (l.Layer, l.Lee)).ToList(), "cumulative LEE")));
