@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EquivarianceRegularizer.Cli.Commands;
 using Spectre.Console;
 
 namespace EquivarianceRegularizer.Cli;
@@ -6,18 +7,25 @@ namespace EquivarianceRegularizer.Cli;
 /// <summary>Entry point of the eqv tool.</summary>
 public static class Program
 {
-    /// <summary>Runs the command line on the process console.</summary>
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    private static readonly string[] CommandNames = { "audit", "lie" };
+    private static readonly string[] HelpArgs = { "--help" };
+
+    /// <summary>Runs the command line on the process console (progress and notes on standard error).</summary>
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error, Console.Error);
 
     /// <summary>
-    /// Runs the command line with explicit writers (tests use this). Exit codes: 0 PASS, 1 FAIL, 3 NEEDS_ATTENTION,
-    /// 2 bad usage or unreadable input (one line on stderr, no stack trace).
+    /// Runs the command line with explicit writers (tests use this); progress and notes are dropped. Exit codes as in
+    /// <see cref="ExitCodes"/>.
     /// </summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, TextWriter.Null);
+
+    /// <summary>Runs the command line; <paramref name="status"/> receives progress and notes (plain lines unless it is the process's terminal).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextWriter status)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
+        ArgumentNullException.ThrowIfNull(status);
         bool redirected = !ReferenceEquals(stdout, Console.Out) || Console.IsOutputRedirected;
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -27,22 +35,34 @@ public static class Program
             Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
         });
         if (redirected) console.Profile.Width = 160;
-        var root = new RootCommand("eqv: audit models for equivariance.");
-        root.Add(AuditCommand.Create(console, stderr));
-        foreach (var extra in ExtraCommands()) root.Add(extra);
+        IAnsiConsole? statusTerminal = ReferenceEquals(status, Console.Error) && !Console.IsErrorRedirected
+            ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) })
+            : null;
+        var cli = new CliContext(console, stdout, stderr, status, statusTerminal);
+
+        var root = new RootCommand("eqv: audit TorchScript models for equivariance (eqv audit) and measure their Lie-derivative error (eqv lie).\n"
+            + "Run 'eqv COMMAND --help' for a command's options and transforms.\n\n" + ExitCodes.Table);
+        root.Add(AuditCommand.Create(cli));
+        root.Add(LieCommand.Create(cli));
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        if (args.Length == 0)
+        {
+            // Bare `eqv`: the help, and exit 2 (no command was run).
+            root.Parse(HelpArgs).Invoke(config);
+            return ExitCodes.Usage;
+        }
+        if (!args[0].StartsWith('-') && !CommandNames.Contains(args[0], StringComparer.Ordinal))
+            return cli.Usage($"unknown command '{args[0]}'; the commands are {string.Join(" and ", CommandNames)} (eqv --help).");
         var parse = root.Parse(args);
-        if (parse.Errors.Count > 0) return AuditCommand.Usage(stderr, parse.Errors[0].Message);
+        if (parse.Errors.Count > 0) return cli.Usage(parse.Errors[0].Message);
         try
         {
-            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            return parse.Invoke(config);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Never a stack trace: one line saying what went wrong.
-            return AuditCommand.Usage(stderr, $"{e.GetType().Name}: {e.Message}");
+            return cli.Usage(e.Message);
         }
     }
-
-    // Other commands contributed by other parts of the tool (e.g. `eqv lie`).
-    private static Command[] ExtraCommands() => new[] { LieCommand.Create() };
 }

@@ -7,11 +7,8 @@ namespace EquivarianceRegularizer.Cli;
 /// <summary>Maps command-line transform names to transforms, given the per-sample input shape.</summary>
 public static class TransformNames
 {
-    /// <summary>Names accepted by --transform (continuous ones interpolate).</summary>
-    public static IReadOnlyList<string> Known { get; } = new[]
-    {
-        "rot90", "flip-h", "flip-v", "d4", "roll", "translate", "translate-x", "translate-y", "rotate", "scale", "permute[:dim=K]", "so2-vector", "so3-vector",
-    };
+    /// <summary>Names accepted by --transform, as <see cref="TransformCatalogue"/> writes them (continuous ones interpolate).</summary>
+    public static IReadOnlyList<string> Known { get; } = TransformCatalogue.All.Select(e => e.Syntax).ToArray();
 
     /// <summary>Creates the transform <paramref name="name"/> for samples of shape <paramref name="sampleShape"/>.</summary>
     /// <exception cref="ArgumentException">Unknown or unavailable name, or a shape it cannot act on.</exception>
@@ -56,7 +53,7 @@ public static class TransformNames
         }
         catch (ArgumentException) when (!ContinuousTransforms.Names.Contains(n))
         {
-            throw new ArgumentException($"unknown transform '{name}'; expected one of {string.Join(", ", Known)}.", nameof(name));
+            throw new ArgumentException($"unknown transform '{name}'; expected one of {string.Join(", ", Known)} (eqv audit --help describes each).", nameof(name));
         }
     }
 

@@ -122,7 +122,7 @@ public class AuditCommandTests
         try
         {
             var r = Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "rot90", "--samples", "4", "--layers",
-                "--html", Path.Combine(dir, "r.html"), "--markdown", Path.Combine(dir, "r.md"), "--text", Path.Combine(dir, "r.txt"));
+                "--html", Path.Combine(dir, "r.html"), "--markdown", Path.Combine(dir, "r.md"), "--text", Path.Combine(dir, "r.txt"), "--create-dirs");
             Assert.That(r.Exit, Is.EqualTo(0), r.Stdout);
             Assert.That(File.ReadAllText(Path.Combine(dir, "r.html")), Does.StartWith("<!DOCTYPE html>").And.Contain("<svg"));
             Assert.That(File.ReadAllText(Path.Combine(dir, "r.md")), Does.Contain("# Equivariance audit"));

@@ -77,6 +77,84 @@ public class HtmlReportBrowserTests
         }
     }
 
+    private static string RenderPassReport()
+    {
+        using var model = EquivarianceRegularizer.Jit.TappedScriptModule.Load(Path.Combine(ZooTests.Fixtures, "c4_invariant_cnn.pt"));
+        var report = Auditor.Audit(new ScriptAuditModel(model, "c4_invariant_cnn.pt"), SymmetrySpec.Invariant(new RotationByQuarterTurns()),
+            new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 4, Layers = true });
+        report.LieLayerErrors = new[] { new LieLayerError("conv1", 0), new LieLayerError("relu1", 0.002), new LieLayerError("pool", 0) };
+        return HtmlReport.Render(report);
+    }
+
+    /// <summary>Issue 12.6: every plot has labelled axes and several ticks, no text is clipped, zeros read 0, the page uses its width.</summary>
+    [TestCase("hostile-fail")]
+    [TestCase("pass")]
+    public async Task Html_Plots_HaveAxesAndTicks_NothingClipped_ZerosReadZero_FullWidth(string which)
+    {
+        if (!File.Exists(Chromium)) Assert.Ignore("Debian chromium is not installed at /usr/bin/chromium (scripts/setup.sh installs it).");
+        string html = which == "pass" ? RenderPassReport() : RenderHostileReport();
+        Assert.That(html, Does.Not.Contain(">1e-18<").And.Not.Contain(">1e-17<"), "the log axes' floor is labelled 0");
+        string dir = Path.Combine(Path.GetTempPath(), $"eqv-html-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        string page = Path.Combine(dir, "report.html");
+        await File.WriteAllTextAsync(page, html);
+        try
+        {
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
+            var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+            var tab = await context.NewPageAsync();
+            await tab.GotoAsync(new Uri(page).AbsoluteUri);
+            string shot = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"html-report-{which}.png");
+            await tab.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
+            TestContext.AddTestAttachment(shot);
+
+            // Every plot: at least two tick labels on some axis and an axis label (a text of more than one word).
+            var perSvg = await tab.EvaluateAsync<int[][]>(@"() => [...document.querySelectorAll('.plots svg')].map(s => {
+                const texts = [...s.querySelectorAll('text')].map(t => t.textContent.trim());
+                const ticks = texts.filter(t => /^(0|1|1e-?\d+|-?[\d.]+(e[+-]?\d+)?)$/.test(t)).length;
+                const labels = texts.filter(t => /[a-z]{3,}/i.test(t) && t.includes(' ') || /^(layer|count|transform)$/.test(t)).length;
+                return [ticks, labels];
+            })");
+            Assert.That(perSvg, Is.Not.Empty);
+            foreach (var (ticks, labels) in perSvg.Select(a => (a[0], a[1])))
+            {
+                Assert.That(ticks, Is.GreaterThanOrEqualTo(2), "more than one tick");
+                Assert.That(labels, Is.GreaterThanOrEqualTo(1), "a labelled axis");
+            }
+            // No text sticks out of its plot (clipped tick labels).
+            int clipped = await tab.EvaluateAsync<int>(@"() => [...document.querySelectorAll('svg text')].filter(t => {
+                const s = t.ownerSVGElement.getBoundingClientRect(), b = t.getBoundingClientRect();
+                return b.left < s.left - 0.5 || b.right > s.right + 0.5 || b.top < s.top - 0.5 || b.bottom > s.bottom + 0.5; }).length");
+            Assert.That(clipped, Is.Zero, "clipped text");
+            double used = await tab.EvaluateAsync<double>("() => document.querySelector('.plots').getBoundingClientRect().width / window.innerWidth");
+            Assert.That(used, Is.GreaterThan(0.9), "the plots use the page width");
+            if (which == "pass")
+            {
+                bool zeroMap = await tab.EvaluateAsync<bool>("() => document.getElementById('zero-map') !== null");
+                bool map = html.Contains("Spatial error map: ", StringComparison.Ordinal);
+                Assert.That(zeroMap || map, Is.True, "a map, or the sentence that the error is zero everywhere");
+                if (zeroMap) Assert.That(await tab.EvaluateAsync<string>("() => document.getElementById('zero-map').textContent"), Does.Contain("zero everywhere"));
+                Assert.That(html, Does.Contain(">0<"), "exact zeros (LEE of conv1) read 0");
+            }
+            else
+                Assert.That(html, Does.Contain("column (W)").And.Contain("row (H)"), "the heat map has axes");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Test]
+    public void Html_ZeroErrorMap_SaysSo_InsteadOfABlankMap()
+    {
+        string html = RenderPassReport();
+        var map = System.Text.RegularExpressions.Regex.Match(html, "Spatial error map: [^<]*max ([^)]*)\\)");
+        if (map.Success) Assert.That(map.Groups[1].Value, Is.Not.EqualTo("0"), "a map whose max is 0 is never drawn");
+        Assert.That(html.Contains("zero everywhere", StringComparison.Ordinal) || map.Success, Is.True);
+    }
+
     /// <summary>Width, height and the number of distinct byte values of the inflated image data (a blank page has very few).</summary>
     private static (int Width, int Height, int Distinct) InspectPng(byte[] png)
     {

@@ -12,7 +12,7 @@ public class CliModelFailureTests
     private static string Model => Path.Combine(Fixtures, "plain_cnn.pt");
 
     [TestCase("audit", "--transform", "rot90", 2)]
-    [TestCase("lie", "--generators", "rotate", 1)]
+    [TestCase("lie", "--generators", "rotate", 2)]
     public void ModelThatFailsOnTheShape_PrintsOneLine_WithTheModelsError(string command, string option, string value, int exit)
     {
         var (code, _, stderr) = Eqv(new[] { command, Model, "--input-shape", "1,28,28", option, value, "--samples", "4" });

@@ -12,11 +12,11 @@ namespace EquivarianceRegularizer.Audit.Reports;
 /// </summary>
 public static class HtmlReport
 {
-    private static string H(string s) => WebUtility.HtmlEncode(s);
+    internal static string H(string s) => WebUtility.HtmlEncode(s);
 
     private static string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
-    private static string Color(string verdict) => verdict switch
+    internal static string Color(string verdict) => verdict switch
     {
         "PASS" => "#2e7d32",
         "NEEDS_ATTENTION" => "#ef6c00",
@@ -24,19 +24,26 @@ public static class HtmlReport
         _ => "#757575",
     };
 
+    /// <summary>The page's head and style, shared with the Lie report (one look for every eqv page).</summary>
+    internal static void AppendHead(StringBuilder sb, string title)
+    {
+        sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+        sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">");
+        sb.Append($"<title>{H(title)}</title><style>");
+        sb.Append("body{font-family:sans-serif;margin:24px;color:#212121}h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px}");
+        sb.Append("table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f5f5f5}");
+        sb.Append(".badge{display:inline-block;color:#fff;padding:4px 12px;border-radius:4px;font-weight:bold}.plots{display:flex;flex-wrap:wrap;gap:16px;width:100%}");
+        sb.Append(".plots figure{flex:0 1 auto;min-width:0}.plots svg{max-width:100%;height:auto;display:block}.zero{padding:24px;border:1px dashed #bbb;color:#2e7d32}");
+        sb.Append("figure{margin:0}figcaption{font-size:12px;color:#555}code{background:#f5f5f5;padding:1px 3px}</style></head><body>\n");
+    }
+
     /// <summary>Renders the page.</summary>
     public static string Render(AuditReport r)
     {
         ArgumentNullException.ThrowIfNull(r);
         var sb = new StringBuilder();
         string verdict = Verdict(r.Verdict);
-        sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-        sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">");
-        sb.Append($"<title>Equivariance audit: {H(r.Model)}</title><style>");
-        sb.Append("body{font-family:sans-serif;margin:24px;color:#212121;max-width:1100px}h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px}");
-        sb.Append("table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f5f5f5}");
-        sb.Append(".badge{display:inline-block;color:#fff;padding:4px 12px;border-radius:4px;font-weight:bold}.plots{display:flex;flex-wrap:wrap;gap:16px}");
-        sb.Append("figure{margin:0}figcaption{font-size:12px;color:#555}code{background:#f5f5f5;padding:1px 3px}</style></head><body>\n");
+        AppendHead(sb, $"Equivariance audit: {r.Model}");
         sb.Append($"<h1>Equivariance audit: {H(r.Model)}</h1>\n");
         sb.Append($"<p><span class=\"badge\" id=\"verdict\" style=\"background:{Color(verdict)}\">{verdict}</span> {H(string.Join("; ", r.Reasons))}</p>\n");
         sb.Append($"<p>Symmetry: <b>{H(r.Transform)}</b> ({H(r.Group)}), {H(r.SymmetryType)}. Evaluation: {H(r.EvaluationMode)} mode, {r.DType}, seed {r.Seed}.</p>\n");
@@ -60,8 +67,11 @@ public static class HtmlReport
         if (r.EndToEnd is { RelativeErrors.Count: > 0 } e2) sb.Append(Figure("Distribution of end-to-end relative errors (log10)", Histogram(e2.RelativeErrors, r.Thresholds)));
         var map = r.EndToEnd?.ErrorMap ?? r.Layers.FirstOrDefault(l => l.Name == r.FirstFailingLayer)?.ErrorMap
                   ?? r.Layers.LastOrDefault(l => l.ErrorMap is not null)?.ErrorMap;
-        if (map is not null) sb.Append(Figure($"Spatial error map: {H(map.Where)} (mean |error| per pixel, max {N(map.Max)})", Heatmap(map)));
-        if (r.LieLayerErrors is { Count: > 0 } lee) sb.Append(Figure("Cumulative Lie-derivative error (LEE) by layer", CumulativeLee(lee)));
+        if (map is not null && !(map.Max > 0))
+            sb.Append($"<figure><div class=\"zero\" id=\"zero-map\">Spatial error map ({H(map.Where)}): the error is zero everywhere, so there is nothing to draw.</div><figcaption>Spatial error map</figcaption></figure>");
+        else if (map is not null) sb.Append(Figure($"Spatial error map: {H(map.Where)} (mean |error| per pixel, max {N(map.Max)})", Heatmap(map)));
+        if (r.LieLayerErrors is { Count: > 0 } lee)
+            sb.Append(Figure("Cumulative Lie-derivative error (LEE) by layer", CumulativePlot(lee.Select(l => (l.Layer, l.Lee)).ToList(), "cumulative LEE")));
         sb.Append("</div>\n");
 
         sb.Append("<h2>Layers</h2>\n");
@@ -100,103 +110,151 @@ public static class HtmlReport
         return sb.ToString();
     }
 
-    private static string Figure(string caption, string svg) => $"<figure>{svg}<figcaption>{caption}</figcaption></figure>";
+    internal static string Figure(string caption, string svg) => $"<figure>{svg}<figcaption>{caption}</figcaption></figure>";
 
     private static double Log(double v) => Math.Log10(Math.Max(v, 1e-17));
+
+    private static string Svg(int width, int height, string extra = "") =>
+        $"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\"{extra}>";
+
+    private static string Text(double x, double y, string s, string anchor = "middle", int size = 10, string extra = "") =>
+        $"<text x=\"{F(x)}\" y=\"{F(y)}\" font-size=\"{size}\" text-anchor=\"{anchor}\"{extra}>{s}</text>";
+
+    private static string YLabel(double x, double y, string s) => Text(x, y, H(s), "middle", 11, $" transform=\"rotate(-90 {F(x)} {F(y)})\"");
+
+    private static string Line(double x1, double y1, double x2, double y2, string stroke = "#333", string extra = "") =>
+        $"<line x1=\"{F(x1)}\" y1=\"{F(y1)}\" x2=\"{F(x2)}\" y2=\"{F(y2)}\" stroke=\"{stroke}\"{extra}/>";
+
+    // Horizontal log axis from 1e-17 to 1e1 with an own slot for exact zeros ("0"), ticks every 3 decades.
+    private static string LogAxis(double y, Func<double, double> x, double zeroX, string label, double middle)
+    {
+        var sb = new StringBuilder();
+        sb.Append(Text(zeroX, y + 14, "0"));
+        for (int d = -15; d <= 0; d += 3)
+        {
+            sb.Append(Line(x(Math.Pow(10, d)), y, x(Math.Pow(10, d)), y + 4));
+            sb.Append(Text(x(Math.Pow(10, d)), y + 14, d == 0 ? "1" : $"1e{d}"));
+        }
+        return sb.Append(Text(middle, y + 32, H(label), "middle", 11)).ToString();
+    }
 
     private static string LayerBars(AuditReport r)
     {
         var layers = r.Layers.Where(l => l.Tested).ToList();
-        const int left = 170, width = 520, row = 18;
-        int height = 30 + row * layers.Count;
+        const int left = 170, right = 80, top = 10, row = 18, width = 640;
+        int axisY = top + row * layers.Count + 4, height = axisY + 42;
         const double lo = -17, hi = 1;
-        double X(double v) => left + (Math.Clamp(Log(v), lo, hi) - lo) / (hi - lo) * (width - left - 10);
-        var sb = new StringBuilder($"<svg width=\"{width}\" height=\"{height}\" role=\"img\">");
-        for (int d = (int)lo; d <= hi; d += 3)
-            sb.Append($"<text x=\"{F(X(Math.Pow(10, d)))}\" y=\"12\" font-size=\"9\" text-anchor=\"middle\">1e{d}</text>");
+        double X(double v) => v <= 0 ? left : left + (Math.Clamp(Log(v), lo, hi) - lo) / (hi - lo) * (width - left - right);
+        var sb = new StringBuilder(Svg(width, height));
+        sb.Append(Line(left, axisY, width - right, axisY)).Append(Line(left, top, left, axisY));
+        sb.Append(LogAxis(axisY, X, left, "own max relative error (log scale; 0 = exact)", (left + width - right) / 2.0));
+        sb.Append(YLabel(12, (top + axisY) / 2.0, "layer"));
         foreach (var t in new[] { r.Thresholds.Excellent, r.Thresholds.Approximate })
-            sb.Append($"<line x1=\"{F(X(t))}\" y1=\"16\" x2=\"{F(X(t))}\" y2=\"{height}\" stroke=\"#999\" stroke-dasharray=\"3,3\"/>");
+            sb.Append(Line(X(t), top, X(t), axisY, "#999", " stroke-dasharray=\"3,3\""));
         for (int i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
-            double y = 20 + i * row;
+            double y = top + i * row;
             double v = double.IsFinite(l.OwnMaxRelative) ? l.OwnMaxRelative : 10;
-            string label = l.Name.Length > 26 ? l.Name[..25] + "…" : l.Name;
-            sb.Append($"<text x=\"{left - 4}\" y=\"{F(y + 11)}\" font-size=\"11\" text-anchor=\"end\">{H(label)}</text>");
-            sb.Append($"<rect x=\"{left}\" y=\"{F(y + 2)}\" width=\"{F(Math.Max(1, X(v) - left))}\" height=\"{row - 5}\" fill=\"{Color(l.VerdictText)}\"><title>{H(l.Name)}: {N(l.OwnMaxRelative)}</title></rect>");
+            string label = l.Name.Length > 24 ? l.Name[..23] + "…" : l.Name;
+            sb.Append(Text(left - 4, y + 12, H(label), "end", 11));
+            double end = Math.Max(left + 1, X(v));
+            sb.Append($"<rect x=\"{left}\" y=\"{F(y + 3)}\" width=\"{F(end - left)}\" height=\"{row - 5}\" fill=\"{Color(l.VerdictText)}\"><title>{H(l.Name)}: {N(l.OwnMaxRelative)}</title></rect>");
+            sb.Append(Text(end + 4, y + 12, N(l.OwnMaxRelative), "start", 9));
         }
         return sb.Append("</svg>").ToString();
     }
 
     private static string Histogram(IReadOnlyList<double> values, Thresholds th)
     {
-        const int bins = 36, width = 420, height = 200, bottom = 180;
-        const double lo = -18, hi = 0;
+        const int bins = 34, width = 480, height = 240, left = 56, right = 20, top = 12, bottom = 190, zeroWidth = 14;
+        const double lo = -17, hi = 0;
         var counts = new int[bins];
-        int infinite = 0;
+        int zeros = 0, infinite = 0;
         foreach (var v in values)
         {
             if (!double.IsFinite(v)) { infinite++; continue; }
+            if (v <= 0) { zeros++; continue; }
             int b = (int)Math.Floor((Math.Clamp(Log(v), lo, hi - 1e-9) - lo) / (hi - lo) * bins);
             counts[Math.Clamp(b, 0, bins - 1)]++;
         }
-        int max = Math.Max(1, counts.Max());
-        double bw = (width - 20.0) / bins;
-        double X(double l) => 10 + (l - lo) / (hi - lo) * (width - 20);
-        var sb = new StringBuilder($"<svg width=\"{width}\" height=\"{height}\" role=\"img\">");
+        int max = Math.Max(1, Math.Max(zeros, counts.Max()));
+        double logLeft = left + zeroWidth + 8, bw = (width - right - logLeft) / bins;
+        double XL(double l) => logLeft + (l - lo) / (hi - lo) * (width - right - logLeft);
+        double Hgt(int c) => c / (double)max * (bottom - top);
+        var sb = new StringBuilder(Svg(width, height));
+        if (zeros > 0) sb.Append($"<rect x=\"{left + 2}\" y=\"{F(bottom - Hgt(zeros))}\" width=\"{zeroWidth - 2}\" height=\"{F(Hgt(zeros))}\" fill=\"#2e7d32\"><title>{zeros} exactly 0</title></rect>");
         for (int i = 0; i < bins; i++)
-        {
-            double h = counts[i] / (double)max * (bottom - 20);
-            if (counts[i] > 0) sb.Append($"<rect x=\"{F(10 + i * bw)}\" y=\"{F(bottom - h)}\" width=\"{F(bw - 1)}\" height=\"{F(h)}\" fill=\"#1565c0\"><title>{counts[i]}</title></rect>");
-        }
+            if (counts[i] > 0) sb.Append($"<rect x=\"{F(logLeft + i * bw)}\" y=\"{F(bottom - Hgt(counts[i]))}\" width=\"{F(bw - 1)}\" height=\"{F(Hgt(counts[i]))}\" fill=\"#1565c0\"><title>{counts[i]}</title></rect>");
         foreach (var t in new[] { th.Excellent, th.Approximate })
-            sb.Append($"<line x1=\"{F(X(Log(t)))}\" y1=\"10\" x2=\"{F(X(Log(t)))}\" y2=\"{bottom}\" stroke=\"#999\" stroke-dasharray=\"3,3\"/>");
-        sb.Append($"<line x1=\"10\" y1=\"{bottom}\" x2=\"{width - 10}\" y2=\"{bottom}\" stroke=\"#333\"/>");
-        for (int d = (int)lo; d <= hi; d += 3)
-            sb.Append($"<text x=\"{F(X(d))}\" y=\"{bottom + 14}\" font-size=\"9\" text-anchor=\"middle\">1e{d}</text>");
-        if (infinite > 0) sb.Append($"<text x=\"{width - 12}\" y=\"20\" font-size=\"10\" text-anchor=\"end\">{infinite} non-finite</text>");
+            sb.Append(Line(XL(Log(t)), top, XL(Log(t)), bottom, "#999", " stroke-dasharray=\"3,3\""));
+        sb.Append(Line(left, bottom, width - right, bottom)).Append(Line(left, top, left, bottom));
+        sb.Append(LogAxis(bottom, v => XL(Log(v)), left + zeroWidth / 2.0 + 1, "relative error (log scale; 0 = exact)", (left + width - right) / 2.0));
+        foreach (var c in new[] { 0, max / 2, max }.Distinct())
+        {
+            double y = bottom - Hgt(c);
+            sb.Append(Line(left - 4, y, left, y)).Append(Text(left - 6, y + 3, c.ToString(CultureInfo.InvariantCulture), "end", 10));
+        }
+        sb.Append(YLabel(14, (top + bottom) / 2.0, "count"));
+        if (infinite > 0) sb.Append(Text(width - right, top + 10, $"{infinite} non-finite", "end", 10));
         return sb.Append("</svg>").ToString();
     }
 
     private static string Heatmap(SpatialErrorMap m)
     {
         int cell = Math.Max(2, Math.Min(12, 280 / Math.Max(m.Height, m.Width)));
-        int width = m.Width * cell, height = m.Height * cell;
+        const int left = 44, top = 10, bar = 12, steps = 10;
+        int mapW = m.Width * cell, mapH = m.Height * cell;
+        int barX = left + mapW + 18, width = barX + bar + 70, height = top + mapH + 44;
         double max = m.Max > 0 ? m.Max : 1;
-        var sb = new StringBuilder($"<svg width=\"{width}\" height=\"{height}\" role=\"img\" shape-rendering=\"crispEdges\">");
-        sb.Append($"<rect width=\"{width}\" height=\"{height}\" fill=\"#fff\"/>");
+        static string Red(double t) { int gb = (int)Math.Round(255 * (1 - Math.Clamp(t, 0, 1))); return $"rgb(255,{gb},{gb})"; }
+        var sb = new StringBuilder(Svg(width, height, " shape-rendering=\"crispEdges\""));
+        sb.Append($"<rect x=\"{left}\" y=\"{top}\" width=\"{mapW}\" height=\"{mapH}\" fill=\"#fff\" stroke=\"#333\"/>");
         for (int i = 0; i < m.Height; i++)
         for (int j = 0; j < m.Width; j++)
         {
             double t = Math.Clamp(m.Values[i * m.Width + j] / max, 0, 1);
-            if (t <= 0) continue;
-            int red = 255, gb = (int)Math.Round(255 * (1 - t));
-            sb.Append($"<rect x=\"{j * cell}\" y=\"{i * cell}\" width=\"{cell}\" height=\"{cell}\" fill=\"rgb({red},{gb},{gb})\"/>");
+            if (t > 0) sb.Append($"<rect x=\"{left + j * cell}\" y=\"{top + i * cell}\" width=\"{cell}\" height=\"{cell}\" fill=\"{Red(t)}\"/>");
         }
+        // Axes: pixel indices of the first and last column and row.
+        sb.Append(Text(left + cell / 2.0, top + mapH + 13, "0")).Append(Text(left + mapW - cell / 2.0, top + mapH + 13, (m.Width - 1).ToString(CultureInfo.InvariantCulture)));
+        sb.Append(Text(left + mapW / 2.0, top + mapH + 30, "column (W)", "middle", 11));
+        sb.Append(Text(left - 4, top + cell / 2.0 + 3, "0", "end")).Append(Text(left - 4, top + mapH - cell / 2.0 + 3, (m.Height - 1).ToString(CultureInfo.InvariantCulture), "end"));
+        sb.Append(YLabel(14, top + mapH / 2.0, "row (H)"));
+        // Colour scale: white = 0 at the bottom, red = the map's maximum at the top.
+        for (int s = 0; s < steps; s++)
+            sb.Append($"<rect x=\"{barX}\" y=\"{F(top + mapH * s / (double)steps)}\" width=\"{bar}\" height=\"{F(mapH / (double)steps + 0.5)}\" fill=\"{Red(1 - (s + 0.5) / steps)}\"/>");
+        sb.Append($"<rect x=\"{barX}\" y=\"{top}\" width=\"{bar}\" height=\"{mapH}\" fill=\"none\" stroke=\"#333\"/>");
+        sb.Append(Text(barX + bar + 4, top + 9, N(m.Max), "start")).Append(Text(barX + bar + 4, top + mapH, "0", "start"));
         return sb.Append("</svg>").ToString();
     }
 
-    private static string CumulativeLee(IReadOnlyList<LieLayerError> lee)
+    /// <summary>The running sum of per-layer values as a line over the layers, with labelled axes (shared with the Lie report).</summary>
+    internal static string CumulativePlot(IReadOnlyList<(string Label, double Value)> points, string yLabel)
     {
-        const int width = 440, height = 210, left = 60, bottom = 170;
-        var cum = new double[lee.Count];
+        const int width = 500, height = 240, left = 70, right = 24, top = 12, bottom = 182;
+        var cum = new double[points.Count];
         double s = 0;
-        for (int i = 0; i < lee.Count; i++) { s += double.IsFinite(lee[i].Lee) ? lee[i].Lee : 0; cum[i] = s; }
+        for (int i = 0; i < points.Count; i++) { s += double.IsFinite(points[i].Value) ? points[i].Value : 0; cum[i] = s; }
         double max = cum.Length > 0 && cum.Max() > 0 ? cum.Max() : 1;
-        double X(int i) => left + (lee.Count == 1 ? 0.5 : i / (double)(lee.Count - 1)) * (width - left - 10);
-        double Y(double v) => bottom - v / max * (bottom - 15);
-        var sb = new StringBuilder($"<svg width=\"{width}\" height=\"{height}\" role=\"img\">");
-        sb.Append($"<line x1=\"{left}\" y1=\"{bottom}\" x2=\"{width - 10}\" y2=\"{bottom}\" stroke=\"#333\"/><line x1=\"{left}\" y1=\"10\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"#333\"/>");
-        sb.Append($"<text x=\"{left - 4}\" y=\"18\" font-size=\"9\" text-anchor=\"end\">{N(max)}</text>");
-        var pts = string.Join(" ", Enumerable.Range(0, lee.Count).Select(i => $"{F(X(i))},{F(Y(cum[i]))}"));
+        double X(int i) => left + 10 + (points.Count == 1 ? 0.5 : i / (double)(points.Count - 1)) * (width - left - right - 20);
+        double Y(double v) => bottom - v / max * (bottom - top - 6);
+        var sb = new StringBuilder(Svg(width, height));
+        sb.Append(Line(left, bottom, width - right, bottom)).Append(Line(left, top, left, bottom));
+        foreach (var v in new[] { 0, max / 2, max })
+            sb.Append(Line(left - 4, Y(v), width - right, Y(v), v == 0 ? "#333" : "#e0e0e0")).Append(Text(left - 6, Y(v) + 3, N(v), "end"));
+        sb.Append(YLabel(14, (top + bottom) / 2.0, yLabel));
+        var pts = string.Join(" ", Enumerable.Range(0, points.Count).Select(i => $"{F(X(i))},{F(Y(cum[i]))}"));
         sb.Append($"<polyline points=\"{pts}\" fill=\"none\" stroke=\"#6a1b9a\" stroke-width=\"2\"/>");
-        for (int i = 0; i < lee.Count; i++)
+        int every = Math.Max(1, (int)Math.Ceiling(points.Count / 12.0));
+        for (int i = 0; i < points.Count; i += every)
         {
-            string label = lee[i].Layer.Length > 10 ? lee[i].Layer[..9] + "…" : lee[i].Layer;
-            sb.Append($"<text x=\"{F(X(i))}\" y=\"{bottom + 14}\" font-size=\"9\" text-anchor=\"middle\">{H(label)}</text>");
+            string label = points[i].Label.Length > 10 ? points[i].Label[..9] + "…" : points[i].Label;
+            sb.Append(Text(X(i), bottom + 14, H(label), "middle", 9));
         }
-        for (int i = 0; i < lee.Count; i++)
-            sb.Append($"<circle cx=\"{F(X(i))}\" cy=\"{F(Y(cum[i]))}\" r=\"3\" fill=\"#6a1b9a\"><title>{H(lee[i].Layer)}: {N(lee[i].Lee)} (cumulative {N(cum[i])})</title></circle>");
+        sb.Append(Text((left + width - right) / 2.0, bottom + 34, "layer (in forward order)", "middle", 11));
+        for (int i = 0; i < points.Count; i++)
+            sb.Append($"<circle cx=\"{F(X(i))}\" cy=\"{F(Y(cum[i]))}\" r=\"3\" fill=\"#6a1b9a\"><title>{H(points[i].Label)}: {N(points[i].Value)} (cumulative {N(cum[i])})</title></circle>");
         return sb.Append("</svg>").ToString();
     }
 }
