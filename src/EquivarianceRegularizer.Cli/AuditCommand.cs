@@ -80,7 +80,12 @@ public static class AuditCommand
             }
             using (tapped)
             {
-                var script = tapped.Module;
+                IContinuousTransform? leeTransform = null;
+                if (parse.GetValue(lee) is { Length: > 0 } leeName)
+                {
+                    try { leeTransform = ContinuousTransforms.Create(leeName); }
+                    catch (ArgumentException e) { return Usage(stderr, "--lee: " + FirstLine(e.Message)); }
+                }
                 var options = new AuditOptions
                 {
                     InputShape = shape,
@@ -88,11 +93,13 @@ public static class AuditCommand
                     Seed = parse.GetValue(seed),
                     DType = type,
                     Bounds = lohi,
-                    Layers = parse.GetValue(layers),
-                    Gradient = parse.GetValue(gradient),
+                    // The flags add to the library's defaults (AuditOptions.Default), so eqv audit and Auditor.Audit agree.
+                    Layers = parse.GetValue(layers) || AuditOptions.Default.Layers,
+                    Gradient = parse.GetValue(gradient) || AuditOptions.Default.Gradient,
                     Mode = parse.GetValue(trainMode) ? EvaluationMode.Train : EvaluationMode.Eval,
                     RandomInitBaseline = parse.GetValue(randomInit),
                     ModelName = Path.GetFileName(path),
+                    LeeTransform = leeTransform,
                 };
                 AuditReport report;
                 try
@@ -104,14 +111,7 @@ public static class AuditCommand
                 {
                     return Usage(stderr, $"the model could not run on inputs of shape [{string.Join(",", shape)}]: {FirstLine(e.Message)}");
                 }
-                if (parse.GetValue(lee) is { Length: > 0 } leeName)
-                {
-                    IContinuousTransform leeTransform;
-                    try { leeTransform = ContinuousTransforms.Create(leeName); }
-                    catch (ArgumentException e) { return Usage(stderr, "--lee: " + FirstLine(e.Message)); }
-                    report.LieLayerErrors = MeasureLee(tapped, shape, options, leeTransform, out string? leeNote);
-                    if (leeNote is not null) stderr.WriteLine("eqv: note: " + leeNote);
-                }
+                if (report.LieNote is { } leeNote) stderr.WriteLine("eqv: note: " + FirstLine(leeNote));
                 try
                 {
                     Write(parse.GetValue(json), JsonReport.Render(report));
@@ -133,31 +133,6 @@ public static class AuditCommand
             }
         });
         return command;
-    }
-
-    private static IReadOnlyList<LieLayerError>? MeasureLee(EquivarianceRegularizer.Jit.TappedScriptModule tapped, long[] shape, AuditOptions options, IContinuousTransform transform, out string? note)
-    {
-        note = null;
-        using var scope = torch.NewDisposeScope();
-        using var gen = new Generator(options.Seed);
-        var (lo, hi) = options.Bounds;
-        var x = torch.rand(new[] { (long)Math.Min(options.Samples, 16) }.Concat(shape).ToArray(), generator: gen) * (hi - lo) + lo;
-        var script = tapped.Module;
-        bool training = script.training;
-        try
-        {
-            script.eval();
-            return LieLayerError.From(Lie.LayerwiseLieDerivative.Measure(tapped, x, transform));
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or System.Runtime.InteropServices.ExternalException)
-        {
-            note = $"the layer-wise LEE could not be measured: {FirstLine(e.Message)}";
-            return null;
-        }
-        finally
-        {
-            script.train(training);
-        }
     }
 
     private static T RunWithStatus<T>(IAnsiConsole console, Func<T> work)
