@@ -3,54 +3,6 @@ using EquivarianceRegularizer.Transforms;
 namespace EquivarianceRegularizer.Audit;
 
 /// <summary>
-/// How a group element acts on one tensor: by a transform (sharing the drawn element), trivially (the tensor
-/// is invariant), or not at all (the tensor cannot be tested, with the reason).
-/// </summary>
-public sealed class TensorAction
-{
-    private TensorAction(ITransform? transform, bool invariant, string? notTestableReason)
-    {
-        Transform = transform;
-        IsInvariant = invariant;
-        NotTestableReason = notTestableReason;
-    }
-
-    /// <summary>The transform acting, or null for the trivial action or an untestable tensor.</summary>
-    public ITransform? Transform { get; }
-
-    /// <summary>True when the group acts trivially (the tensor should not change).</summary>
-    public bool IsInvariant { get; }
-
-    /// <summary>Why the tensor cannot be tested, or null when it can.</summary>
-    public string? NotTestableReason { get; }
-
-    /// <summary>The group acts through <paramref name="transform"/>.</summary>
-    public static TensorAction By(ITransform transform) => new(transform ?? throw new ArgumentNullException(nameof(transform)), false, null);
-
-    /// <summary>The group acts trivially.</summary>
-    public static TensorAction Invariant { get; } = new(null, true, null);
-
-    /// <summary>The tensor cannot be tested; <paramref name="reason"/> says why (it appears in the report).</summary>
-    public static TensorAction NotTestable(string reason)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(reason);
-        return new(null, false, reason);
-    }
-
-    /// <summary>Applies the action with shared elements; the result is a new tensor.</summary>
-    public Tensor Apply(Tensor x, GroupElements elements)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        if (NotTestableReason is not null) throw new InvalidOperationException("Not testable: " + NotTestableReason);
-        if (IsInvariant) return x.view(x.shape);
-        return Transform!.Apply(x, elements);
-    }
-
-    /// <summary>"invariant", the transform's name, or "not testable".</summary>
-    public override string ToString() => IsInvariant ? "invariant" : Transform?.Name ?? "not testable";
-}
-
-/// <summary>
 /// What the model should respect: an input transform and the matching action on outputs (a transform of the
 /// same group, or invariance).
 /// </summary>
@@ -83,20 +35,4 @@ public sealed class SymmetrySpec
 
     /// <summary>A short description, e.g. "rot90 (C4), invariant".</summary>
     public override string ToString() => $"{Input.Name} ({Input.Group}), " + (IsInvariant ? "invariant" : $"equivariant (output: {Output.Transform!.Name})");
-}
-
-/// <summary>Per-layer actions that replace the default (the input transform where the tensor's rank allows).</summary>
-/// <param name="Input">Action on the layer's input.</param>
-/// <param name="Output">Action on the layer's output.</param>
-public sealed record LayerActionOverride(TensorAction Input, TensorAction Output);
-
-/// <summary>In which mode the model is evaluated.</summary>
-public enum EvaluationMode
-{
-    /// <summary>eval(): BatchNorm uses running statistics, Dropout is off (the default).</summary>
-    Eval,
-    /// <summary>train(): to audit training-time behaviour (batch statistics, dropout).</summary>
-    Train,
-    /// <summary>Leave the model in whatever mode it is in.</summary>
-    AsIs,
 }
