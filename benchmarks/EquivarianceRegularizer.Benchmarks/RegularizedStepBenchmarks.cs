@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Distances;
 using BenchmarkDotNet.Attributes;
 using EquivarianceRegularizer.Kernels;
 
@@ -25,7 +26,7 @@ public class RegularizedStepBenchmarks : IDisposable
         set_num_threads(1);
         _model = BenchCnn.Create();
         _optimizer = optim.SGD(_model.parameters(), learningRate: 0.01);
-        _reg = new EquivarianceError(_model, new long[] { 1, 28, 28 }, BenchCnn.FourInvariances(), dist: "cross_entropy_logits",
+        _reg = new EquivarianceError(_model, new long[] { 1, 28, 28 }, BenchCnn.FourInvariances(), dist: Distance.CrossEntropyLogits,
             n: 64, numFuncs: NumFuncs, options: new EquivarianceErrorOptions { Seed = 7 });
         using var g = new Generator(3);
         _x = rand(new long[] { 64, 1, 28, 28 }, generator: g).DetachFromDisposeScope();

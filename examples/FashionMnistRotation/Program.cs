@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Distances;
 // Fashion-MNIST, rot90 invariance: a small CNN trained (a) plainly, (b) with the equivariance regularizer on every
 // step, (c) alternating a plain step with a regularizer-only step; then accuracy on the upright and rotated test
 // sets and each model's equivariance error. Run: dotnet run -c Release --project examples/FashionMnistRotation [-- --quick]
@@ -63,7 +64,7 @@ static void Train(nn.Module<Tensor, Tensor> model, Mode mode, Tensor x, Tensor y
 {
     using var optimizer = optim.Adam(model.parameters(), lr: s.LearningRate);
     var transforms = new[] { TransformSpec.Invariance(new RotationByQuarterTurns(), epsilon: 0, lambda: s.Lambda) };
-    using var reg = new EquivarianceError(model, new long[] { 1, 28, 28 }, transforms, dist: "cross_entropy_logits", n: s.BatchSize,
+    using var reg = new EquivarianceError(model, new long[] { 1, 28, 28 }, transforms, dist: Distance.CrossEntropyLogits, n: s.BatchSize,
         options: new EquivarianceErrorOptions { Seed = (ulong)s.Seed + 1 });
     using var criterion = nn.CrossEntropyLoss();
     using var shuffle = new Generator((ulong)s.Seed + 2);

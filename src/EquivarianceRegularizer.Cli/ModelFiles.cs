@@ -15,8 +15,7 @@ internal static class ModelFiles
     public static TappedScriptModule LoadTapped(string path)
     {
         EnsureExists(path);
-        TorchScriptLoader.Vet(path, ScriptLoadSafety.ChildProcessProbe);
-        return TappedScriptModule.Load(path, rewritten => TorchScriptLoader.Load(rewritten, ScriptLoadSafety.ChildProcessProbe));
+        return TappedScriptModule.Load(path, ScriptLoadSafety.ChildProcessProbe);
     }
 
     private static void EnsureExists(string path)

@@ -84,7 +84,7 @@ public sealed class EquivarianceEstimate : IDisposable
 /// Σ over chosen transforms of λ·max(0, error − ε), error = mean over samples of dist(f_out(model(v)), model(f_in(v))).
 /// <code>
 /// var reg = new EquivarianceError(model, new long[] { 1, 28, 28 }, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns(), 0, 0.5) },
-///                                 dist: "cross_entropy_logits", n: 64);
+///                                 dist: Distance.CrossEntropyLogits, n: 64);
 /// var loss = criterion.call(model.call(x), y) + reg.call();   // or reg.call(x) on the training batch
 /// </code>
 /// Called with no argument it draws n points inside the bounds; with a tensor it evaluates at those points (n is
@@ -105,7 +105,7 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     /// <param name="model">The model (not owned; not registered as a child, so disposing the regularizer leaves it alone).</param>
     /// <param name="shape">Shape of one input sample, without the batch axis.</param>
     /// <param name="transforms">The terms: (f, ε, λ) or (f_out, f_in, ε, λ) tuples, or <see cref="TransformSpec"/>s.</param>
-    /// <param name="dist">p ≥ 1, "inf", "cross_entropy", "cross_entropy_logits" or a delegate; default l2.</param>
+    /// <param name="dist">A <see cref="Distance"/> (L2, Lp(p), Inf, CrossEntropy, CrossEntropyLogits, FromDelegate); default L2.</param>
     /// <param name="n">Points per sampled call.</param>
     /// <param name="numFuncs">Terms used per call (all when ≥ their count).</param>
     /// <param name="bounds">The integration box; default [0, 1] per element.</param>

@@ -6,8 +6,7 @@ namespace EquivarianceRegularizer;
 internal static class TorchExtensions
 {
     /// <summary>Whether the dtype is a real floating-point type (the dtypes the library computes in).</summary>
-    public static bool IsFloatingPoint(this ScalarType dtype) =>
-        dtype is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
+    public static bool IsFloatingPoint(this ScalarType dtype) => torch.is_floating_point(dtype);
 
     /// <summary>True when every element is finite (no NaN, no ±∞).</summary>
     public static bool all_finite(this Tensor t)
@@ -41,5 +40,12 @@ internal static class TorchExtensions
     {
         using var cpu = t.detach().to(ScalarType.Float64, CPU).contiguous();
         return cpu.data<double>().ToArray();
+    }
+
+    /// <summary>The first line of a (libtorch) message, whose later lines are a C++ stack trace.</summary>
+    public static string FirstLine(this string message)
+    {
+        int newline = message.IndexOf('\n', StringComparison.Ordinal);
+        return newline < 0 ? message : message[..newline];
     }
 }

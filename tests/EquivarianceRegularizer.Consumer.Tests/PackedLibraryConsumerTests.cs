@@ -119,7 +119,13 @@ public class PackedLibraryConsumerTests
         AssertPatchedExactlyWhenNeeded(copy, cached, hostLacksVersion);
         if (hostLacksVersion) Assert.That(build.Output, Does.Contain("EquivarianceRegularizerPatchLibStdCxx: marked GLIBCXX_3.4.32 weak"));
 
-        AssertTrains(DotnetCommand.Succeed(folder, Timeout, Path.Combine(output, "Consumer.dll")).Output);
+        var fixtures = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures");
+        var run = DotnetCommand.Succeed(folder, Timeout, Path.Combine(output, "Consumer.dll"),
+            Path.Combine(fixtures, "plain_cnn.pt"), Path.Combine(fixtures, "unknown_operator.pt")).Output;
+        AssertTrains(run);
+        Assert.That(File.Exists(Path.Combine(output, "EquivarianceRegularizer.ModelProbe.dll")), Is.True, "the package's build copies the model probe beside the app");
+        Assert.That(run, Does.Match(@"script audit: (Pass|NeedsAttention|Fail)"), "a TorchScript model loaded through the probe is audited");
+        Assert.That(run, Does.Contain("refused: UnknownOperator"), "an archive libtorch cannot compile is an exception in the consumer, not an abort");
 
         // An incremental build copies copy-local files again where they look changed: the copy must stay loadable.
         DotnetCommand.Succeed(folder, Timeout, "build", "-c", "Release", "--no-restore", versionProperty, "-nologo");

@@ -130,7 +130,12 @@ public sealed class ModuleAuditModel : IAuditModel
         // outside every dispose scope; the copies are handed to the caller's scope afterwards.
         var raw = new List<(string Name, string Type, Tensor? In, Tensor? Out, Tensor? Probe)>();
         var handles = new List<IDisposable>();
-        static Tensor? Copy(object? o) => o is Tensor t ? t.detach().clone().DetachFromDisposeScope() : null;
+        static Tensor? Copy(object? o)
+        {
+            if (o is not Tensor t) return null;
+            using var detached = t.detach(); // the intermediate handle, released here whatever scope is open
+            return detached.clone().DetachFromDisposeScope();
+        }
         try
         {
             foreach (var (m, n) in names)
@@ -205,7 +210,11 @@ internal sealed class ModelStateGuard : IDisposable
         _dtype = model.DType;
         using (no_grad())
             foreach (var (_, t, _) in model.State())
-                _saved.Add((t, t.detach().clone().DetachFromDisposeScope()));
+            {
+                // The detached view is an intermediate handle: released at once (this runs outside any dispose scope).
+                using var detached = t.detach();
+                _saved.Add((t, detached.clone().DetachFromDisposeScope()));
+            }
     }
 
     /// <summary>Restores values in place (after running in train mode, which updates BatchNorm statistics).</summary>

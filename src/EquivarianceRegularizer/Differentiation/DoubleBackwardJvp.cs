@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Differentiation;
@@ -28,9 +27,10 @@ internal static class DoubleBackwardJvp
         Jvp.CheckOutput(y, nameof(f));
         if (!y.requires_grad) throw NoDependence();
 
+        // Both passes go through Gradients.Of (backward with inputs:, whose native entry catches libtorch's errors);
+        // it also clears the leaves' gradients, which with create_graph would otherwise be reference cycles.
         var u = zeros_like(y).requires_grad_(true);
-        autograd.backward([y], [u], retain_graph: true, create_graph: true, inputs: [shift]);
-        var g = TakeGrad(shift);
+        var g = Gradients.Of(y, [shift], u, createGraph: true)[0];
         if (g is null) throw NoDependence();
 
         Tensor? tangent = null;
@@ -38,16 +38,15 @@ internal static class DoubleBackwardJvp
         {
             try
             {
-                autograd.backward([g], [v], retain_graph: createGraph, create_graph: createGraph, inputs: [u]);
+                tangent = Gradients.Of(g, [u], v, createGraph: createGraph)[0];
             }
-            catch (ExternalException e) when (e.Message.Contains("not implemented", StringComparison.Ordinal))
+            catch (NotSupportedException e)
             {
                 throw new NotSupportedException(
                     "The double-backward Jacobian-vector product needs second derivatives, and an operation of the " +
-                    $"function has none in libtorch ({FirstLine(e.Message)}); JvpMethod.ForwardMode still applies where " +
+                    $"function has none in libtorch ({e.Message}); JvpMethod.ForwardMode still applies where " +
                     "that operation has a forward-mode derivative.", e);
             }
-            tangent = TakeGrad(u);
         }
         // No path from u means J^T u does not depend on u: a Jacobian that is zero by its formula (sign, round, ...).
         tangent ??= zeros_like(y);
@@ -57,21 +56,6 @@ internal static class DoubleBackwardJvp
             tangent = tangent.detach();
         }
         return (y.MoveToOuterDisposeScope(), tangent.MoveToOuterDisposeScope());
-    }
-
-    // Reads a leaf's gradient and clears it: with create_graph the gradient's graph leads back to the leaf, and a
-    // leaf holding its own gradient would be a reference cycle that libtorch never frees.
-    private static Tensor? TakeGrad(Tensor leaf)
-    {
-        var grad = leaf.grad;
-        leaf.grad = null;
-        return grad;
-    }
-
-    private static string FirstLine(string message)
-    {
-        int newline = message.IndexOf('\n', StringComparison.Ordinal);
-        return newline < 0 ? message : message[..newline];
     }
 
     private static ArgumentException NoDependence() => new(

@@ -28,7 +28,7 @@ internal sealed class DualTensorScript
     /// Compiles the helper. Call only after <see cref="ForwardAdNativeFunctions.TryResolve"/> found both operators:
     /// a compile error would abort the process.
     /// </summary>
-    public static DualTensorScript Compile() => new(jit.compile(Source));
+    public static DualTensorScript Compile() => new(Jit.TorchScriptLoader.CompileLibrarySource(Source));
 
     /// <summary>A dual tensor with primal <paramref name="primal"/> and tangent <paramref name="tangent"/> (level 0).</summary>
     public Tensor MakeDual(Tensor primal, Tensor tangent) => _unit.invoke<Tensor>("make_dual", primal, tangent);

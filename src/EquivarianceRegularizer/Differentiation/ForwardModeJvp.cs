@@ -62,7 +62,7 @@ internal static class ForwardModeJvp
         catch (ExternalException e) when (IsMissingForwardFormula(e))
         {
             throw new ForwardModeNotApplicableException(
-                $"an operation of the function has no forward-mode derivative in libtorch ({FirstLine(e.Message)}).", e);
+                $"an operation of the function has no forward-mode derivative in libtorch ({e.Message.FirstLine()}).", e);
         }
         Jvp.CheckOutput(y, nameof(f));
 
@@ -85,9 +85,4 @@ internal static class ForwardModeJvp
         e.Message.Contains("forward-mode AD", StringComparison.OrdinalIgnoreCase) ||
         e.Message.Contains("forward mode AD", StringComparison.OrdinalIgnoreCase);
 
-    private static string FirstLine(string message)
-    {
-        int newline = message.IndexOf('\n', StringComparison.Ordinal);
-        return newline < 0 ? message : message[..newline];
-    }
 }

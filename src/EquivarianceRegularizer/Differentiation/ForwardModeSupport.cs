@@ -60,9 +60,9 @@ internal sealed class ForwardModeSupport
         {
             script = DualTensorScript.Compile();
         }
-        catch (ExternalException e)
+        catch (Exception e) when (e is ExternalException or Jit.TorchScriptLoadException)
         {
-            return Unavailable($"the dual-tensor helper did not compile ({e.Message}).");
+            return Unavailable($"the dual-tensor helper did not compile ({e.Message.FirstLine()}).");
         }
 
         var candidate = new ForwardModeSupport(functions, script, null);

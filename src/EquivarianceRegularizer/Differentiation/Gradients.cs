@@ -16,6 +16,7 @@ public static class Gradients
     /// differentiable.
     /// </summary>
     /// <exception cref="InvalidOperationException">The output does not require grad, or libtorch cannot differentiate the graph.</exception>
+    /// <exception cref="NotSupportedException">An operation has no derivative of the needed order (grid_sampler_2d_backward).</exception>
     public static Tensor?[] Of(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? gradOutput = null, bool createGraph = false)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -39,9 +40,13 @@ public static class Gradients
             {
                 output.backward(gradOutput is null ? null : new[] { gradOutput }, retain_graph: true, create_graph: createGraph, inputs: inputs.ToArray());
             }
+            catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("not implemented", StringComparison.Ordinal))
+            {
+                throw new NotSupportedException($"An operation of this computation has no derivative of the order needed in libtorch: {e.Message.FirstLine()}", e);
+            }
             catch (System.Runtime.InteropServices.ExternalException e)
             {
-                throw new InvalidOperationException($"libtorch could not differentiate this computation: {FirstLine(e.Message)}", e);
+                throw new InvalidOperationException($"libtorch could not differentiate this computation: {e.Message.FirstLine()}", e);
             }
             for (int i = 0; i < inputs.Count; i++) result[i] = inputs[i].grad;
         }
@@ -52,9 +57,4 @@ public static class Gradients
         return result;
     }
 
-    private static string FirstLine(string text)
-    {
-        int nl = text.IndexOf('\n', StringComparison.Ordinal);
-        return nl < 0 ? text : text[..nl];
-    }
 }

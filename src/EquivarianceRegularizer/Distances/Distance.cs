@@ -5,7 +5,8 @@ namespace EquivarianceRegularizer.Distances;
 /// <summary>
 /// A distance between two batches of model outputs, measured per sample: <see cref="PerSample"/> maps two tensors
 /// of shape (batch, …) to a tensor of shape (batch) — or, for a user delegate that only reduces, to a scalar.
-/// Convert from an int/double p (the lp distance), "inf", "cross_entropy", "cross_entropy_logits" or a delegate.
+/// Named explicitly (<see cref="L2"/>, <see cref="Lp"/>, <see cref="Inf"/>, <see cref="CrossEntropy"/>, <see cref="CrossEntropyLogits"/>,
+/// <see cref="FromDelegate"/>); <see cref="Parse"/> reads the names the CLI and the reference package use.
 /// </summary>
 public sealed class Distance
 {
@@ -87,15 +88,6 @@ public sealed class Distance
                 $"Unknown distance '{name}': use a number p ≥ 1, \"inf\", \"cross_entropy\", \"cross_entropy_logits\" or a delegate.", nameof(name)),
         };
     }
-
-    /// <summary>The lp distance.</summary>
-    public static implicit operator Distance(int p) => Lp(p);
-
-    /// <summary>The lp distance.</summary>
-    public static implicit operator Distance(double p) => Lp(p);
-
-    /// <summary>A named distance (see <see cref="Parse"/>).</summary>
-    public static implicit operator Distance(string name) => Parse(name);
 
     /// <summary>A user distance (see <see cref="FromDelegate"/>).</summary>
     public static implicit operator Distance(Func<Tensor, Tensor, Tensor> distance) => FromDelegate(distance);

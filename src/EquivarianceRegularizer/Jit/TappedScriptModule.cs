@@ -45,6 +45,44 @@ public sealed class TappedScriptModule : IDisposable
         }
     }
 
+    /// <summary>
+    /// Checks <paramref name="archivePath"/> (<see cref="TorchScriptArchive.Verify"/>), rewrites it for taps, and — for
+    /// <see cref="ScriptLoadSafety.ChildProcessProbe"/> — loads the original and the rewritten archive in one model
+    /// probe before loading the rewritten one here: one child process for both, and the original's own libtorch error
+    /// (an unknown operator, code that does not compile) is what the caller sees.
+    /// </summary>
+    /// <exception cref="TorchScriptLoadException">The archive, or its rewritten copy, would not load.</exception>
+    public static TappedScriptModule Load(string archivePath, ScriptLoadSafety safety, TimeSpan? probeTimeout = null)
+    {
+        var full = TorchScriptArchive.Verify(archivePath);
+        string rewritten = Path.Combine(Path.GetTempPath(), $"eqv-taps-{Guid.NewGuid():N}.pt");
+        try
+        {
+            ScriptTapRewriteResult rewrite;
+            try
+            {
+                rewrite = ScriptTapRewriter.Rewrite(full, rewritten);
+            }
+            catch (Exception e) when (e is NotSupportedException or InvalidDataException or FormatException)
+            {
+                // The rewriter could not read the code: let libtorch's verdict on the original speak first.
+                if (safety == ScriptLoadSafety.ChildProcessProbe && TorchScriptProbe.ProbeArchives([full], probeTimeout)[0] is { } original) throw original;
+                throw;
+            }
+            if (safety == ScriptLoadSafety.ChildProcessProbe)
+            {
+                var failures = TorchScriptProbe.ProbeArchives([full, rewritten], probeTimeout);
+                if (failures[0] is { } original) throw original;
+                if (failures[1] is { } copy) throw copy;
+            }
+            return Load(rewrite, path => TorchScriptLoader.Load(path, ScriptLoadSafety.InProcess));
+        }
+        finally
+        {
+            File.Delete(rewritten);
+        }
+    }
+
     /// <summary>Loads an archive <see cref="ScriptTapRewriter.Rewrite(string, string)"/> already wrote.</summary>
     /// <param name="rewrite">The rewrite's result; its <see cref="ScriptTapRewriteResult.RewrittenPath"/> is loaded.</param>
     /// <param name="load">Loads the rewritten archive; defaults to <c>torch.jit.load&lt;Tensor, Tensor&gt;</c>.</param>

@@ -64,6 +64,24 @@ public static class TorchScriptLoader
         }
     }
 
+    /// <summary>
+    /// Compiles one of the library's own helper sources (bicubic grid sampling, the forward-AD dual helpers) behind the
+    /// same guard: first in the model probe, so a source libtorch cannot compile is an exception, not an abort. Where the
+    /// probe cannot run (a single-file app), the fixed, tested source is compiled in this process. Callers cache the
+    /// unit, so the probe costs one process start per helper and process.
+    /// </summary>
+    internal static jit.CompilationUnit CompileLibrarySource(string source)
+    {
+        try
+        {
+            return Compile(source, ScriptLoadSafety.ChildProcessProbe);
+        }
+        catch (TorchScriptLoadException e) when (e.Reason == TorchScriptLoadFailure.ProbeUnavailable)
+        {
+            return Compile(source, ScriptLoadSafety.InProcess);
+        }
+    }
+
     private static void CheckSafety(ScriptLoadSafety safety)
     {
         if (!Enum.IsDefined(safety))

@@ -18,6 +18,9 @@ internal static class ZipCrc32
     /// <summary>The checksum of everything fed in.</summary>
     public static uint Finish(uint crc) => crc ^ 0xFFFFFFFFu;
 
+    /// <summary>The checksum of <paramref name="data"/> in one piece.</summary>
+    public static uint Compute(ReadOnlySpan<byte> data) => Finish(Update(Initial, data));
+
     private static uint[] BuildTable()
     {
         var table = new uint[256];

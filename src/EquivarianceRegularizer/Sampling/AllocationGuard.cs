@@ -22,20 +22,11 @@ public static class AllocationGuard
                 throw new ArgumentException($"{argumentName}: a tensor of shape [{string.Join(", ", shape)}] has more elements than can be counted; use a smaller shape or fewer samples.", argumentName);
             elements *= d;
         }
-        double bytes = (double)elements * ElementSize(dtype) * Math.Max(1, copies);
+        double bytes = (double)elements * dtype.ElementSize() * Math.Max(1, copies);
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (available > 0 && bytes > available / 2.0)
             throw new ArgumentException(
                 $"{argumentName}: a tensor of shape [{string.Join(", ", shape)}] ({dtype}) needs about {bytes / (1 << 20):F0} MiB with its working copies, more than half of the {available / (1 << 20)} MiB this process can use; use a smaller shape or fewer samples.",
                 argumentName);
     }
-
-    private static int ElementSize(ScalarType dtype) => dtype switch
-    {
-        ScalarType.Float64 or ScalarType.Int64 or ScalarType.ComplexFloat32 => 8,
-        ScalarType.ComplexFloat64 => 16,
-        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
-        ScalarType.Int8 or ScalarType.Byte or ScalarType.Bool => 1,
-        _ => 4,
-    };
 }

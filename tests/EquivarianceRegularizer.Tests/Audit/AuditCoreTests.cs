@@ -217,7 +217,6 @@ public class AuditCoreTests
     }
 
     [Test]
-    [Ignore("Known issue after the TorchSharp move: each audit leaves 6 live tensors (not from the layer or gradient phases; suspected in the float64 re-run's module.to(dtype) round trip). To be fixed; see the closing note of issue 9.")]
     public void Audit_DoesNotLeakTensors()
     {
         using var model = Zoo.InvariantCnn(symmetric: false);

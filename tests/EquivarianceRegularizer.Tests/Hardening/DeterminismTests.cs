@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Distances;
 using System.Text.RegularExpressions;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
@@ -23,7 +24,7 @@ public class DeterminismTests
         using var model = HardeningModels.SmallCnn(5);
         using var reg = new EquivarianceError(model, Image,
             new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()), TransformSpec.Invariance(Flip.Horizontal(), 0, 0.5) },
-            dist: "cross_entropy_logits", n: 16, numFuncs: 1, options: new EquivarianceErrorOptions { Seed = seed, Sampler = sampler });
+            dist: Distance.CrossEntropyLogits, n: 16, numFuncs: 1, options: new EquivarianceErrorOptions { Seed = seed, Sampler = sampler });
         var values = new List<double>();
         for (int i = 0; i < 10; i++)
         {
@@ -54,7 +55,7 @@ public class DeterminismTests
         using var optimizer = optim.Adam(model.parameters(), lr: 1e-2);
         using var criterion = nn.CrossEntropyLoss();
         using var reg = new EquivarianceError(model, Image, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns(), 0, 0.5) },
-            dist: "cross_entropy_logits", n: 4, options: new EquivarianceErrorOptions { Seed = seed });
+            dist: Distance.CrossEntropyLogits, n: 4, options: new EquivarianceErrorOptions { Seed = seed });
         using var data = new Generator(seed + 100);
         using var x = rand(new long[] { 8, 1, 6, 6 }, generator: data);
         using var y = randint(0, 3, new long[] { 8 }, generator: data);

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
 using EquivarianceRegularizer.NUnit;
@@ -19,7 +20,7 @@ public class ReadmeExampleTests
         using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
         using var reg = new EquivarianceError(model, new long[] { 1, 28, 28 },
             new TransformSpec[] { new(IdentityTransform.Instance, new RotationByQuarterTurns(), epsilon: 0, lambda: 0.5) },
-            dist: "cross_entropy_logits", n: 64, options: new EquivarianceErrorOptions { Seed = 3 });
+            dist: Distance.CrossEntropyLogits, n: 64, options: new EquivarianceErrorOptions { Seed = 3 });
 
         using var data = NewDisposeScope();
         var x = rand(new long[] { 16, 1, 28, 28 }, generator: g);

@@ -31,17 +31,17 @@ public class DistanceTests
     {
         using var scope = NewDisposeScope();
         var (a, b) = Pair();
-        Distance dist = "inf";
+        Distance dist = Distance.Inf;
         Assert.That(dist.PerSample(a, b).ToArrayDouble(), Is.EqualTo(new[] { 2.0, 4.0 }).Within(1e-12));
     }
 
     [Test]
-    public void IntegerAndStringConversions_GiveTheLpDistance()
+    public void LpOfTwoAndParsedTwo_GiveTheL2Distance()
     {
         using var scope = NewDisposeScope();
         var (a, b) = Pair();
-        Distance two = 2;
-        Distance parsed = "2";
+        Distance two = Distance.Lp(2);
+        Distance parsed = Distance.Parse("2");
         Assert.That(two.PerSample(a, b).ToArrayDouble(), Is.EqualTo(new[] { 3.0, 5.0 }).Within(1e-12));
         Assert.That(parsed.PerSample(a, b).ToArrayDouble(), Is.EqualTo(new[] { 3.0, 5.0 }).Within(1e-12));
     }

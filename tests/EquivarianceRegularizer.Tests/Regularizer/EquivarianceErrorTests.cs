@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
 using EquivarianceRegularizer.Sampling;
 using TorchSharp;
@@ -145,7 +146,7 @@ public class EquivarianceErrorTests
     {
         using var model = new PlainCnn(1, 6, 3, withBatchNorm: true);
         using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 },
-            new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()), TransformSpec.Invariance(new CyclicShift(6)) }, dist: "cross_entropy_logits", n: 8, numFuncs: 2, options: Seeded);
+            new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()), TransformSpec.Invariance(new CyclicShift(6)) }, dist: Distance.CrossEntropyLogits, n: 8, numFuncs: 2, options: Seeded);
         using var scope = NewDisposeScope();
         var penalty = reg.call();
         Assert.That(penalty.ToDouble(), Is.GreaterThan(0));
@@ -261,7 +262,7 @@ public class EquivarianceErrorTests
     public void PBelowOne_Throws()
     {
         using var model = new IdentityModel();
-        Assert.That(() => new EquivarianceError(model, new long[] { 4 }, new TransformSpec[] { TransformSpec.Same(new CyclicShift(4)) }, dist: 0.5),
+        Assert.That(() => new EquivarianceError(model, new long[] { 4 }, new TransformSpec[] { TransformSpec.Same(new CyclicShift(4)) }, dist: Distance.Lp(0.5)),
             Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 

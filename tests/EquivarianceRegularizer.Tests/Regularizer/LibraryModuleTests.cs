@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
 using TorchSharp;
 using EquivarianceRegularizer.Transforms;
@@ -22,7 +23,7 @@ public class LibraryModuleTests
     {
         using var model = Cnn();
         using var reg = new EquivarianceError(model, new long[] { 1, 12, 12 }, new[] { TransformSpec.Invariance(new RotationByQuarterTurns()) },
-            dist: "cross_entropy_logits", n: 16, options: new EquivarianceErrorOptions { Seed = 1, Kernel = KernelOptions.Default with { NormLayers = mode } });
+            dist: Distance.CrossEntropyLogits, n: 16, options: new EquivarianceErrorOptions { Seed = 1, Kernel = KernelOptions.Default with { NormLayers = mode } });
         using var scope = NewDisposeScope();
         model.call(rand(4, 1, 12, 12)); // a training forward first, so the statistics are not at their initial values
         var buffers = model.named_buffers().Select(b => (b.name, before: b.buffer.clone())).ToArray();

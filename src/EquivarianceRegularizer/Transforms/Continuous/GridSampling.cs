@@ -12,7 +12,7 @@ internal static class GridSampling
             return torch.grid_sampler(x, grid, 2, padding, align_corners)
         """;
 
-    private static readonly Lazy<jit.CompilationUnit> Bicubic = new(() => jit.compile(BicubicSource), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<jit.CompilationUnit> Bicubic = new(() => Jit.TorchScriptLoader.CompileLibrarySource(BicubicSource), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>Samples <paramref name="x"/> (N,C,H,W) at <paramref name="grid"/> (N,H',W',2, normalised coordinates).</summary>
     public static Tensor Sample(Tensor x, Tensor grid, Interpolation mode, GridSamplePaddingMode padding, bool alignCorners) => mode switch

@@ -1,0 +1,42 @@
+namespace EquivarianceRegularizer.Transforms;
+
+/// <summary>Composition: applies the factors right to left (the last factor first), each with its own element.</summary>
+public sealed class ComposedTransform : ITransform
+{
+    private readonly ITransform[] _factors;
+
+    /// <summary>g = factors[0] ∘ factors[1] ∘ …</summary>
+    public ComposedTransform(params ITransform[] factors)
+    {
+        if (factors is null || factors.Length == 0) throw new ArgumentException("A composition needs at least one factor.", nameof(factors));
+        if (factors.Any(f => f is null)) throw new ArgumentException("A factor is null.", nameof(factors));
+        _factors = factors;
+    }
+
+    /// <inheritdoc />
+    public string Name => string.Join("∘", _factors.Select(f => f.Name));
+
+    /// <inheritdoc />
+    public string Group => string.Join("×", _factors.Select(f => f.Group));
+
+    /// <inheritdoc />
+    public GroupElements Sample(long batch, Generator generator)
+    {
+        var parts = _factors.Select(f => f.Sample(batch, generator)).ToArray();
+        using var scope = NewDisposeScope();
+        var values = cat(parts.Select(p => p.Values.to(ScalarType.Float64).reshape(batch, -1)).ToArray(), 1).MoveToOuterDisposeScope();
+        return new GroupElements(Group, values, i => string.Join(" ∘ ", parts.Select(p => p.Describe(i))), parts);
+    }
+
+    /// <inheritdoc />
+    public Tensor Apply(Tensor x, GroupElements elements)
+    {
+        ArgumentNullException.ThrowIfNull(elements);
+        if (elements.Parts.Count != _factors.Length)
+            throw new ArgumentException($"{Name} needs {_factors.Length} element parts, got {elements.Parts.Count}.", nameof(elements));
+        using var scope = NewDisposeScope();
+        var y = x;
+        for (int i = _factors.Length - 1; i >= 0; i--) y = _factors[i].Apply(y, elements.Parts[i]);
+        return (ReferenceEquals(y, x) ? x.alias() : y).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,17 @@
+using System.Globalization;
+
+namespace EquivarianceRegularizer.Transforms;
+
+/// <summary>Brightness: x ↦ e^t·x on every channel (generator G = I; tangent x). Any number of channels.</summary>
+public sealed class Brightness : ChannelFlowTransform
+{
+    /// <summary>Creates it; default range ±0.2 (factors 0.82…1.22).</summary>
+    public Brightness(ParameterRange? range = null) : base("brightness", "R+(brightness)", range ?? ParameterRange.Symmetric(0.2)) { }
+
+    /// <inheritdoc/>
+    public override double[,] GeneratorFor(long channels)
+    {
+        if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels), channels, "Needs at least one channel.");
+        return AffineAlgebra.Identity((int)channels);
+    }
+}
