@@ -10,15 +10,17 @@ using static TorchSharp.torch;
 namespace EquivarianceRegularizer.NUnit;
 
 /// <summary>
-/// Equivariance assertions for users' own test suites. Each runs a full audit (eval mode, float64 transform
-/// arithmetic, every element of a finite group, layer-wise isolation) and fails with the report's summary,
-/// first failing layer and diagnoses. Returns the report when it passes.
+/// Equivariance assertions for users' own test suites. Each runs the audit <see cref="Auditor"/> runs, with the
+/// same defaults (<see cref="AuditOptions.Default"/>: eval mode, float64 transform arithmetic, every element of a
+/// finite group, layer-wise isolation; the gradient test on request), so it reaches the verdict
+/// <c>Auditor.Audit</c> and <c>eqv audit</c> reach, and fails with the report's summary, first failing layer and
+/// diagnoses. Returns the report when it passes.
 /// <code>EquivarianceAssert.IsInvariant(model, new RotationByQuarterTurns(), inputShape: new long[] { 1, 28, 28 });</code>
 /// </summary>
 public static class EquivarianceAssert
 {
-    /// <summary>The options used when none are given: 16 random samples in [0, 1], layer-wise isolation on, gradient test off.</summary>
-    public static AuditOptions Defaults(long[] inputShape) => new() { InputShape = inputShape, Samples = 16, Layers = true, Gradient = false };
+    /// <summary>The options used when none are given: the audit's own defaults (<see cref="AuditOptions.Default"/>) on random inputs of <paramref name="inputShape"/>.</summary>
+    public static AuditOptions Defaults(long[] inputShape) => AuditOptions.Default with { InputShape = inputShape };
 
     /// <summary>Asserts f(T x) = f(x) on random inputs of shape <paramref name="inputShape"/> (without batch axis).</summary>
     public static AuditReport IsInvariant(TensorModel model, ITransform transform, long[] inputShape, AuditOptions? options = null, bool acceptNeedsAttention = false) =>

@@ -69,6 +69,12 @@ internal static class AuditCommand
                 var mode = parse.GetValue(trainMode) ? EvaluationMode.Train : EvaluationMode.Eval;
                 if (mode == EvaluationMode.Eval && tapped.Module.training)
                     cli.Note("the model was saved in train mode; it is audited in eval mode (dropout off, batch-norm running statistics); --train-mode audits it as saved.");
+                IContinuousTransform? leeTransform = null;
+                if (parse.GetValue(lee) is { Length: > 0 } leeName)
+                {
+                    try { leeTransform = ContinuousTransforms.Create(leeName); }
+                    catch (ArgumentException e) { return cli.Usage("--lee: " + ErrorText.OneLine(e.Message)); }
+                }
                 var options = new AuditOptions
                 {
                     InputShape = shape,
@@ -76,11 +82,13 @@ internal static class AuditCommand
                     Seed = parse.GetValue(shared.Seed),
                     DType = type,
                     Bounds = lohi,
-                    Layers = parse.GetValue(layers),
-                    Gradient = parse.GetValue(gradient),
+                    // The flags add to the library's defaults (AuditOptions.Default), so eqv audit and Auditor.Audit agree.
+                    Layers = parse.GetValue(layers) || AuditOptions.Default.Layers,
+                    Gradient = parse.GetValue(gradient) || AuditOptions.Default.Gradient,
                     Mode = mode,
                     RandomInitBaseline = parse.GetValue(randomInit),
                     ModelName = Path.GetFileName(path),
+                    LeeTransform = leeTransform,
                 };
                 AuditReport report;
                 try
@@ -93,15 +101,7 @@ internal static class AuditCommand
                     string why = ModelInputErrors.Explain(e.Message, shape) ?? ErrorText.OneLine(e.Message);
                     return cli.Usage($"the model could not run on inputs of shape [{string.Join(",", shape)}]: {why}");
                 }
-                if (parse.GetValue(lee) is { Length: > 0 } leeName)
-                {
-                    IContinuousTransform leeTransform;
-                    try { leeTransform = ContinuousTransforms.Create(leeName); }
-                    catch (ArgumentException e) { return cli.Usage("--lee: " + ErrorText.OneLine(e.Message)); }
-                    string? leeNote = null;
-                    report.LieLayerErrors = progress.Stage("measuring the layer-wise LEE", () => MeasureLee(tapped, shape, options, leeTransform, out leeNote));
-                    if (leeNote is not null) cli.Stderr.WriteLine("eqv: note: " + leeNote);
-                }
+                if (report.LieNote is { } leeNote) cli.Stderr.WriteLine("eqv: note: " + ErrorText.OneLine(leeNote));
                 try
                 {
                     reports.WriteAll(cli.Stdout,
@@ -128,33 +128,8 @@ internal static class AuditCommand
 
     private static string StageName(AuditOptions o) =>
         "auditing: end-to-end" + (o.Layers ? ", layers" : "") + (o.Gradient ? ", gradient" : "") + (o.RandomInitBaseline ? ", random-init baseline" : "")
+        + (o.LeeTransform is { } t ? ", layer-wise LEE along " + t.Name : "")
         + FormattableString.Invariant($" ({o.Samples} samples)");
-
-    // The --lee path as it was (another change moves the LEE into AuditOptions, so the CLI stops writing the report).
-    private static IReadOnlyList<LieLayerError>? MeasureLee(TappedScriptModule tapped, long[] shape, AuditOptions options, IContinuousTransform transform, out string? note)
-    {
-        note = null;
-        using var scope = torch.NewDisposeScope();
-        using var gen = new Generator(options.Seed);
-        var (lo, hi) = options.Bounds;
-        var x = torch.rand(new[] { (long)Math.Min(options.Samples, 16) }.Concat(shape).ToArray(), generator: gen) * (hi - lo) + lo;
-        var script = tapped.Module;
-        bool training = script.training;
-        try
-        {
-            script.eval();
-            return LieLayerError.From(Lie.LayerwiseLieDerivative.Measure(tapped, x, transform));
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or ExternalException)
-        {
-            note = $"the layer-wise LEE could not be measured: {ErrorText.OneLine(e.Message)}";
-            return null;
-        }
-        finally
-        {
-            script.train(training);
-        }
-    }
 
     internal static ScalarType? ParseDType(string? s) => s?.Trim().ToLowerInvariant() switch
     {

@@ -75,6 +75,9 @@ public sealed class ModuleAuditModel : IAuditModel
     /// <inheritdoc />
     public string Name { get; }
 
+    /// <summary>The wrapped model (for the layer-wise Lie derivative).</summary>
+    internal TensorModel Model => _model;
+
     /// <inheritdoc />
     public ScalarType DType => _model.DType;
 

@@ -20,6 +20,9 @@ public sealed class ScriptAuditModel : IAuditModel
         Name = name ?? throw new ArgumentNullException(nameof(name));
     }
 
+    /// <summary>The tapped module itself (for the layer-wise Lie derivative).</summary>
+    internal TappedScriptModule Tapped => _tapped;
+
     /// <summary>The model as a <see cref="TensorModel"/> (its original forward).</summary>
     public TensorModel Model => _tapped.Module;
 

@@ -1,30 +1,6 @@
 
 namespace EquivarianceRegularizer.Audit;
 
-/// <summary>How close to exact a measured relative error is (the seed's four bands).</summary>
-public enum ErrorGrade
-{
-    /// <summary>At the dtype's rounding level: exact equivariance.</summary>
-    Perfect,
-    /// <summary>Small enough to accept without comment.</summary>
-    Excellent,
-    /// <summary>Approximate equivariance: investigate.</summary>
-    Approximate,
-    /// <summary>Broken equivariance: fix required.</summary>
-    Broken,
-}
-
-/// <summary>The overall outcome of an audit.</summary>
-public enum Verdict
-{
-    /// <summary>Every judged test is within the excellent band.</summary>
-    Pass,
-    /// <summary>Approximate equivariance, a precision-only problem, an inconclusive test or a caveat worth reading.</summary>
-    NeedsAttention,
-    /// <summary>Broken equivariance or non-finite outputs.</summary>
-    Fail,
-}
-
 /// <summary>
 /// The error bands against which relative errors are judged, keyed on the dtype the model runs in (not the
 /// process default dtype): float32 rounding makes 1e-6 "perfect", while in float64 the same number would hide

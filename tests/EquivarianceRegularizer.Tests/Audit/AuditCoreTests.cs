@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Tests.Audit;
 
 public class AuditCoreTests
 {
-    private static AuditOptions Image(long size = 10, int samples = 6) => new() { InputShape = new long[] { 1, size, size }, Samples = samples };
+    private static AuditOptions Image(long size = 10, int samples = 6) => new() { InputShape = new long[] { 1, size, size }, Samples = samples, Gradient = true };
 
     [Test]
     public void Float32Thresholds_AreTheSeedTable_AndFloat64IsStricter()

@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Tests.Audit;
 
 public class AuditorTests
 {
-    private static AuditOptions Image(int samples = 8, ulong seed = 0) => new() { InputShape = new long[] { 1, 12, 12 }, Samples = samples, Seed = seed };
+    private static AuditOptions Image(int samples = 8, ulong seed = 0) => new() { InputShape = new long[] { 1, 12, 12 }, Samples = samples, Seed = seed, Gradient = true };
 
     [Test]
     public void Rot90_OfSymmetricInvariantCnn_Passes_WithEveryLayerTested()

@@ -10,7 +10,7 @@ namespace EquivarianceRegularizer.Tests.Audit;
 /// <summary>Each failure mode of the auditor workflow is caught and diagnosed at the right layer.</summary>
 public class FailureModeTests
 {
-    private static AuditOptions Image(long size = 12, int samples = 8) => new() { InputShape = new long[] { 1, size, size }, Samples = samples };
+    private static AuditOptions Image(long size = 12, int samples = 8) => new() { InputShape = new long[] { 1, size, size }, Samples = samples, Gradient = true };
 
     private static readonly RotationByQuarterTurns Rot90 = new();
 

@@ -31,7 +31,7 @@ public class NnModelAuditTests
         return nn.Sequential(c1, nn.BatchNorm2d(6), nn.ReLU(), nn.Dropout(0.3), c2, nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3).Seeded(g));
     }
 
-    private static AuditOptions Image => new() { InputShape = new long[] { 1, 12, 12 }, Samples = 8 };
+    private static AuditOptions Image => new() { InputShape = new long[] { 1, 12, 12 }, Samples = 8, Gradient = true };
 
     [Test]
     public void SymmetricNnCnn_PassesRot90AndFlips_InEvalMode_WithEveryLayerTested()

@@ -7,12 +7,7 @@ namespace EquivarianceRegularizer.Audit.Reports;
 public static class ReportText
 {
     /// <summary>"PASS", "NEEDS_ATTENTION" or "FAIL".</summary>
-    public static string Verdict(Verdict v) => v switch
-    {
-        Audit.Verdict.Pass => "PASS",
-        Audit.Verdict.NeedsAttention => "NEEDS_ATTENTION",
-        _ => "FAIL",
-    };
+    public static string Verdict(Verdict v) => v.Label();
 
     /// <summary>The snake_case kind (train_mode, nonlinearity, …).</summary>
     public static string Kind(DiagnosisKind k) => k switch

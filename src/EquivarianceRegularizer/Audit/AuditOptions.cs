@@ -1,0 +1,91 @@
+using EquivarianceRegularizer.Transforms;
+
+namespace EquivarianceRegularizer.Audit;
+
+/// <summary>
+/// Settings of an audit. Every field has a default, and the defaults are the same wherever an audit runs —
+/// <see cref="Auditor.Audit(IAuditModel, SymmetrySpec, AuditOptions)"/>, <c>EquivarianceAssert</c> and
+/// <c>eqv audit</c> — so one model with one set of options gets one verdict: end to end over every element (or
+/// <see cref="RandomDraws"/> draws), the interpolation baseline, the float64 re-run and the layer-wise isolation
+/// run by default; the gradient test, the random-init baseline and the layer-wise LEE run when asked for.
+/// </summary>
+public sealed record AuditOptions
+{
+    /// <summary>The defaults (an <c>InputShape</c> or <c>Inputs</c> must still be given).</summary>
+    public static AuditOptions Default { get; } = new();
+
+    /// <summary>Number of input samples (ignored counts beyond the given data's batch).</summary>
+    public int Samples { get; init; } = 32;
+
+    /// <summary>Seed of the generator for inputs and group elements.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Dtype to run the model in; null keeps the model's own dtype.</summary>
+    public ScalarType? DType { get; init; }
+
+    /// <summary>Shape of one input sample (without the batch axis); required unless <see cref="Inputs"/> is given.</summary>
+    public long[]? InputShape { get; init; }
+
+    /// <summary>Bounds of uniformly random inputs.</summary>
+    public (double Low, double High) Bounds { get; init; } = (0, 1);
+
+    /// <summary>Given inputs (batch first); used instead of random ones. Not disposed by the auditor.</summary>
+    public Tensor? Inputs { get; init; }
+
+    /// <summary>Thresholds; null picks <see cref="Thresholds.For"/> of the model's dtype.</summary>
+    public Thresholds? Thresholds { get; init; }
+
+    /// <summary>Mode in which the model is evaluated (eval by default; the report says which).</summary>
+    public EvaluationMode Mode { get; init; } = EvaluationMode.Eval;
+
+    /// <summary>Run the layer-wise isolation (on by default: it names the first failing layer).</summary>
+    public bool Layers { get; init; } = true;
+
+    /// <summary>Run the gradient test (off by default: it costs a double backward per element; <c>eqv audit --gradient</c>).</summary>
+    public bool Gradient { get; init; }
+
+    /// <summary>Re-run in float64 when the error is above the excellent band, to tell precision from bugs.</summary>
+    public bool PrecisionCheck { get; init; } = true;
+
+    /// <summary>Number of random draws (of <see cref="Samples"/> elements each) for groups that cannot be enumerated.</summary>
+    public int RandomDraws { get; init; } = 4;
+
+    /// <summary>Most group elements used for the layer-wise and gradient tests (the worst end-to-end element is always among them).</summary>
+    public int MaxLayerElements { get; init; } = 8;
+
+    /// <summary>Most samples used for the layer-wise and gradient tests.</summary>
+    public int MaxLayerSamples { get; init; } = 32;
+
+    /// <summary>Per-layer action overrides by dotted layer name.</summary>
+    public IReadOnlyDictionary<string, LayerActionOverride> LayerActions { get; init; } = new Dictionary<string, LayerActionOverride>();
+
+    /// <summary>Also audit the same architecture freshly initialised (parameters redrawn), to compare.</summary>
+    public bool RandomInitBaseline { get; init; }
+
+    /// <summary>
+    /// Also measure the layer-wise Lie-derivative error along this continuous transform (for the cumulative LEE plot;
+    /// <c>eqv audit --lee</c>). It runs after the audit on the model as handed over, in eval mode; the result is
+    /// <see cref="AuditReport.LieLayerErrors"/>, or <see cref="AuditReport.LieNote"/> says why it could not be measured.
+    /// </summary>
+    public IContinuousTransform? LeeTransform { get; init; }
+
+    /// <summary>Free-form model description for the report (defaults to the model's type name).</summary>
+    public string? ModelName { get; init; }
+
+    internal void Validate()
+    {
+        if (Samples < 1) throw new ArgumentOutOfRangeException(nameof(Samples), Samples, "An audit needs at least one sample.");
+        if (RandomDraws < 1) throw new ArgumentOutOfRangeException(nameof(RandomDraws), RandomDraws, "Needs at least one draw.");
+        if (MaxLayerElements < 1) throw new ArgumentOutOfRangeException(nameof(MaxLayerElements), MaxLayerElements, "Needs at least one element.");
+        if (MaxLayerSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxLayerSamples), MaxLayerSamples, "Needs at least one sample.");
+        if (!(Bounds.Low < Bounds.High) || !double.IsFinite(Bounds.Low) || !double.IsFinite(Bounds.High))
+            throw new ArgumentException($"Bounds must be finite with low < high (got {Bounds.Low}, {Bounds.High}).", nameof(Bounds));
+        if (DType is { } d && !d.IsFloatingPoint()) throw new ArgumentException($"DType must be float32 or float64, not {d}.", nameof(DType));
+        if (Inputs is null && InputShape is null) throw new ArgumentException("Give either InputShape (random inputs) or Inputs (data).", nameof(InputShape));
+        if (InputShape is { } s && (s.Length == 0 || s.Any(v => v < 1)))
+            throw new ArgumentException($"InputShape must be positive sizes without the batch axis (got [{string.Join(",", s)}]).", nameof(InputShape));
+        if (Inputs is { } x && (x.Rank() < 1 || x.size(0) < 1)) throw new ArgumentException("Inputs must have a non-empty batch axis.", nameof(Inputs));
+        if (Inputs is { } data && data.dtype.IsFloatingPoint() && !data.all_finite())
+            throw new ArgumentException("Inputs contain NaN or infinite values; equivariance cannot be judged on them (clean the data first).", nameof(Inputs));
+    }
+}

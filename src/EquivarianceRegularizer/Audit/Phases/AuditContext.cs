@@ -1,0 +1,72 @@
+using EquivarianceRegularizer.Transforms;
+
+namespace EquivarianceRegularizer.Audit.Phases;
+
+/// <summary>
+/// What every phase of one audit shares: the model, the symmetry, the options, the generator, the dtype and
+/// thresholds chosen by <see cref="SetupPhase"/>, the masks chosen by <see cref="InputsPhase"/>, and the notes.
+/// </summary>
+internal sealed class AuditContext(IAuditModel model, SymmetrySpec spec, AuditOptions options, Generator generator)
+{
+    public IAuditModel Model => model;
+
+    public SymmetrySpec Spec => spec;
+
+    public AuditOptions Options => options;
+
+    public Generator Generator => generator;
+
+    /// <summary>Notes on how the audit ran, in the order they were made.</summary>
+    public List<string> Notes { get; } = new();
+
+    /// <summary>The dtype the model runs in (float64 during the precision re-run).</summary>
+    public ScalarType DType { get; set; }
+
+    public Thresholds Thresholds { get; set; } = Thresholds.Float32;
+
+    /// <summary>The disk inputs are restricted to when the transform interpolates.</summary>
+    public Tensor? InputMask { get; set; }
+
+    /// <summary>The (smaller) disk spatial outputs are compared in when the transform interpolates.</summary>
+    public Tensor? OutputMask { get; set; }
+
+    /// <summary>True when the input transform interpolates (not exact on the pixel grid).</summary>
+    public bool IsInterpolating => spec.Input is IContinuousTransform { IsExactOnGrid: false };
+
+    /// <summary>The output mask applied to <paramref name="y"/> when its spatial size matches, else <paramref name="y"/>.</summary>
+    public Tensor Masked(Tensor y) =>
+        OutputMask is { } m && y.Rank() >= 3 && y.size(y.Rank() - 2) == m.size(0) && y.size(y.Rank() - 1) == m.size(1) ? y * m : y;
+
+    /// <summary>The model's output for float64 inputs, run in <see cref="DType"/> without gradients, as float64.</summary>
+    public Tensor Forward(Tensor x64)
+    {
+        using var _ = no_grad();
+        using var xin = x64.to(DType);
+        using var y = model.Forward(xin);
+        return y.to(ScalarType.Float64, copy: true);
+    }
+
+    /// <summary>The model's output and every layer call, named by occurrence ("conv", "conv#2", …).</summary>
+    public (Tensor Output, List<(string Name, LayerCapture Capture)> Layers) Capture(Tensor x64)
+    {
+        using var _ = no_grad();
+        var xin = x64.to(DType);
+        var (y, caps) = model.ForwardWithLayers(xin);
+        var seen = new Dictionary<string, int>();
+        var list = new List<(string, LayerCapture)>();
+        foreach (var c in caps) list.Add((Occurrence(seen, c.Name), c));
+        return (y, list);
+    }
+
+    /// <summary>The name of the next call of <paramref name="name"/>: itself the first time, then "name#2", "name#3", ….</summary>
+    public static string Occurrence(Dictionary<string, int> seen, string name)
+    {
+        int k = seen.TryGetValue(name, out int c) ? c + 1 : 1;
+        seen[name] = k;
+        return k == 1 ? name : $"{name}#{k}";
+    }
+
+    /// <summary>True for the exceptions libtorch and the transforms raise when an action does not fit a tensor.</summary>
+    public static bool IsActionFailure(Exception e) =>
+        e is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException;
+}

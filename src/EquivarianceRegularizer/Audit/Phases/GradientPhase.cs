@@ -1,0 +1,89 @@
+using EquivarianceRegularizer.Transforms;
+using EquivarianceRegularizer.Differentiation;
+
+namespace EquivarianceRegularizer.Audit.Phases;
+
+/// <summary>
+/// The gradient test: ∇(ℓ∘f)(T x) against T ∇(ℓ∘f)(x) for ℓ = ½‖·‖² (invariant under orthogonal output actions),
+/// refusing to judge gradients at the numerical floor. Also records each layer's mean ‖∂ℓ/∂output‖ for the layer table.
+/// </summary>
+internal static class GradientPhase
+{
+    public static GradientResult Run(AuditContext ctx, Tensor xs, IReadOnlyList<GroupElements> plan, Dictionary<string, double> layerNorms)
+    {
+        var spec = ctx.Spec;
+        var th = ctx.Thresholds;
+        using var scope = NewDisposeScope();
+        GradientResult? early = null;
+        if (ctx.IsInterpolating)
+            early = new GradientResult { Judged = false, Applicable = false, NotJudgedReason = $"{spec.Input.Name} interpolates: input gradients transform by its adjoint, which is not the transform itself; judge gradients with an exact transform." };
+        Tensor gx; double[] loss;
+        try
+        {
+            var (g, l, norms) = InputGradient(ctx, xs, withLayers: true);
+            gx = g; loss = l;
+            foreach (var kv in norms) layerNorms[kv.Key] = kv.Value;
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
+        {
+            return new GradientResult { Judged = false, NotJudgedReason = "the model could not be differentiated: " + e.Message };
+        }
+        if (early is not null) return early;
+        double[] norms0 = AuditKernels.PerSampleNorm(gx);
+        double median = Median(norms0);
+        double floor = th.GradientFloor * (1 + Math.Abs(Median(loss)));
+        if (!(median > floor))
+        {
+            return new GradientResult
+            {
+                Judged = false, MedianGradientNorm = median, Floor = floor,
+                NotJudgedReason = $"input gradients sit at the numerical floor (median ‖∇ₓℓ‖ = {median:0.##e+0} ≤ {floor:0.##e+0}): their direction is rounding noise, so comparing them would test noise, not the model. Refusing to judge; use inputs where the loss is not saturated or flat.",
+            };
+        }
+        var rels = new List<double>();
+        foreach (var g in plan)
+        {
+            using var inner = NewDisposeScope();
+            var (gt, _, _) = InputGradient(ctx, spec.Input.Apply(xs, g), withLayers: false);
+            var expected = spec.Input.Apply(gx, g);
+            rels.AddRange(AuditKernels.Errors(gt, expected).Rel);
+        }
+        var stats = ErrorStats.Of(rels);
+        return new GradientResult { Judged = true, Relative = stats, MedianGradientNorm = median, Floor = floor, Grade = th.Grade(stats.Max) };
+    }
+
+    private static (Tensor Grad, double[] Loss, Dictionary<string, double> LayerNorms) InputGradient(AuditContext ctx, Tensor x64, bool withLayers)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = enable_grad();
+        var xin = x64.to(ctx.DType, copy: true).requires_grad_();
+        Tensor y;
+        IReadOnlyList<LayerCapture> caps = Array.Empty<LayerCapture>();
+        if (withLayers) (y, caps) = ctx.Model.ForwardWithLayers(xin, gradientProbes: true);
+        else y = ctx.Model.Forward(xin);
+        var sq = y.to(ScalarType.Float64) * y.to(ScalarType.Float64);
+        var perSample = sq.Rank() > 1 ? sq.flatten(1).sum(new long[] { 1 }) * 0.5 : sq * 0.5;
+        var loss = perSample.sum();
+        var targets = new List<Tensor> { xin };
+        var names = new List<string>();
+        var seen = new Dictionary<string, int>();
+        foreach (var c in caps)
+        {
+            string name = AuditContext.Occurrence(seen, c.Name);
+            if (c.GradientTarget is { requires_grad: true } o) { targets.Add(o); names.Add(name); }
+        }
+        var grads = Gradients.Of(loss, targets);
+        var layerNorms = new Dictionary<string, double>();
+        for (int i = 0; i < names.Count; i++)
+            if (grads[i + 1] is { } g) layerNorms[names[i]] = AuditKernels.PerSampleNorm(g).Average();
+        var gx = grads[0] is { } g0 ? g0.to(ScalarType.Float64, copy: true) : zeros_like(x64);
+        return (gx.MoveToOuterDisposeScope(), perSample.data<double>().ToArray(), layerNorms);
+    }
+
+    private static double Median(double[] v)
+    {
+        if (v.Length == 0) return double.NaN;
+        var s = v.OrderBy(a => a).ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+}

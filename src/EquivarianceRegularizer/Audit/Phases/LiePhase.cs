@@ -1,0 +1,42 @@
+using EquivarianceRegularizer.Lie;
+using EquivarianceRegularizer.Transforms;
+
+namespace EquivarianceRegularizer.Audit.Phases;
+
+/// <summary>
+/// The layer-wise Lie-derivative error along <see cref="AuditOptions.LeeTransform"/>, for the cumulative LEE plot.
+/// It runs on the model as handed over (its own dtype), in eval mode, on its own inputs: at most 16 samples drawn
+/// in float32 inside <see cref="AuditOptions.Bounds"/> from a generator seeded with <see cref="AuditOptions.Seed"/>.
+/// </summary>
+internal static class LiePhase
+{
+    /// <summary>The per-layer errors, or null and the reason when they could not be measured.</summary>
+    public static (IReadOnlyList<LieLayerError>? Layers, string? Note) Run(IAuditModel model, AuditOptions options, IContinuousTransform transform)
+    {
+        using var scope = NewDisposeScope();
+        using var gen = new Generator(options.Seed);
+        var shape = options.InputShape ?? options.Inputs!.shape.Skip(1).ToArray();
+        var (lo, hi) = options.Bounds;
+        var x = rand(new[] { (long)Math.Min(options.Samples, 16) }.Concat(shape).ToArray(), generator: gen) * (hi - lo) + lo;
+        bool training = model.Training;
+        try
+        {
+            model.SetTraining(false);
+            var lee = model switch
+            {
+                ScriptAuditModel script => LayerwiseLieDerivative.Measure(script.Tapped, x, transform),
+                ModuleAuditModel module => LayerwiseLieDerivative.Measure(module.Model, x, transform),
+                _ => throw new NotSupportedException($"the layer-wise LEE needs a TorchSharp module or a TorchScript model, not {model.GetType().Name}"),
+            };
+            return (LieLayerError.From(lee), null);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or System.Runtime.InteropServices.ExternalException)
+        {
+            return (null, $"the layer-wise LEE could not be measured: {e.Message}");
+        }
+        finally
+        {
+            model.SetTraining(training);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+
+namespace EquivarianceRegularizer.Audit;
+
+/// <summary>One layer of the layer-wise isolation.</summary>
+public sealed class LayerResult
+{
+    /// <summary>Dotted name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Type name.</summary>
+    public required string TypeName { get; init; }
+
+    /// <summary>True for modules with children.</summary>
+    public bool IsContainer { get; init; }
+
+    /// <summary>Why the layer could not be tested, or null when it was.</summary>
+    public string? NotTestableReason { get; init; }
+
+    /// <summary>True when tested.</summary>
+    public bool Tested => NotTestableReason is null;
+
+    /// <summary>The action used on the layer's input.</summary>
+    public string InputAction { get; init; } = "";
+
+    /// <summary>The action used on the layer's output.</summary>
+    public string OutputAction { get; init; } = "";
+
+    /// <summary>"isolated" (layer run alone on T(input)) or "taps" (estimated from captured activations).</summary>
+    public string Method { get; init; } = "";
+
+    /// <summary>Shape of the input (per sample).</summary>
+    public long[] InputShape { get; init; } = Array.Empty<long>();
+
+    /// <summary>Shape of the output (per sample).</summary>
+    public long[] OutputShape { get; init; } = Array.Empty<long>();
+
+    /// <summary>The layer's own largest relative error ‖L(ρ u) − ρ' L(u)‖ / max(‖ρ' L(u)‖, ε^{1/3}‖ρ u‖) (the floor keeps outputs that cancel to zero from turning rounding into error).</summary>
+    public double OwnMaxRelative { get; init; } = double.NaN;
+
+    /// <summary>The layer's own mean relative error.</summary>
+    public double OwnMeanRelative { get; init; } = double.NaN;
+
+    /// <summary>Largest relative error of this layer's output along the whole model (input transformed, not the layer's).</summary>
+    public double CumulativeMaxRelative { get; init; } = double.NaN;
+
+    /// <summary>Mean per-sample ‖output‖.</summary>
+    public double ActivationNorm { get; init; } = double.NaN;
+
+    /// <summary>Mean per-sample ‖∂L/∂output‖ of the gradient test's scalar loss (NaN when not computed).</summary>
+    public double GradientNorm { get; init; } = double.NaN;
+
+    /// <summary>True when the output was NaN or infinite.</summary>
+    public bool NonFinite { get; init; }
+
+    /// <summary>For interpolating transforms, the largest round-trip error of the transform on this layer's tensors (NaN otherwise).</summary>
+    public double InterpolationBaseline { get; init; } = double.NaN;
+
+    /// <summary>Grade of <see cref="OwnMaxRelative"/>, judged against <see cref="InterpolationBaseline"/> when there is one (null when not tested).</summary>
+    public ErrorGrade? Grade { get; init; }
+
+    /// <summary>Spatial map of the layer's own error when its output is a feature map.</summary>
+    public SpatialErrorMap? ErrorMap { get; init; }
+
+    /// <summary>"PASS", "NEEDS_ATTENTION", "FAIL" or "NOT_TESTED".</summary>
+    public string VerdictText => Grade is { } g ? Thresholds.VerdictOf(g).Label() : "NOT_TESTED";
+}

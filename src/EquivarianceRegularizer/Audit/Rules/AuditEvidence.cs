@@ -1,0 +1,36 @@
+using EquivarianceRegularizer.Audit.Phases;
+
+namespace EquivarianceRegularizer.Audit.Rules;
+
+/// <summary>
+/// All measurements the diagnosis rules and the verdict are drawn from, kept apart from the thresholds they are
+/// judged against (<see cref="Th"/>) and from the conclusions (diagnoses, verdict, reasons).
+/// </summary>
+internal sealed record AuditEvidence(
+    SymmetrySpec Spec, Thresholds Th, ScalarType DType, bool Training, bool WasTraining, EvaluationMode Mode,
+    EndToEndResult? EndToEnd, double IdentityRel, string? OutputActionError, PrecisionCheck? Precision,
+    InterpolationBaseline? Baseline, IReadOnlyList<LayerResult> Layers, string? FirstFailing, GradientResult? Gradient,
+    Probes Probes, int InputRank)
+{
+    /// <summary>True when the model's error is within the interpolation baseline of the transform.</summary>
+    public bool WithinBaseline =>
+        Baseline is { } b && EndToEnd is { } e && e.Relative.Max <= Th.BaselineFactor * b.MaxRelative + Th.Excellent;
+
+    /// <summary>The end-to-end grade after accounting for the interpolation baseline.</summary>
+    public ErrorGrade? EffectiveGrade =>
+        EndToEnd is null ? null : WithinBaseline && EndToEnd.Grade > ErrorGrade.Excellent ? ErrorGrade.Excellent : EndToEnd.Grade;
+
+    /// <summary>True when the end-to-end error, after the baseline, is approximate or broken.</summary>
+    public bool EndToEndFails => EffectiveGrade is { } g && g >= ErrorGrade.Approximate;
+
+    /// <summary>True when the float64 re-run collapsed the error: rounding, so no layer is blamed.</summary>
+    public bool PrecisionOnly => Precision is { Collapsed: true };
+
+    /// <summary>True when the other output kind (invariant ↔ equivariant) fits within the excellent band.</summary>
+    public bool AlternativeOutputFits => Probes.AlternativeOutput is { } alt && alt.Rel < Th.Excellent;
+
+    /// <summary>Leaf layers whose own finite error is over the excellent band, in execution order (none when the problem is precision).</summary>
+    public IReadOnlyList<LayerResult> FailingLayers => PrecisionOnly
+        ? Array.Empty<LayerResult>()
+        : Layers.Where(l => !l.IsContainer && l.Grade is { } g && g >= ErrorGrade.Approximate && !l.NonFinite).ToList();
+}

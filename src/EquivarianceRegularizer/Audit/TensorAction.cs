@@ -1,0 +1,51 @@
+using EquivarianceRegularizer.Transforms;
+
+namespace EquivarianceRegularizer.Audit;
+
+/// <summary>
+/// How a group element acts on one tensor: by a transform (sharing the drawn element), trivially (the tensor
+/// is invariant), or not at all (the tensor cannot be tested, with the reason).
+/// </summary>
+public sealed class TensorAction
+{
+    private TensorAction(ITransform? transform, bool invariant, string? notTestableReason)
+    {
+        Transform = transform;
+        IsInvariant = invariant;
+        NotTestableReason = notTestableReason;
+    }
+
+    /// <summary>The transform acting, or null for the trivial action or an untestable tensor.</summary>
+    public ITransform? Transform { get; }
+
+    /// <summary>True when the group acts trivially (the tensor should not change).</summary>
+    public bool IsInvariant { get; }
+
+    /// <summary>Why the tensor cannot be tested, or null when it can.</summary>
+    public string? NotTestableReason { get; }
+
+    /// <summary>The group acts through <paramref name="transform"/>.</summary>
+    public static TensorAction By(ITransform transform) => new(transform ?? throw new ArgumentNullException(nameof(transform)), false, null);
+
+    /// <summary>The group acts trivially.</summary>
+    public static TensorAction Invariant { get; } = new(null, true, null);
+
+    /// <summary>The tensor cannot be tested; <paramref name="reason"/> says why (it appears in the report).</summary>
+    public static TensorAction NotTestable(string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        return new(null, false, reason);
+    }
+
+    /// <summary>Applies the action with shared elements; the result is a new tensor.</summary>
+    public Tensor Apply(Tensor x, GroupElements elements)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (NotTestableReason is not null) throw new InvalidOperationException("Not testable: " + NotTestableReason);
+        if (IsInvariant) return x.view(x.shape);
+        return Transform!.Apply(x, elements);
+    }
+
+    /// <summary>"invariant", the transform's name, or "not testable".</summary>
+    public override string ToString() => IsInvariant ? "invariant" : Transform?.Name ?? "not testable";
+}
