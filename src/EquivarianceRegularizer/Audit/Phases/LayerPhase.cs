@@ -13,7 +13,9 @@ internal static class LayerPhase
     {
         bool isOutputShaped = t.shape.Skip(1).SequenceEqual(modelOutputShape.Skip(1));
         if (!spec.IsInvariant && isOutputShaped && t.Rank() != inputRank) return spec.Output;
-        if (t.Rank() == inputRank) return TensorAction.By(spec.Input);
+        // Same rank, maybe another resolution (after a stride or pooling): a shift maps through the change of resolution.
+        if (t.Rank() == inputRank)
+            return TensorAction.By(spec.Input is IResolutionAware aware && aware.AtResolutionOf(t) is { } mapped ? mapped : spec.Input);
         if (t.Rank() < inputRank) return TensorAction.Invariant;
         return TensorAction.NotTestable($"its rank {t.Rank() - 1} exceeds the input's {inputRank - 1}; give a per-layer action");
     }

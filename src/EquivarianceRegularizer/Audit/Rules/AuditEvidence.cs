@@ -29,8 +29,30 @@ internal sealed record AuditEvidence(
     /// <summary>True when the other output kind (invariant ↔ equivariant) fits within the excellent band.</summary>
     public bool AlternativeOutputFits => Probes.AlternativeOutput is { } alt && alt.Rel < Th.Excellent;
 
-    /// <summary>Leaf layers whose own finite error is over the excellent band, in execution order (none when the problem is precision).</summary>
-    public IReadOnlyList<LayerResult> FailingLayers => PrecisionOnly
+    /// <summary>Leaf layers whose own finite error is over the excellent band, in execution order.</summary>
+    public IReadOnlyList<LayerResult> LayersBreakingAlone =>
+        Layers.Where(l => !l.IsContainer && l.Grade is { } g && g >= ErrorGrade.Approximate && !l.NonFinite).ToList();
+
+    /// <summary>
+    /// True when the model is exactly (perfect or excellent band) symmetric end to end while some of its layers are not on
+    /// their own: a model symmetrized as a whole — averaged over the group, or with a canonicalized input. Its layers are
+    /// not individually equivariant by design, which is not a fault.
+    /// </summary>
+    public bool SymmetricByDesign =>
+        EndToEnd is { NonFinite: false } && EffectiveGrade is ErrorGrade.Perfect or ErrorGrade.Excellent && !PrecisionOnly
+        && !IdentityFails && !GradientFails && EndToEnd.MeanOutputNorm != 0 && LayersBreakingAlone.Count > 0;
+
+    // A gradient that breaks the symmetry means the end-to-end agreement is not the whole story (a layer whose output
+    // is then averaged to ~0, say): its layers are diagnosed as usual.
+    private bool GradientFails => Gradient is { Judged: true, Grade: { } g } && g >= ErrorGrade.Approximate;
+
+    private bool IdentityFails => EndToEnd is { } e && !(e.IdentityRelativeError < Th.Excellent);
+
+    /// <summary>
+    /// The layers to diagnose as faults, in execution order: none when the problem is precision, or when the model is
+    /// symmetric by design (<see cref="SymmetricByDesign"/>).
+    /// </summary>
+    public IReadOnlyList<LayerResult> FailingLayers => PrecisionOnly || SymmetricByDesign
         ? Array.Empty<LayerResult>()
-        : Layers.Where(l => !l.IsContainer && l.Grade is { } g && g >= ErrorGrade.Approximate && !l.NonFinite).ToList();
+        : LayersBreakingAlone;
 }

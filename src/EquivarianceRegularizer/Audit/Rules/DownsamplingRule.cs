@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Transforms;
 using static EquivarianceRegularizer.Audit.Rules.EvidenceText;
 
 namespace EquivarianceRegularizer.Audit.Rules;
@@ -9,10 +10,18 @@ internal sealed class DownsamplingRule : IDiagnosisRule
 
     public IEnumerable<Finding> Diagnose(AuditEvidence evidence) => Array.Empty<Finding>();
 
-    public Diagnosis? ExplainLayer(LayerResult l, Severity severity, AuditEvidence c) =>
-        LayerTypes.IsPool(l.TypeName) || LayerTypes.Shrinks(l)
-            ? new(Kind, l.Name, severity,
-                OfLayer(l) + $"; spatial size {string.Join("×", l.InputShape.TakeLast(2))} → {string.Join("×", l.OutputShape.TakeLast(2))}: the sampling grid of the stride/pooling is not mapped to itself by the group",
-                "Make (size + 2·padding − kernel) divisible by the stride with odd sizes (e.g. 29×29 instead of 28×28 for stride 2), or use global pooling, or anti-aliased (blur) pooling with symmetric windows.")
-            : null;
+    public Diagnosis? ExplainLayer(LayerResult l, Severity severity, AuditEvidence c)
+    {
+        if (!LayerTypes.IsPool(l.TypeName) && !LayerTypes.Shrinks(l)) return null;
+        string sizes = $"spatial size {string.Join("×", l.InputShape.TakeLast(2))} → {string.Join("×", l.OutputShape.TakeLast(2))}";
+        // Under shifts the question is aliasing: shifts by multiples of the stride map exactly through the change of
+        // resolution (the layer test applies the mapped shift to its output); the others have no counterpart there.
+        if (c.Spec.Input is CyclicShift or TranslationX or TranslationY or Translation2D)
+            return new(Kind, l.Name, severity,
+                OfLayer(l) + $"; {sizes}: a shift that is not a multiple of the stride has no counterpart at the lower resolution, so this layer aliases",
+                "Use anti-aliased (blur) pooling or a low-pass filter before subsampling, or restrict the symmetry to shifts by multiples of the total stride; global pooling without striding is exactly shift invariant.");
+        return new(Kind, l.Name, severity,
+            OfLayer(l) + $"; {sizes}: the sampling grid of the stride/pooling is not mapped to itself by the group",
+            "Make (size + 2·padding − kernel) divisible by the stride with odd sizes (e.g. 29×29 instead of 28×28 for stride 2), or use global pooling, or anti-aliased (blur) pooling with symmetric windows.");
+    }
 }

@@ -75,7 +75,13 @@ internal static class VerdictRules
                 v = Worse(v, Thresholds.VerdictOf(gg));
             }
         }
-        if (v == Verdict.Pass && c.FirstFailing is { } ff)
+        if (v == Verdict.Pass && c.SymmetricByDesign)
+        {
+            // A layer called several times appears as name#k; name it once.
+            var parts = c.LayersBreakingAlone.Select(l => l.Name.Split('#')[0]).Distinct().ToList();
+            reasons.Add($"the model is {(c.Spec.IsInvariant ? "invariant" : "equivariant")} as a whole while {string.Join(", ", parts.Take(3))}{(parts.Count > 3 ? $" and {parts.Count - 3} more" : "")} {(parts.Count == 1 ? "is" : "are")} not on {(parts.Count == 1 ? "its" : "their")} own: its layers are not individually equivariant by design (a model symmetrized as a whole, by averaging over the group or canonicalizing its input); the layer results describe the parts, not a fault");
+        }
+        else if (v == Verdict.Pass && c.FirstFailing is { } ff)
         {
             reasons.Add($"layer {ff} breaks equivariance on its own although the output does not show it");
             v = Verdict.NeedsAttention;
