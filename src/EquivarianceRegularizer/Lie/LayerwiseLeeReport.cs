@@ -80,7 +80,14 @@ public sealed record LayerwiseLeeReport
         sb.AppendLine(inv, $"{Transform}: LEE {Total.Value:G4} ± {Total.StandardError:G2} ({Aggregation}, {Total.Samples} samples, sum residual {SumRelativeResidual:G2})");
         sb.AppendLine(inv, $"{"#",3} {"layer",-16} {"kind",-14} {"role",-13} {"LEE",11} {"share",7} {"cum.",7} {"proj.",7}");
         foreach (var l in Layers)
-            sb.AppendLine(inv, $"{l.Index,3} {Trim(l.Name, 16),-16} {Trim(l.Kind, 14),-14} {l.Role,-13} {l.Lee,11:G4} {l.Share,7:P1} {l.CumulativeShare,7:P1} {l.ProjectionShare,7:F3}");
+            sb.AppendLine(inv, $"{l.Index,3} {Trim(l.Name, 16),-16} {Trim(l.Kind, 14),-14} {l.Role,-13} {l.Lee,11:G4} {l.Share,7:P1} {l.CumulativeShare,7:P1} {l.ProjectionShare,7:F3}{(l.BorderOnly ? "  border only" : "")}");
+        foreach (var c in Containers)
+            sb.AppendLine(inv, $"container {c.Name} ({c.Kind}): LEE {c.Lee:G4}, projection {c.ProjectionShare:F3} = its rows' sum");
+        if (Boundary is not null) sb.AppendLine(inv, $"boundary: {Boundary.Explanation}");
+        if (BorderShare is { } border)
+            sb.AppendLine(inv, $"border band ({BorderWidth} px) of the modules' own Lie derivatives: projection share {border:F3}, the rest {1 - border:F3}");
+        if (Culprit is not null) sb.AppendLine(inv, $"largest share away from border-only layers: {Culprit}");
+        foreach (var note in Notes) sb.AppendLine(note);
         return sb.ToString();
     }
 

@@ -69,6 +69,10 @@ public class BoundaryConventionTests
         Assert.That(report.Layers.Single(l => l.Name == "conv1").BorderOnly, Is.True);
         Assert.That(report.Layers.Single(l => l.Name == "block.pos").BorderOnly, Is.False);
         Assert.That(report.Layers.Single(l => l.Name == "block.pos").InteriorLee, Is.GreaterThan(0));
+        using var json = System.Text.Json.JsonDocument.Parse(report.ToJson());
+        Assert.That(json.RootElement.GetProperty("boundary").GetProperty("padding").GetString(), Is.EqualTo("Zeros"));
+        Assert.That(json.RootElement.GetProperty("culprit").GetString(), Is.EqualTo("block.pos"));
+        Assert.That(report.ToTable(), Does.Contain("border only").And.Contain("boundary: zero padding"));
     }
 
     [Test]
