@@ -43,7 +43,7 @@ internal static class BoundaryConventionInference
         {
             return (flow, new BoundaryConvention { Padding = given, Source = BoundarySource.Transform, PaddedLayers = padded, Explanation = $"{Name(given)}: the transform's padding; the model pads {Name(found)} ({layers}), but '{flow.Name}' is not a built-in transform that can be rebuilt with it: pass the transform with Padding = {found}." });
         }
-        return (rebuilt, new BoundaryConvention { Padding = found, Source = BoundarySource.Model, PaddedLayers = padded, Explanation = $"{Name(found)}, taken from the model: {layers} (the transform asked for {Name(given)})." });
+        return (rebuilt, new BoundaryConvention { Padding = found, Source = BoundarySource.Model, PaddedLayers = padded, Explanation = $"{Name(found)}, taken from the model: {layers} (the transform had {Name(given)})." });
     }
 
     private static Dictionary<string, ImagePadding> PaddedLayers(ILieCallSource source, Tensor probe, ImageFlowTransform flow, int band, ISet<string> notes)

@@ -110,6 +110,28 @@ public class ModelLieAttributionTests
     }
 
     [Test]
+    public void NestedSequentials_WhichDisposeTheirIntermediates_AreAttributed()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(21);
+        using var model = nn.Sequential(
+            ("features", nn.Sequential(("conv", nn.Conv2d(1, 3, 3, padding: 1)), ("act", nn.GELU()), ("pool", nn.MaxPool2d(2)))),
+            ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(3, 4)));
+        model.to(ScalarType.Float64);
+        var x = LieTestModels.Images(3, 1, 12, 12);
+        var t = new Scaling();
+        var report = ModelLieAttribution.Measure(model, x, t);
+        Assert.That(report.Layers.Select(l => l.Name), Is.EqualTo(new[] { "features.conv", "features.act", "features.pool", "gap", "flatten", "fc", "(functional)" }));
+        Assert.That(report.Containers.Select(c => c.Name), Is.EqualTo(new[] { "features" }));
+        Assert.That(report.Layers.Single(l => l.Name == "features.pool").Role, Is.EqualTo(LayerRole.Downsampling));
+        AssertPartition(report, 1e-10);
+        // No functional code anywhere: Sequential's own row is left out, the model's is rounding.
+        Assert.That(report.Layers[^1].Lee, Is.LessThan(1e-20 * report.Total.Value));
+        var chain = LayerwiseLieDerivative.Measure(model, x, t);
+        Assert.That(report.Containers[0].Lee, Is.EqualTo(chain.Layers[0].Lee).Within(1e-9 * chain.Layers[0].Lee));
+    }
+
+    [Test]
     public void TorchScriptModelLoadedWithoutTaps_IsRefusedWithWhatToDo()
     {
         using var scope = NewDisposeScope();
