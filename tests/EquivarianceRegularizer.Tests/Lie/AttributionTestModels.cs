@@ -90,3 +90,34 @@ internal sealed class CircularCnn : nn.Module<Tensor, Tensor>
         return head.call(h.mean(new long[] { 2, 3 }));
     }
 }
+
+/// <summary>Returns two tensors: a module the attribution cannot take as one tensor in, one tensor out.</summary>
+internal sealed class SplitHalves : nn.Module<Tensor, (Tensor, Tensor)>
+{
+    public SplitHalves() : base(nameof(SplitHalves)) { }
+
+    public override (Tensor, Tensor) forward(Tensor input) => (input * 2.0, input.square());
+}
+
+/// <summary>conv → a tuple-returning child → sum of its halves → mean → linear.</summary>
+internal sealed class TupleChildNet : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv;
+    private readonly SplitHalves split;
+    private readonly Linear head;
+
+    public TupleChildNet() : base(nameof(TupleChildNet))
+    {
+        torch.manual_seed(31);
+        conv = nn.Conv2d(1, 2, 3, padding: 1);
+        split = new SplitHalves();
+        head = nn.Linear(2, 3);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var (a, b) = split.call(conv.call(input));
+        return head.call((a + b).mean(new long[] { 2, 3 }));
+    }
+}

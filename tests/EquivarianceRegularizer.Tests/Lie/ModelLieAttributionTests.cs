@@ -132,6 +132,19 @@ public class ModelLieAttributionTests
     }
 
     [Test]
+    public void ChildReturningATuple_IsLeftToTheFunctionalCode_AndSaidSo()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new TupleChildNet();
+        model.to(ScalarType.Float64);
+        var x = LieTestModels.Images(2, 1, 10, 10);
+        var report = ModelLieAttribution.Measure(model, x, new TranslationX());
+        Assert.That(report.Layers.Select(l => l.Name), Is.EqualTo(new[] { "conv", "head", "(functional)" }));
+        Assert.That(report.Notes, Has.Some.Contains("'split'").And.Some.Contains("functional code"));
+        AssertPartition(report, 1e-10);
+    }
+
+    [Test]
     public void TorchScriptModelLoadedWithoutTaps_IsRefusedWithWhatToDo()
     {
         using var scope = NewDisposeScope();
