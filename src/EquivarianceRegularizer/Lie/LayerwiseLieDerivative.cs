@@ -1,101 +1,8 @@
 using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Differentiation;
-using System.Text.Json;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Lie;
-
-/// <summary>One stage's share of a model's Lie derivative. JSON-serialisable.</summary>
-public sealed record LayerContribution
-{
-    /// <summary>Position in the chain (0 = first stage).</summary>
-    public required int Index { get; init; }
-
-    /// <summary>The stage's name.</summary>
-    public required string Name { get; init; }
-
-    /// <summary>The stage's type.</summary>
-    public required string Kind { get; init; }
-
-    /// <summary>The stage's role (refined from shapes: a stage that shrinks H×W is downsampling).</summary>
-    public required LayerRole Role { get; init; }
-
-    /// <summary>Shape of the stage's output for one sample (batch axis dropped).</summary>
-    public required IReadOnlyList<long> OutputShape { get; init; }
-
-    /// <summary>Whether the group acts on this stage's output (a feature map) or trivially.</summary>
-    public required bool EquivariantOutput { get; init; }
-
-    /// <summary>
-    /// The LEE of this stage's contribution C_i = J_{N:i+1}·L_X f_i, measured at the model output with the
-    /// report's aggregation.
-    /// </summary>
-    public required double Lee { get; init; }
-
-    /// <summary>Standard error of <see cref="Lee"/> over samples.</summary>
-    public required double StandardError { get; init; }
-
-    /// <summary>Lee / Σ_j Lee_j.</summary>
-    public required double Share { get; init; }
-
-    /// <summary>Σ_{j≤i} Share_j (for a cumulative plot).</summary>
-    public required double CumulativeShare { get; init; }
-
-    /// <summary>
-    /// Σ_x ⟨C_i, L⟩ / Σ_x ||L||²: the signed share of the total Lie derivative along itself. Sums to exactly 1 over
-    /// the layers (contributions can cancel, so individual values may be negative or exceed 1).
-    /// </summary>
-    public required double ProjectionShare { get; init; }
-}
-
-/// <summary>
-/// Per-layer attribution of a model's Lie derivative by the chain rule
-/// L_X(f_N∘…∘f_1)(x) = Σ_i J_{N:i+1}·L_X f_i(h_{i−1}), each term pushed forward exactly by a jvp. JSON-serialisable
-/// (<see cref="ToJson"/>); <see cref="Layers"/> in order holds the data of a cumulative plot.
-/// </summary>
-public sealed record LayerwiseLeeReport
-{
-    /// <summary>The transform's name.</summary>
-    public required string Transform { get; init; }
-
-    /// <summary>The aggregation convention of every number in the report.</summary>
-    public required LieAggregation Aggregation { get; init; }
-
-    /// <summary>The end-to-end LEE (computed by its own jvp, independently of the layers).</summary>
-    public required LeeResult Total { get; init; }
-
-    /// <summary>The stages in order.</summary>
-    public required IReadOnlyList<LayerContribution> Layers { get; init; }
-
-    /// <summary>Σ of Share by role (e.g. how much of the LEE comes from nonlinearities and downsampling).</summary>
-    public required IReadOnlyDictionary<string, double> ShareByRole { get; init; }
-
-    /// <summary>
-    /// max over batches of ||Σ_i C_i − L|| / max(||L||, max_i ||C_i||): how exactly the contributions add up to the
-    /// end-to-end Lie derivative (float rounding only; ≤ 1e-4 expected in float32).
-    /// </summary>
-    public required double SumRelativeResidual { get; init; }
-
-    /// <summary>Number of samples.</summary>
-    public required int Samples { get; init; }
-
-    /// <summary>Indented JSON, camelCase, enums as strings.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, LieJson.Options);
-
-    /// <summary>A plain-text table (one row per layer).</summary>
-    public string ToTable()
-    {
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
-        var sb = new System.Text.StringBuilder();
-        sb.AppendLine(inv, $"{Transform}: LEE {Total.Value:G4} ± {Total.StandardError:G2} ({Aggregation}, {Total.Samples} samples, sum residual {SumRelativeResidual:G2})");
-        sb.AppendLine(inv, $"{"#",3} {"layer",-16} {"kind",-14} {"role",-13} {"LEE",11} {"share",7} {"cum.",7} {"proj.",7}");
-        foreach (var l in Layers)
-            sb.AppendLine(inv, $"{l.Index,3} {Trim(l.Name, 16),-16} {Trim(l.Kind, 14),-14} {l.Role,-13} {l.Lee,11:G4} {l.Share,7:P1} {l.CumulativeShare,7:P1} {l.ProjectionShare,7:F3}");
-        return sb.ToString();
-    }
-
-    private static string Trim(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";
-}
 
 /// <summary>Computes <see cref="LayerwiseLeeReport"/>s.</summary>
 public static class LayerwiseLieDerivative
@@ -281,7 +188,7 @@ public static class LayerwiseLieDerivative
             : flat;
     }
 
-    private static LayerRole RefineRole(LayerRole declared, Tensor input, Tensor output)
+    internal static LayerRole RefineRole(LayerRole declared, Tensor input, Tensor output)
     {
         var si = input.shape;
         var so = output.shape;

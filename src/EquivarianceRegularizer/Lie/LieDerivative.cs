@@ -53,6 +53,18 @@ public static class LieDerivative
     public static Tensor ByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform,
         OutputRepresentation output = OutputRepresentation.Auto)
     {
+        using var scope = NewDisposeScope();
+        var (_, lie) = EvaluateByDoubleBackward(model, x, transform, output);
+        return lie.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// (f(x), L_X f(x)) by double backward: f(x) is the output of the pass the two backward passes differentiate, so
+    /// measuring needs no further forward.
+    /// </summary>
+    internal static (Tensor output, Tensor lie) EvaluateByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform,
+        OutputRepresentation output = OutputRepresentation.Auto)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(transform);
@@ -69,8 +81,9 @@ public static class LieDerivative
             jv = Gradients.Of(g, new[] { u }, v)[0]
                 ?? throw new InvalidOperationException("Double backward produced no gradient for the output direction.");
         }
-        var lie = SubtractOutputTangent(jv.detach(), y.detach(), transform, output);
-        return lie.MoveToOuterDisposeScope();
+        y = y.detach();
+        var lie = SubtractOutputTangent(jv.detach(), y, transform, output);
+        return (y.MoveToOuterDisposeScope(), lie.MoveToOuterDisposeScope());
     }
 
     /// <summary>

@@ -66,4 +66,14 @@ public sealed record LieOptions
     /// forward mode, e.g. to train with an LEE penalty). Off by default: measuring needs no backward graph.
     /// </summary>
     public bool Differentiable { get; init; }
+
+    /// <summary>
+    /// Per-module attribution (<see cref="ModelLieAttribution"/>) of a geometric transform: take the boundary handling of
+    /// the tangent's spatial derivative from the model's own padded layers when they agree (on by default; the report's
+    /// <see cref="LayerwiseLeeReport.Boundary"/> says what was found). Off: the transform's own padding is used as given.
+    /// </summary>
+    public bool BoundaryFromModel { get; init; } = true;
+
+    /// <summary>Width in pixels of the border band whose share per-module attribution reports apart from the interior (default 2: a 3×3 convolution's padding plus the central difference's reach).</summary>
+    public int BorderWidth { get; init; } = 2;
 }

@@ -17,6 +17,8 @@ public enum LayerRole
     GlobalPooling,
     /// <summary>Normalization layers.</summary>
     Normalization,
+    /// <summary>Functional code a module's forward runs itself, outside its children (a relu, a mean, a residual sum).</summary>
+    Functional,
 }
 
 /// <summary>One stage f_i of a model written as a composition f_N ∘ … ∘ f_1.</summary>

@@ -74,8 +74,11 @@ public static class LocalEquivarianceError
             using var scope = NewDisposeScope();
             var xb = x.narrow(0, start, Math.Min(options.BatchSize, n - start));
             Tensor y, lie;
+            // f(x) comes with the Lie derivative wherever the method computes it (the jvp's own forward).
             if (options.Method == LieDerivativeMethod.ForwardMode)
                 (y, lie) = LieDerivative.Evaluate(model, xb, transform, options.Output);
+            else if (options.Method == LieDerivativeMethod.DoubleBackward)
+                (y, lie) = LieDerivative.EvaluateByDoubleBackward(model, xb, transform, options.Output);
             else
             {
                 lie = LieDerivative.Compute(model, xb, transform, options);

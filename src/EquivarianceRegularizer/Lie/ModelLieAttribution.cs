@@ -1,0 +1,156 @@
+using EquivarianceRegularizer.Jit;
+using EquivarianceRegularizer.Models;
+using EquivarianceRegularizer.Transforms;
+
+namespace EquivarianceRegularizer.Lie;
+
+/// <summary>
+/// Attributes a model's Lie derivative to every module observed during its forward pass, whatever the forward does:
+/// functional code between children, nesting, a child called twice. Each module's share is its own Lie derivative
+/// pushed forward exactly to the output; the code a module's forward runs itself (a relu, a mean, a residual sum) gets
+/// a functional row; leaf modules and functional rows partition the computation, so their contributions add up to the
+/// end-to-end Lie derivative (<see cref="LayerwiseLeeReport.SumRelativeResidual"/> checks them against an independent
+/// forward-mode jvp), and every container's contribution is its children's plus its own functional code's. TorchSharp
+/// modules are observed with forward hooks (children invoked with <c>call</c>), TorchScript archives with taps.
+/// The report has the shape of <see cref="LayerwiseLieDerivative"/>'s: <see cref="LayerwiseLeeReport.Layers"/> holds
+/// the partition, <see cref="LayerwiseLeeReport.Containers"/> the containers.
+/// <para>
+/// For geometric transforms the boundary handling of the tangents is taken from the model's own padded layers when
+/// they agree (<see cref="LieOptions.BoundaryFromModel"/>; <see cref="LayerwiseLeeReport.Boundary"/> says what was
+/// found), each leaf's share is split into its border band and interior, and a layer whose Lie derivative lives only in
+/// the border band is marked <see cref="LayerContribution.BorderOnly"/> and never named the culprit.
+/// </para>
+/// </summary>
+public static class ModelLieAttribution
+{
+    /// <summary>Per-module attribution for a TorchSharp model (for TorchScript, load it with taps and use the other overload).</summary>
+    /// <exception cref="ArgumentException">The model is a TorchScript module loaded without taps.</exception>
+    public static LayerwiseLeeReport Measure(TensorModel model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.IsScript)
+            throw new ArgumentException("The modules of a TorchScript model are observed through the taps of its archive: load it with TappedScriptModule.Load(path) and pass that.", nameof(model));
+        using var source = new ModuleCallSource(model);
+        return Measure(source, x, transform, options);
+    }
+
+    /// <summary>Per-module attribution for a TorchScript model loaded with taps; module types come from the archive's classes.</summary>
+    public static LayerwiseLeeReport Measure(TappedScriptModule model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Measure(new ScriptCallSource(model), x, transform, options);
+    }
+
+    private static LayerwiseLeeReport Measure(ILieCallSource source, Tensor x, IContinuousTransform transform, LieOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(transform);
+        options ??= LieOptions.Default;
+        if (options.Method != LieDerivativeMethod.ForwardMode)
+            throw new ArgumentException($"Per-module attribution uses exact jvps (forward mode); got {options.Method}.", nameof(options));
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        if (options.BorderWidth < 0) throw new ArgumentOutOfRangeException(nameof(options), options.BorderWidth, "BorderWidth must not be negative.");
+        if (x.Rank() == 0 || x.size(0) < 1) throw new ArgumentException("Needs at least one sample (samples first).", nameof(x));
+        long n = x.size(0);
+        var notes = new SortedSet<string>(StringComparer.Ordinal);
+
+        BoundaryConvention? boundary = null;
+        if (transform is ImageFlowTransform flow)
+        {
+            using var probe = x.narrow(0, 0, Math.Min(n, 4));
+            (transform, boundary) = BoundaryConventionInference.Resolve(source, probe, flow, options, notes);
+        }
+
+        List<AttributionRow>? rows = null, containers = null;
+        List<RowStatistics>? rowStats = null, containerStats = null;
+        var total = new List<double>();
+        double totalSquare = 0, residual = 0, borderProjection = 0;
+        bool bandMeasured = false;
+        OutputRepresentation used = options.Output;
+        for (long start = 0; start < n; start += options.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            var xb = x.narrow(0, start, Math.Min(options.BatchSize, n - start));
+            var batch = ModuleContributions.Compute(source, xb, transform, options, notes);
+            if (rows is null)
+            {
+                rows = batch.Rows.Select(r => r.Row).ToList();
+                containers = batch.Containers.Select(r => r.Row).ToList();
+                rowStats = rows.Select(_ => new RowStatistics()).ToList();
+                containerStats = containers.Select(_ => new RowStatistics()).ToList();
+            }
+            else if (!batch.Rows.Select(r => r.Row.Name).SequenceEqual(rows.Select(r => r.Name), StringComparer.Ordinal))
+                throw new InvalidOperationException($"The modules {source.ModelName} calls differ between batches (its forward depends on the data), so one attribution cannot cover them; measure batches that take the same path separately.");
+            used = batch.Used;
+            var y = batch.Output;
+            total.AddRange(LocalEquivarianceError.PerSample(batch.Lie, y, options.Aggregation, used));
+            var lieMeasured = RowStatistics.Measured(batch.Lie, y, options.Aggregation);
+            totalSquare += lieMeasured.square().sum().ToDouble();
+
+            var sum = zeros_like(batch.Lie);
+            double largest = 0;
+            for (int i = 0; i < batch.Rows.Count; i++)
+            {
+                var (_, whole, border) = batch.Rows[i];
+                sum = sum + whole;
+                largest = Math.Max(largest, whole.norm().ToDouble());
+                rowStats![i].Add(whole, border, y, lieMeasured, options.Aggregation, used);
+                if (border is not null)
+                {
+                    bandMeasured = true;
+                    borderProjection += (RowStatistics.Measured(border, y, options.Aggregation) * lieMeasured).sum().ToDouble();
+                }
+            }
+            for (int i = 0; i < batch.Containers.Count; i++)
+                containerStats![i].Add(batch.Containers[i].Whole, null, y, lieMeasured, options.Aggregation, used);
+            double denominator = Math.Max(Math.Max(batch.Lie.norm().ToDouble(), largest), 1e-30);
+            residual = Math.Max(residual, (sum - batch.Lie).norm().ToDouble() / denominator);
+        }
+
+        int nonFinite = total.Count(v => !double.IsFinite(v));
+        if (nonFinite > 0)
+            throw new InvalidOperationException($"The Lie derivative along {transform.Name} is NaN or infinite for {nonFinite} of {n} samples; the attribution is undefined.");
+        double leeSum = rowStats!.Sum(s => s.Lee);
+        // Functional rows of containers that run no code of their own (Sequential) are rounding noise: left out.
+        double negligible = (x.dtype == ScalarType.Float64 ? 1e-20 : 1e-10) * Math.Max(leeSum, 1e-300);
+        double borderOnlyRatio = x.dtype == ScalarType.Float64 ? 1e-20 : 1e-8;
+        var layers = new List<LayerContribution>();
+        double cumulative = 0;
+        for (int i = 0; i < rows!.Count; i++)
+        {
+            var r = rows[i];
+            var s = rowStats![i];
+            if (r.IsFunctional && r.Parent is not null && s.Lee <= negligible) continue;
+            double share = leeSum > 0 ? s.Lee / leeSum : 0;
+            cumulative += share;
+            layers.Add(s.ToContribution(r, layers.Count, share, cumulative, totalSquare, borderOnlyRatio));
+        }
+        var containerRows = containers!.Select((r, i) => containerStats![i].ToContribution(r, i, leeSum > 0 ? containerStats[i].Lee / leeSum : 0, double.NaN, totalSquare, borderOnlyRatio) with { CumulativeShare = 0 }).ToList();
+        var (totalMean, totalSe) = LocalEquivarianceError.MeanAndStandardError(total);
+        return new LayerwiseLeeReport
+        {
+            Transform = transform.Name,
+            Aggregation = options.Aggregation,
+            Total = new LeeResult
+            {
+                Transform = transform.Name,
+                Aggregation = options.Aggregation,
+                Output = used,
+                Method = LieDerivativeMethod.ForwardMode,
+                Value = totalMean,
+                StandardError = totalSe,
+                Samples = total.Count,
+                PerSample = total,
+            },
+            Layers = layers,
+            ShareByRole = layers.GroupBy(l => l.Role.ToString()).ToDictionary(g => g.Key, g => g.Sum(l => l.Share), StringComparer.Ordinal),
+            SumRelativeResidual = residual,
+            Samples = total.Count,
+            Containers = containerRows,
+            Boundary = boundary,
+            BorderWidth = bandMeasured ? options.BorderWidth : null,
+            BorderShare = bandMeasured ? (totalSquare > 0 ? borderProjection / totalSquare : 0) : null,
+            Notes = notes.ToList(),
+        };
+    }
+}
