@@ -26,7 +26,10 @@ public class LieCommandTests
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
             var results = doc.RootElement.GetProperty("results");
             Assert.That(results.GetArrayLength(), Is.EqualTo(2));
-            Assert.That(results[0].GetProperty("layers").GetArrayLength(), Is.EqualTo(10));
+            // Ten module calls plus the model's own functional code (issue 11: rows add up to the total).
+            var rows = results[0].GetProperty("layers").EnumerateArray().ToList();
+            Assert.That(rows.Count(r => !r.GetProperty("is_functional").GetBoolean()), Is.EqualTo(10));
+            Assert.That(rows.Count(r => r.GetProperty("is_functional").GetBoolean()), Is.EqualTo(1));
             Assert.That(results[1].GetProperty("total").GetProperty("value").GetDouble(), Is.GreaterThan(0));
             Assert.That(results[0].GetProperty("sum_relative_residual").GetDouble(), Is.LessThan(1e-4));
         }
@@ -83,10 +86,25 @@ public class LieCommandTests
     }
 
     [Test]
-    public void Lie_LayersOfNonChainModel_IsRefused()
+    public void Lie_LayersOfNestedModelWithFunctionalCode_AreAttributedToEveryModuleCall()
     {
-        var (code, _, error) = Invoke(Fixture("nested_scripted.pt"), "--input-shape", "1,8,8", "--layers", "--samples", "2");
-        Assert.That(code, Is.EqualTo(ExitCodes.Usage), "issue 12: one exit-code table; a model --layers cannot split is bad input for that option");
-        Assert.That(error, Does.Contain("not a plain chain"));
+        // Issue 11 item 1: a forward that is not a plain chain (nested modules, a child called twice, functional code
+        // between calls) is attributed module by module, functional rows included, and the rows add up to the total.
+        var json = Path.Combine(Path.GetTempPath(), $"eqv-lie-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (code, _, error) = Invoke(Fixture("nested_scripted.pt"), "--input-shape", "1,8,8", "--layers", "--samples", "2", "--generators", "translate-x", "--json", json);
+            Assert.That(code, Is.EqualTo(ExitCodes.Pass), error);
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var result = doc.RootElement.GetProperty("results")[0];
+            var rows = result.GetProperty("layers").EnumerateArray().ToList();
+            Assert.That(rows.Select(r => r.GetProperty("name").GetString()), Does.Contain("features.2.conv").And.Contain("(functional)"));
+            Assert.That(rows.Count(r => r.GetProperty("name").GetString() == "act"), Is.EqualTo(2), "a child called twice gets a row per call");
+            Assert.That(result.GetProperty("sum_relative_residual").GetDouble(), Is.LessThan(1e-4));
+        }
+        finally
+        {
+            File.Delete(json);
+        }
     }
 }

@@ -61,7 +61,9 @@ internal static class LieCommand
                 s = new LieSettings(parse.GetValue(shared.Model)!, shape, ParseGenerators(parse.GetValue(generators) ?? ""), parse.GetValue(layers),
                     shared.SampleCount(parse), Positive(parse.GetValue(batch), "--batch-size"),
                     parse.GetValue(shared.Seed), parse.GetValue(data) ?? "random",
-                    parse.GetValue(aggregation) == "mean-abs-softmax" ? LieAggregation.MeanAbsoluteSoftmax : LieAggregation.MeanSquare, flow, parse.GetValue(shared.Quiet));
+                    parse.GetValue(aggregation) == "mean-abs-softmax" ? LieAggregation.MeanAbsoluteSoftmax : LieAggregation.MeanSquare, flow, parse.GetValue(shared.Quiet),
+                    // An explicit --padding is the user's convention; without it the boundary follows the model's own padding.
+                    PaddingGiven: parse.GetResult(padding) is { Implicit: false });
                 reports = shared.Reports(parse);
                 reports.Check();
                 if (!File.Exists(s.ModelPath) && !Directory.Exists(s.ModelPath)) return cli.Usage(SharedOptions.MissingModel(s.ModelPath));
@@ -73,7 +75,7 @@ internal static class LieCommand
     }
 
     private sealed record LieSettings(string ModelPath, long[] InputShape, string[] Generators, bool Layers, int Samples, int BatchSize, ulong Seed,
-        string Data, LieAggregation Aggregation, ImageFlowOptions Flow, bool Quiet);
+        string Data, LieAggregation Aggregation, ImageFlowOptions Flow, bool Quiet, bool PaddingGiven);
 
     private static int Run(CliContext cli, LieSettings s, ReportFiles reports)
     {
@@ -100,15 +102,13 @@ internal static class LieCommand
         try
         {
             var x = Inputs(s);
-            var options = new LieOptions { Aggregation = s.Aggregation, BatchSize = s.BatchSize };
+            var options = new LieOptions { Aggregation = s.Aggregation, BatchSize = s.BatchSize, BoundaryFromModel = !s.PaddingGiven };
             progress.Steps("measuring the LEE", transforms, t => t.Name, t => results.Add(s.Layers
-                ? LieTransformResult.From(LayerwiseLieDerivative.Measure(tapped, x, t, options))
+                ? LieTransformResult.From(ModelLieAttribution.Measure(tapped, x, t, options))
                 : new LieTransformResult { Total = LocalEquivarianceError.Measure(module.call, x, t, options) }));
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException or ExternalException or IOException or InvalidDataException)
         {
-            if (e.Message.Contains("not a plain chain", StringComparison.Ordinal))
-                return cli.Usage("--layers: the model's forward is not a plain chain of its top-level children, so its LEE cannot be split by layer; run without --layers.");
             string why = ModelInputErrors.Explain(e.Message, s.InputShape) ?? ErrorText.OneLine(e.Message);
             return cli.Usage($"the model could not be measured on inputs of shape [{string.Join(",", s.InputShape)}]: {why}");
         }

@@ -24,8 +24,8 @@ internal static class LiePhase
             model.SetTraining(false);
             var lee = model switch
             {
-                ScriptAuditModel script => LayerwiseLieDerivative.Measure(script.Tapped, x, transform),
-                ModuleAuditModel module => LayerwiseLieDerivative.Measure(module.Model, x, transform),
+                ScriptAuditModel script => ModelLieAttribution.Measure(script.Tapped, x, transform),
+                ModuleAuditModel module => ModelLieAttribution.Measure(module.Model, x, transform),
                 _ => throw new NotSupportedException($"the layer-wise LEE needs a TorchSharp module or a TorchScript model, not {model.GetType().Name}"),
             };
             return (LieLayerError.From(lee), null);

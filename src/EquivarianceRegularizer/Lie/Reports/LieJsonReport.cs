@@ -77,9 +77,25 @@ public static class LieJsonReport
             Num(w, "share", l.Share);
             Num(w, "cumulative_share", l.CumulativeShare);
             Num(w, "projection_share", l.ProjectionShare);
+            if (l.Parent is { } parent) w.WriteString("parent", parent); else w.WriteNull("parent");
+            w.WriteBoolean("is_functional", l.IsFunctional);
+            if (l.BorderLee is { } border) Num(w, "border_lee", border); else w.WriteNull("border_lee");
+            if (l.InteriorLee is { } interior) Num(w, "interior_lee", interior); else w.WriteNull("interior_lee");
+            w.WriteBoolean("border_only", l.BorderOnly);
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        if (layers.Culprit is { } culprit) w.WriteString("culprit", culprit); else w.WriteNull("culprit");
+        if (layers.Boundary is { } boundary)
+        {
+            w.WriteStartObject("boundary");
+            w.WriteString("padding", Snake(boundary.Padding));
+            w.WriteString("source", Snake(boundary.Source));
+            w.WriteString("explanation", boundary.Explanation);
+            w.WriteEndObject();
+        }
+        else w.WriteNull("boundary");
+        if (layers.BorderShare is { } borderShare) Num(w, "border_share", borderShare); else w.WriteNull("border_share");
         w.WriteStartObject("share_by_role");
         foreach (var (role, share) in layers.ShareByRole) Num(w, JsonNamingPolicy.SnakeCaseLower.ConvertName(role), share);
         w.WriteEndObject();
