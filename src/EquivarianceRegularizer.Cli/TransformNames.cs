@@ -12,7 +12,7 @@ public static class TransformNames
 
     /// <summary>Creates the transform <paramref name="name"/> for samples of shape <paramref name="sampleShape"/>.</summary>
     /// <exception cref="ArgumentException">Unknown or unavailable name, or a shape it cannot act on.</exception>
-    public static ITransform Parse(string name, long[] sampleShape)
+    public static IGroupTransform Parse(string name, long[] sampleShape)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(sampleShape);
@@ -58,7 +58,7 @@ public static class TransformNames
     }
 
     /// <summary>Resolves --output: "invariant", "equivariant" (same as the input transform) or a transform name.</summary>
-    public static SymmetrySpec Symmetry(ITransform input, string output, long[] sampleShape)
+    public static SymmetrySpec Symmetry(IGroupTransform input, string output, long[] sampleShape)
     {
         ArgumentNullException.ThrowIfNull(output);
         return output.Trim().ToLowerInvariant() switch
@@ -69,7 +69,7 @@ public static class TransformNames
         };
     }
 
-    private static ITransform RequireSpatial(ITransform t, long[] shape, string name, int minAxes = 2)
+    private static IGroupTransform RequireSpatial(IGroupTransform t, long[] shape, string name, int minAxes = 2)
     {
         if (shape.Length < minAxes)
             throw new ArgumentException($"{name} needs at least {minAxes} sample axes; the input shape is [{string.Join(",", shape)}].", nameof(name));
@@ -90,7 +90,7 @@ public static class TransformNames
         return dim;
     }
 
-    private static ITransform VectorRotation(string n, long[] shape)
+    private static IGroupTransform VectorRotation(string n, long[] shape)
     {
         int d = n == "so2-vector" ? 2 : 3;
         if (shape.Length < 1 || shape[^1] != d)

@@ -23,11 +23,11 @@ public static class EquivarianceAssert
     public static AuditOptions Defaults(long[] inputShape) => AuditOptions.Default with { InputShape = inputShape };
 
     /// <summary>Asserts f(T x) = f(x) on random inputs of shape <paramref name="inputShape"/> (without batch axis).</summary>
-    public static AuditReport IsInvariant(TensorModel model, ITransform transform, long[] inputShape, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
+    public static AuditReport IsInvariant(TensorModel model, IGroupTransform transform, long[] inputShape, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
         Satisfies(new ModuleAuditModel(model), SymmetrySpec.Invariant(transform), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
 
     /// <summary>Asserts f(T x) = f(x) on the given inputs (batch first).</summary>
-    public static AuditReport IsInvariant(TensorModel model, ITransform transform, Tensor inputs, AuditOptions? options = null, bool acceptNeedsAttention = false)
+    public static AuditReport IsInvariant(TensorModel model, IGroupTransform transform, Tensor inputs, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         return Satisfies(new ModuleAuditModel(model), SymmetrySpec.Invariant(transform),
@@ -35,11 +35,11 @@ public static class EquivarianceAssert
     }
 
     /// <summary>Asserts f(T x) = T'(f(x)) (T' defaults to T) on random inputs of shape <paramref name="inputShape"/>.</summary>
-    public static AuditReport IsEquivariant(TensorModel model, ITransform input, long[] inputShape, ITransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
+    public static AuditReport IsEquivariant(TensorModel model, IGroupTransform input, long[] inputShape, IGroupTransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
         Satisfies(new ModuleAuditModel(model), SymmetrySpec.Equivariant(input, output), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
 
     /// <summary>Asserts f(T x) = T'(f(x)) on the given inputs (batch first).</summary>
-    public static AuditReport IsEquivariant(TensorModel model, ITransform input, Tensor inputs, ITransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false)
+    public static AuditReport IsEquivariant(TensorModel model, IGroupTransform input, Tensor inputs, IGroupTransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         return Satisfies(new ModuleAuditModel(model), SymmetrySpec.Equivariant(input, output),

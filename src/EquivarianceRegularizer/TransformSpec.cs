@@ -11,7 +11,7 @@ namespace EquivarianceRegularizer;
 public sealed record TransformSpec
 {
     /// <summary>A term for f_out = <paramref name="output"/>, f_in = <paramref name="input"/>.</summary>
-    public TransformSpec(ITransform output, ITransform input, double epsilon = 0, double lambda = 1)
+    public TransformSpec(IGroupTransform output, IGroupTransform input, double epsilon = 0, double lambda = 1)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(input);
@@ -26,10 +26,10 @@ public sealed record TransformSpec
     }
 
     /// <summary>f_out, applied to model outputs.</summary>
-    public ITransform Output { get; }
+    public IGroupTransform Output { get; }
 
     /// <summary>f_in, applied to inputs.</summary>
-    public ITransform Input { get; }
+    public IGroupTransform Input { get; }
 
     /// <summary>ε: errors up to ε cost nothing.</summary>
     public double Epsilon { get; }
@@ -69,18 +69,18 @@ public sealed record TransformSpec
     public string Name => (Infinitesimal ? "d/dt " : string.Empty) + Pair.Name;
 
     /// <summary>f_in = f_out = <paramref name="transform"/>.</summary>
-    public static TransformSpec Same(ITransform transform, double epsilon = 0, double lambda = 1) => new(transform, transform, epsilon, lambda);
+    public static TransformSpec Same(IGroupTransform transform, double epsilon = 0, double lambda = 1) => new(transform, transform, epsilon, lambda);
 
     /// <summary>Invariance: f_out = identity.</summary>
-    public static TransformSpec Invariance(ITransform input, double epsilon = 0, double lambda = 1) => new(IdentityTransform.Instance, input, epsilon, lambda);
+    public static TransformSpec Invariance(IGroupTransform input, double epsilon = 0, double lambda = 1) => new(IdentityTransform.Instance, input, epsilon, lambda);
 
     /// <summary>The infinitesimal penalty λ·max(0, E||L_X f(v)||² − ε) along a continuous transform (output: identity unless given).</summary>
-    public static TransformSpec Lie(IContinuousTransform input, ITransform? output = null, double epsilon = 0, double lambda = 1) =>
+    public static TransformSpec Lie(IContinuousTransform input, IGroupTransform? output = null, double epsilon = 0, double lambda = 1) =>
         new(output ?? IdentityTransform.Instance, input, epsilon, lambda) { Infinitesimal = true };
 
     /// <summary>(f, ε, λ): f acts on inputs and outputs.</summary>
-    public static implicit operator TransformSpec((ITransform transform, double epsilon, double lambda) t) => Same(t.transform, t.epsilon, t.lambda);
+    public static implicit operator TransformSpec((IGroupTransform transform, double epsilon, double lambda) t) => Same(t.transform, t.epsilon, t.lambda);
 
     /// <summary>(f_out, f_in, ε, λ).</summary>
-    public static implicit operator TransformSpec((ITransform output, ITransform input, double epsilon, double lambda) t) => new(t.output, t.input, t.epsilon, t.lambda);
+    public static implicit operator TransformSpec((IGroupTransform output, IGroupTransform input, double epsilon, double lambda) t) => new(t.output, t.input, t.epsilon, t.lambda);
 }

@@ -105,7 +105,7 @@ internal static class AuditKernels
     }
 
     /// <summary>Every non-identity element of a finite group, or random draws (permutations forced non-identity).</summary>
-    public static (List<GroupElements> Plan, string Source, bool Exhaustive) PlanElements(ITransform t, long batch, int draws, Generator gen)
+    public static (List<GroupElements> Plan, string Source, bool Exhaustive) PlanElements(IGroupTransform t, long batch, int draws, Generator gen)
     {
         var plan = new List<GroupElements>();
         if (t is IFiniteTransform f)

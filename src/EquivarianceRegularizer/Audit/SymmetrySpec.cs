@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Audit;
 /// </summary>
 public sealed class SymmetrySpec
 {
-    private SymmetrySpec(ITransform input, TensorAction output)
+    private SymmetrySpec(IGroupTransform input, TensorAction output)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (output.Transform is { } o && o.Group != input.Group)
@@ -19,7 +19,7 @@ public sealed class SymmetrySpec
     }
 
     /// <summary>The action on model inputs.</summary>
-    public ITransform Input { get; }
+    public IGroupTransform Input { get; }
 
     /// <summary>The action on model outputs.</summary>
     public TensorAction Output { get; }
@@ -28,10 +28,10 @@ public sealed class SymmetrySpec
     public bool IsInvariant => Output.IsInvariant;
 
     /// <summary>f(T x) = f(x).</summary>
-    public static SymmetrySpec Invariant(ITransform input) => new(input, TensorAction.Invariant);
+    public static SymmetrySpec Invariant(IGroupTransform input) => new(input, TensorAction.Invariant);
 
     /// <summary>f(T x) = T'(f(x)); T' defaults to T itself.</summary>
-    public static SymmetrySpec Equivariant(ITransform input, ITransform? output = null) => new(input, TensorAction.By(output ?? input));
+    public static SymmetrySpec Equivariant(IGroupTransform input, IGroupTransform? output = null) => new(input, TensorAction.By(output ?? input));
 
     /// <summary>A short description, e.g. "rot90 (C4), invariant".</summary>
     public override string ToString() => $"{Input.Name} ({Input.Group}), " + (IsInvariant ? "invariant" : $"equivariant (output: {Output.Transform!.Name})");

@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Audit;
 /// </summary>
 public sealed class TensorAction
 {
-    private TensorAction(ITransform? transform, bool invariant, string? notTestableReason)
+    private TensorAction(IGroupTransform? transform, bool invariant, string? notTestableReason)
     {
         Transform = transform;
         IsInvariant = invariant;
@@ -16,7 +16,7 @@ public sealed class TensorAction
     }
 
     /// <summary>The transform acting, or null for the trivial action or an untestable tensor.</summary>
-    public ITransform? Transform { get; }
+    public IGroupTransform? Transform { get; }
 
     /// <summary>True when the group acts trivially (the tensor should not change).</summary>
     public bool IsInvariant { get; }
@@ -25,7 +25,7 @@ public sealed class TensorAction
     public string? NotTestableReason { get; }
 
     /// <summary>The group acts through <paramref name="transform"/>.</summary>
-    public static TensorAction By(ITransform transform) => new(transform ?? throw new ArgumentNullException(nameof(transform)), false, null);
+    public static TensorAction By(IGroupTransform transform) => new(transform ?? throw new ArgumentNullException(nameof(transform)), false, null);
 
     /// <summary>The group acts trivially.</summary>
     public static TensorAction Invariant { get; } = new(null, true, null);

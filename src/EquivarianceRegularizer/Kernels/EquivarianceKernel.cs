@@ -6,22 +6,22 @@ namespace EquivarianceRegularizer.Kernels;
 
 /// <summary>
 /// An input transform and the output transform it should commute with: the model is equivariant when
-/// f_out(model(v)) = model(f_in(v)). When both act by the same <see cref="ITransform.Group"/> they share one draw of
+/// f_out(model(v)) = model(f_in(v)). When both act by the same <see cref="IGroupTransform.Group"/> they share one draw of
 /// group elements per sample (a random rotation rotates input and output by the very same angle).
 /// </summary>
-public sealed record TransformPair(ITransform Output, ITransform Input)
+public sealed record TransformPair(IGroupTransform Output, IGroupTransform Input)
 {
     /// <summary>f_out, applied to the model's outputs.</summary>
-    public ITransform Output { get; init; } = Output ?? throw new ArgumentNullException(nameof(Output));
+    public IGroupTransform Output { get; init; } = Output ?? throw new ArgumentNullException(nameof(Output));
 
     /// <summary>f_in, applied to the inputs.</summary>
-    public ITransform Input { get; init; } = Input ?? throw new ArgumentNullException(nameof(Input));
+    public IGroupTransform Input { get; init; } = Input ?? throw new ArgumentNullException(nameof(Input));
 
     /// <summary>f_in = f_out = <paramref name="transform"/>.</summary>
-    public static TransformPair Same(ITransform transform) => new(transform, transform);
+    public static TransformPair Same(IGroupTransform transform) => new(transform, transform);
 
     /// <summary>An invariance: f_in = <paramref name="input"/>, f_out = identity.</summary>
-    public static TransformPair Invariance(ITransform input) => new(IdentityTransform.Instance, input);
+    public static TransformPair Invariance(IGroupTransform input) => new(IdentityTransform.Instance, input);
 
     /// <summary>Whether input and output share drawn elements (equal groups).</summary>
     public bool SharesElements => Output.Group == Input.Group;
@@ -212,7 +212,7 @@ public static class EquivarianceKernel
 
     private static Tensor mean_if_scalar(this Tensor norms, Tensor distance) => distance.Rank() == 0 ? norms.mean() : norms.alias();
 
-    private static GroupElements Draw(ITransform t, long n, Generator? generator, List<GroupElements> owned, int k)
+    private static GroupElements Draw(IGroupTransform t, long n, Generator? generator, List<GroupElements> owned, int k)
     {
         if (generator is null && t is IFiniteTransform { Order: 1 } trivial)
         {

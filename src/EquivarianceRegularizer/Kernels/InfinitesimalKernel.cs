@@ -19,7 +19,7 @@ public static class InfinitesimalKernel
     /// <paramref name="throwOnNonFinite"/> is false: then samples whose model(v) is non-finite get NaN in their row (a
     /// tangent can be finite where the value is not), for the caller to skip.
     /// </summary>
-    public static Tensor LieDerivative(TensorModel model, Tensor inputs, IContinuousTransform input, ITransform output,
+    public static Tensor LieDerivative(TensorModel model, Tensor inputs, IContinuousTransform input, IGroupTransform output,
         NormLayerMode normLayers = NormLayerMode.BatchStatistics, bool throwOnNonFinite = true)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -1,12 +1,12 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Composition: applies the factors right to left (the last factor first), each with its own element.</summary>
-public sealed class ComposedTransform : ITransform
+public sealed class ComposedTransform : IGroupTransform
 {
-    private readonly ITransform[] _factors;
+    private readonly IGroupTransform[] _factors;
 
     /// <summary>g = factors[0] ∘ factors[1] ∘ …</summary>
-    public ComposedTransform(params ITransform[] factors)
+    public ComposedTransform(params IGroupTransform[] factors)
     {
         if (factors is null || factors.Length == 0) throw new ArgumentException("A composition needs at least one factor.", nameof(factors));
         if (factors.Any(f => f is null)) throw new ArgumentException("A factor is null.", nameof(factors));

@@ -4,7 +4,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// A transform of a continuous (Lie) group with a one-parameter subgroup g_t. It exposes the Lie-algebra
 /// generator through its action: <see cref="Tangent"/> is d/dt ρ(g_t)x at t = 0.
 /// </summary>
-public interface IContinuousTransform : ITransform
+public interface IContinuousTransform : IGroupTransform
 {
     /// <summary>Applies g_t with the same t to every sample (t = 0 is the identity).</summary>
     Tensor ApplyAt(Tensor x, double t);

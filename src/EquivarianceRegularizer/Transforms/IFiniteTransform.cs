@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>A transform of a finite group: the audit enumerates its elements instead of sampling.</summary>
-public interface IFiniteTransform : ITransform
+public interface IFiniteTransform : IGroupTransform
 {
     /// <summary>Number of group elements, identity included.</summary>
     int Order { get; }

@@ -9,5 +9,5 @@ namespace EquivarianceRegularizer.Transforms;
 public interface IResolutionAware
 {
     /// <summary>The transform acting on <paramref name="x"/>, or null when its resolution cannot be related to this one.</summary>
-    ITransform? AtResolutionOf(Tensor x);
+    IGroupTransform? AtResolutionOf(Tensor x);
 }

@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>A deterministic user transform from a delegate (a group of one non-trivial action, e.g. "negate").</summary>
-public sealed class LambdaTransform(string name, Func<Tensor, Tensor> apply) : ITransform
+public sealed class LambdaTransform(string name, Func<Tensor, Tensor> apply) : IGroupTransform
 {
     private readonly Func<Tensor, Tensor> _apply = apply ?? throw new ArgumentNullException(nameof(apply));
 

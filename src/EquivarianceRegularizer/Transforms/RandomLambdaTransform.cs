@@ -4,7 +4,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// A random user transform from two delegates: one draws a float64 parameter row per sample, the other applies
 /// given parameters. Input and output transforms built with the same <paramref name="group"/> share the draw.
 /// </summary>
-public sealed class RandomLambdaTransform(string name, string group, Func<long, Generator, Tensor> sample, Func<Tensor, Tensor, Tensor> apply) : ITransform
+public sealed class RandomLambdaTransform(string name, string group, Func<long, Generator, Tensor> sample, Func<Tensor, Tensor, Tensor> apply) : IGroupTransform
 {
     private readonly Func<long, Generator, Tensor> _sample = sample ?? throw new ArgumentNullException(nameof(sample));
     private readonly Func<Tensor, Tensor, Tensor> _apply = apply ?? throw new ArgumentNullException(nameof(apply));

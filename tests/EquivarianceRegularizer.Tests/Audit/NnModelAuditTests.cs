@@ -37,7 +37,7 @@ public class NnModelAuditTests
     public void SymmetricNnCnn_PassesRot90AndFlips_InEvalMode_WithEveryLayerTested()
     {
         using var model = Cnn(symmetric: true);
-        foreach (ITransform t in new ITransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() })
+        foreach (IGroupTransform t in new IGroupTransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() })
         {
             var r = Auditor.Audit(model, SymmetrySpec.Invariant(t), Image);
             Assert.That(r.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(r));

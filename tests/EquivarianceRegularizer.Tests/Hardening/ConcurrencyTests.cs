@@ -10,7 +10,7 @@ namespace EquivarianceRegularizer.Tests.Hardening;
 /// </summary>
 public class ConcurrencyTests
 {
-    private static readonly ITransform[] Transforms =
+    private static readonly IGroupTransform[] Transforms =
     {
         new RotationByQuarterTurns(), Flip.Horizontal(), new DihedralTransform(), ContinuousTransforms.Create("rotate"),
     };

@@ -82,7 +82,7 @@ public class DeterminismTests
         Assert.That(Bits(TrainingLosses(8, steps: 3)), Is.Not.EqualTo(Bits(a.Take(3))));
     }
 
-    internal static string AuditJson(nn.Module<Tensor, Tensor> model, ulong seed, ITransform transform) =>
+    internal static string AuditJson(nn.Module<Tensor, Tensor> model, ulong seed, IGroupTransform transform) =>
         JsonReport.Render(Auditor.Audit(model, SymmetrySpec.Invariant(transform),
             new AuditOptions { InputShape = Image, Samples = 8, Seed = seed, RandomDraws = 3 }));
 

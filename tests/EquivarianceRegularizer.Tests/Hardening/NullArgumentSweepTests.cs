@@ -25,7 +25,7 @@ public class NullArgumentSweepTests
         if (t == typeof(long[])) return new long[] { 1, 4, 4 };
         if (t == typeof(double[])) return new double[] { 0, 1 };
         if (t == typeof(int[])) return new[] { 0, 1 };
-        if (t == typeof(ITransform) || t == typeof(IFiniteTransform)) return new RotationByQuarterTurns();
+        if (t == typeof(IGroupTransform) || t == typeof(IFiniteTransform)) return new RotationByQuarterTurns();
         if (t == typeof(IContinuousTransform)) return ContinuousTransforms.Create("rotate");
         if (t == typeof(Distance)) return Distance.L2;
         if (t == typeof(Generator)) return Own(new Generator(1));
@@ -36,7 +36,7 @@ public class NullArgumentSweepTests
         if (t == typeof(IEnumerable<TransformSpec>) || t == typeof(TransformSpec[])) return new[] { TransformSpec.Same(new RotationByQuarterTurns()) };
         if (t == typeof(TransformSpec)) return TransformSpec.Same(new RotationByQuarterTurns());
         if (t == typeof(IReadOnlyList<TransformPair>) || t == typeof(TransformPair[])) return new[] { TransformPair.Same(new RotationByQuarterTurns()) };
-        if (t == typeof(ITransform[])) return new ITransform[] { new RotationByQuarterTurns() };
+        if (t == typeof(IGroupTransform[])) return new IGroupTransform[] { new RotationByQuarterTurns() };
         if (t.IsValueType) return Activator.CreateInstance(t);
         return DBNull.Value; // unknown
     }

@@ -390,7 +390,7 @@ public class EquivarianceErrorTests
         using var model = new PlainCnn(1, 6, 3);
         using var scope = NewDisposeScope();
         var x = rand(10, 1, 6, 6);
-        var flips = new ITransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() };
+        var flips = new IGroupTransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() };
         var pairs = flips.Select(TransformPair.Invariance).ToArray();
         var elements = flips.Select(f => ((IndexedFiniteTransform)f).Element(1, 10)).ToArray();
         using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: elements);

@@ -107,8 +107,8 @@ public class VectorRotationTests
     {
         // Input (points, d), output (d): two transform objects of different shapes, one group, one draw per sample.
         using var model = new VectorNeuron(d);
-        ITransform onPoints = d == 2 ? new VectorRotation2D() : new VectorRotation3D();
-        ITransform onVector = d == 2 ? new VectorRotation2D() : new VectorRotation3D();
+        IGroupTransform onPoints = d == 2 ? new VectorRotation2D() : new VectorRotation3D();
+        IGroupTransform onVector = d == 2 ? new VectorRotation2D() : new VectorRotation3D();
         using var reg = new EquivarianceError(model, new long[] { 7, d }, new TransformSpec[] { (onVector, onPoints, 0.0, 1.0) },
             n: 64, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 8 });
         using var linear = new VectorNeuron(d, linear: true);

@@ -3,8 +3,8 @@ namespace EquivarianceRegularizer.Transforms;
 /// <summary>Axis helpers shared by the transforms: axes are given relative to the sample (batch axis excluded).</summary>
 internal static class Axes
 {
-    /// <summary>Checks the arguments of <see cref="ITransform.Apply"/>: elements of this transform's group, one per sample of x.</summary>
-    public static void CheckApply(ITransform transform, Tensor x, GroupElements elements)
+    /// <summary>Checks the arguments of <see cref="IGroupTransform.Apply"/>: elements of this transform's group, one per sample of x.</summary>
+    public static void CheckApply(IGroupTransform transform, Tensor x, GroupElements elements)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(elements);

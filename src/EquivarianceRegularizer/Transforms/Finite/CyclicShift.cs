@@ -26,7 +26,7 @@ public sealed class CyclicShift(int axisLength, int axis = -1) : IndexedFiniteTr
     /// This shift group on a tensor whose axis has another length (see <see cref="ResampledCyclicShift"/>); this
     /// transform itself when the length is the same; null when the tensor has no such axis.
     /// </summary>
-    public ITransform? AtResolutionOf(Tensor x)
+    public IGroupTransform? AtResolutionOf(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
         long d;

@@ -5,7 +5,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// elements (one per sample) and applies given elements. Input and output transforms whose
 /// <see cref="Group"/> is equal share drawn elements.
 /// </summary>
-public interface ITransform
+public interface IGroupTransform
 {
     /// <summary>Short name used in reports and on the command line (e.g. "rot90").</summary>
     string Name { get; }
