@@ -6,79 +6,6 @@ using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer;
 
-/// <summary>Settings of <see cref="EquivarianceError"/> beyond the reference package's arguments.</summary>
-public sealed record EquivarianceErrorOptions
-{
-    /// <summary>
-    /// Seed of every draw (points, chosen transforms, group elements). When neither this nor <see cref="Generator"/> is
-    /// set, draws come from TorchSharp's default generator, which <c>torch.manual_seed</c> seeds.
-    /// </summary>
-    public ulong? Seed { get; init; }
-
-    /// <summary>A generator of your own for every draw (not disposed by the regularizer); overrides <see cref="Seed"/>.</summary>
-    public Generator? Generator { get; init; }
-
-    /// <summary>How sampled calls draw their points: plain Monte Carlo (default) or <see cref="ScrambledSobolSampler"/>.</summary>
-    public IPointSampler Sampler { get; init; } = MonteCarloSampler.Instance;
-
-    /// <summary>Normalise each sample's distance by the size of f_out(model(v)) (a relative error).</summary>
-    public bool Relative { get; init; }
-
-    /// <summary>Hinge per sample: λ·mean(max(0, d_i − ε)) instead of λ·max(0, mean(d_i) − ε).</summary>
-    public bool PerSampleHinge { get; init; }
-
-    /// <summary>Batching, memory budget and norm-statistics settings of the shared kernel (Relative is taken from here too when set).</summary>
-    public KernelOptions Kernel { get; init; } = KernelOptions.Default;
-
-    /// <summary>What a call does when samples give NaN or infinite outputs or distances: throw (default) or leave them out.</summary>
-    public NonFiniteSamples NonFiniteSamples { get; init; } = NonFiniteSamples.Throw;
-}
-
-/// <summary>Handling of samples whose model outputs or distances are NaN or infinite.</summary>
-public enum NonFiniteSamples
-{
-    /// <summary>Throw <see cref="InvalidOperationException"/> naming what was non-finite.</summary>
-    Throw,
-
-    /// <summary>
-    /// Leave those samples out: the penalty (and its gradient) is computed from the finite samples alone, with the same
-    /// group elements; <see cref="TermEstimate.SkippedSamples"/> counts them. Throws when no sample is finite.
-    /// </summary>
-    Skip,
-}
-
-/// <summary>One term's measurement in an <see cref="EquivarianceEstimate"/>.</summary>
-/// <param name="Name">The term's name.</param>
-/// <param name="Index">Its index among the constructor's transforms.</param>
-/// <param name="Error">Monte Carlo estimate of the (mean) equivariance error; E||L_X f||² for infinitesimal terms.</param>
-/// <param name="StandardError">Standard error of <paramref name="Error"/> (sample std / √n; NaN when unknown or n = 1).</param>
-/// <param name="Penalty">λ·max(0, error − ε) (or its per-sample hinge form).</param>
-/// <param name="Samples">Number of points.</param>
-public sealed record TermEstimate(string Name, int Index, double Error, double StandardError, double Penalty, long Samples)
-{
-    /// <summary>Samples left out of this call because they gave non-finite values (<see cref="NonFiniteSamples.Skip"/>).</summary>
-    public long SkippedSamples { get; init; }
-}
-
-/// <summary>The result of one evaluation: the differentiable penalty and, next to it, each chosen term's estimate.</summary>
-public sealed class EquivarianceEstimate : IDisposable
-{
-    internal EquivarianceEstimate(Tensor penalty, IReadOnlyList<TermEstimate> terms)
-    {
-        Penalty = penalty;
-        Terms = terms;
-    }
-
-    /// <summary>Σ over the chosen terms of λ·max(0, error − ε): a differentiable scalar.</summary>
-    public Tensor Penalty { get; }
-
-    /// <summary>The chosen terms' estimates, in constructor order.</summary>
-    public IReadOnlyList<TermEstimate> Terms { get; }
-
-    /// <summary>Releases <see cref="Penalty"/>.</summary>
-    public void Dispose() => Penalty.Dispose();
-}
-
 /// <summary>
 /// The training-time equivariance regularizer: a module whose call returns the differentiable scalar
 /// Σ over chosen transforms of λ·max(0, error − ε), error = mean over samples of dist(f_out(model(v)), model(f_in(v))).
@@ -93,7 +20,7 @@ public sealed class EquivarianceEstimate : IDisposable
 /// every model(f_in(v)) in one batched forward without updating norm layers' running statistics, and reuses model(v) for every term.
 /// Not thread-safe (one generator).
 /// </summary>
-public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
+public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
 {
     private readonly TensorModel _model;
     private readonly TransformSpec[] _terms;
@@ -258,83 +185,6 @@ public sealed class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         ArgumentNullException.ThrowIfNull(optimizer);
         return StepRegularizerOnly(() => optimizer.zero_grad(), () => optimizer.step(), points);
     }
-
-    // Per-sample distances of the chosen terms at v. With NonFiniteSamples.Skip, samples with a non-finite distance in
-    // any term are dropped (v becomes the finite rows) and the terms are evaluated again on those rows with the same
-    // group elements, so neither the value nor the gradient sees the non-finite samples. Returns the number dropped.
-    private long EvaluateTerms(ref Tensor v, int[] finite, int[] infinitesimal, Dictionary<int, Tensor> perTerm)
-    {
-        bool skip = Options.NonFiniteSamples == NonFiniteSamples.Skip;
-        var pairs = finite.Select(i => _terms[i].Pair).ToArray();
-        GroupElements[] inEl = Array.Empty<GroupElements>(), outEl = Array.Empty<GroupElements>();
-        try
-        {
-            if (finite.Length > 0)
-            {
-                var result = EquivarianceKernel.Evaluate(_model, v, pairs, Dist, _generator, options: skip ? _kernel with { ThrowOnNonFinite = false } : _kernel);
-                for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
-                (inEl, outEl) = (result.InputElements.ToArray(), result.OutputElements.ToArray());
-            }
-            EvaluateInfinitesimal(v, infinitesimal, perTerm, throwOnNonFinite: !skip);
-            if (!skip) return 0;
-
-            long n = v.size(0);
-            var ok = Enumerable.Repeat(true, (int)n).ToArray();
-            using (no_grad())
-                foreach (var (i, d) in perTerm)
-                {
-                    if (d.Rank() == 0)
-                    {
-                        if (!d.all_finite()) throw new InvalidOperationException($"Term '{_terms[i].Name}': the distance reduces over samples and is non-finite, so no sample can be skipped.");
-                        continue;
-                    }
-                    using var flags = d.isfinite();
-                    using var asLong = flags.to(ScalarType.Int64);
-                    var values = asLong.data<long>().ToArray();
-                    for (int r = 0; r < n; r++) ok[r] &= values[r] != 0;
-                }
-            var keep = Enumerable.Range(0, (int)n).Where(r => ok[r]).Select(r => (long)r).ToArray();
-            if (keep.Length == n) return 0;
-            if (keep.Length == 0) throw new InvalidOperationException($"Every one of the {n} samples gave NaN or infinite values; there is nothing left to evaluate.");
-
-            var index = tensor(keep);
-            v = v.index_select(0, index);
-            perTerm.Clear();
-            var keptIn = inEl.Select(e => SelectSamples(e, index)).ToArray();
-            var keptOut = outEl.Select((e, k) => ReferenceEquals(e, inEl[k]) ? keptIn[k] : SelectSamples(e, index)).ToArray();
-            try
-            {
-                if (finite.Length > 0)
-                {
-                    var result = EquivarianceKernel.Evaluate(_model, v, pairs, Dist, _generator, keptIn, keptOut, _kernel);
-                    for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
-                }
-                EvaluateInfinitesimal(v, infinitesimal, perTerm);
-            }
-            finally
-            {
-                foreach (var e in keptIn.Concat(keptOut).Distinct()) e.Dispose();
-            }
-            return n - keep.Length;
-        }
-        finally
-        {
-            foreach (var e in inEl.Concat(outEl).Distinct()) e.Dispose();
-        }
-    }
-
-    private void EvaluateInfinitesimal(Tensor v, int[] infinitesimal, Dictionary<int, Tensor> perTerm, bool throwOnNonFinite = true)
-    {
-        foreach (int i in infinitesimal)
-        {
-            var t = _terms[i];
-            var lie = InfinitesimalKernel.LieDerivative(_model, v, (IContinuousTransform)t.Input, t.Output, _kernel.NormLayers, throwOnNonFinite);
-            perTerm[i] = InfinitesimalKernel.SquaredNormPerSample(lie);
-        }
-    }
-
-    private static GroupElements SelectSamples(GroupElements elements, Tensor index) =>
-        new(elements.Group, elements.Values.index_select(0, index), null, elements.Parts.Select(p => SelectSamples(p, index)).ToList());
 
     private void CheckPoints(Tensor points)
     {
