@@ -26,7 +26,9 @@ internal static class LayerPhase
         try { using var probe = a.Apply(t, g); return a; }
         catch (Exception e) when (AuditContext.IsActionFailure(e))
         {
-            return TensorAction.NotTestable($"{a} cannot act on shape [{string.Join(",", t.shape.Skip(1))}] ({e.Message})");
+            // ArgumentException.Message ends with " (Parameter 'x')": .NET's, not the user's.
+            string why = e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message;
+            return TensorAction.NotTestable($"{a} cannot act on shape [{string.Join(",", t.shape.Skip(1))}] ({why.FirstLine()})");
         }
     }
 
@@ -63,6 +65,13 @@ internal static class LayerPhase
             {
                 inAct = DefaultAction(spec, cap.Input, yBase.shape, xs.Rank());
                 outAct = DefaultAction(spec, cap.Output, yBase.shape, xs.Rank());
+            }
+            // A layer the model calls on part of the batch (one sample at a time, say) cannot be paired with the
+            // group elements drawn per sample of the whole batch.
+            if (cap.Input.size(0) != xs.size(0) || cap.Output.size(0) != xs.size(0))
+            {
+                long seen = cap.Input.size(0) != xs.size(0) ? cap.Input.size(0) : cap.Output.size(0);
+                inAct = TensorAction.NotTestable($"the model calls it on batches of {seen}, not on the {xs.size(0)} samples together, so the group elements drawn per sample cannot be matched to its inputs");
             }
             inAct = Checked(inAct, cap.Input, plan[0]);
             outAct = Checked(outAct, cap.Output, plan[0]);
