@@ -108,7 +108,6 @@ public static class LayerwiseLieDerivative
             }
         }
 
-        var (totalMean, totalSe) = LocalEquivarianceError.MeanAndStandardError(total);
         var lees = perLayer.Select(LocalEquivarianceError.MeanAndStandardError).ToArray();
         double leeSum = lees.Sum(l => l.mean);
         var layers = new List<LayerContribution>(count);
@@ -137,17 +136,7 @@ public static class LayerwiseLieDerivative
         {
             Transform = transform.Name,
             Aggregation = options.Aggregation,
-            Total = new LeeResult
-            {
-                Transform = transform.Name,
-                Aggregation = options.Aggregation,
-                Output = used,
-                Method = LieDerivativeMethod.ForwardMode,
-                Value = totalMean,
-                StandardError = totalSe,
-                Samples = total.Count,
-                PerSample = total,
-            },
+            Total = LeeResult.Of(transform.Name, options.Aggregation, used, LieDerivativeMethod.ForwardMode, total),
             Layers = layers,
             ShareByRole = byRole,
             SumRelativeResidual = residual,

@@ -33,6 +33,23 @@ public sealed record LeeResult
 
     /// <summary>Indented JSON, enums as strings.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, LieJson.Options);
+
+    /// <summary>The LEE of <paramref name="perSample"/>: its mean and standard error, with how it was measured.</summary>
+    internal static LeeResult Of(string transform, LieAggregation aggregation, OutputRepresentation output, LieDerivativeMethod method, IReadOnlyList<double> perSample)
+    {
+        var (mean, se) = LocalEquivarianceError.MeanAndStandardError(perSample);
+        return new LeeResult
+        {
+            Transform = transform,
+            Aggregation = aggregation,
+            Output = output,
+            Method = method,
+            Value = mean,
+            StandardError = se,
+            Samples = perSample.Count,
+            PerSample = perSample,
+        };
+    }
 }
 
 /// <summary>JSON settings shared by the Lie reports.</summary>
@@ -90,18 +107,7 @@ public static class LocalEquivarianceError
         int nonFinite = perSample.Count(v => !double.IsFinite(v));
         if (nonFinite > 0)
             throw new InvalidOperationException($"The Lie derivative along {transform.Name} is NaN or infinite for {nonFinite} of {n} samples (the model's output or its derivative is non-finite there); the LEE is undefined.");
-        var (mean, se) = MeanAndStandardError(perSample);
-        return new LeeResult
-        {
-            Transform = transform.Name,
-            Aggregation = options.Aggregation,
-            Output = used,
-            Method = options.Method,
-            Value = mean,
-            StandardError = se,
-            Samples = perSample.Count,
-            PerSample = perSample,
-        };
+        return LeeResult.Of(transform.Name, options.Aggregation, used, options.Method, perSample);
     }
 
     /// <summary>

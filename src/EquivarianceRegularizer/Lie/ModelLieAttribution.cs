@@ -126,22 +126,11 @@ public static class ModelLieAttribution
             layers.Add(s.ToContribution(r, layers.Count, share, cumulative, totalSquare, borderOnlyRatio));
         }
         var containerRows = containers!.Select((r, i) => containerStats![i].ToContribution(r, i, leeSum > 0 ? containerStats[i].Lee / leeSum : 0, double.NaN, totalSquare, borderOnlyRatio) with { CumulativeShare = 0 }).ToList();
-        var (totalMean, totalSe) = LocalEquivarianceError.MeanAndStandardError(total);
         return new LayerwiseLeeReport
         {
             Transform = transform.Name,
             Aggregation = options.Aggregation,
-            Total = new LeeResult
-            {
-                Transform = transform.Name,
-                Aggregation = options.Aggregation,
-                Output = used,
-                Method = LieDerivativeMethod.ForwardMode,
-                Value = totalMean,
-                StandardError = totalSe,
-                Samples = total.Count,
-                PerSample = total,
-            },
+            Total = LeeResult.Of(transform.Name, options.Aggregation, used, LieDerivativeMethod.ForwardMode, total),
             Layers = layers,
             ShareByRole = layers.GroupBy(l => l.Role.ToString()).ToDictionary(g => g.Key, g => g.Sum(l => l.Share), StringComparer.Ordinal),
             SumRelativeResidual = residual,
