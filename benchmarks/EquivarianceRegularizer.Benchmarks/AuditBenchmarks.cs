@@ -83,7 +83,7 @@ public class AuditBenchmarks : IDisposable
     [Benchmark(Description = "audit: 64 samples, 3 elements, all layers, gradient")]
     public double FullAudit()
     {
-        var r = Auditor.Audit(_auditModel, SymmetrySpec.Invariant(_rot), new AuditOptions
+        var r = Auditor.Audit(_auditModel, Symmetry.Invariant(_rot), new AuditOptions
         {
             InputShape = new long[] { 1, 28, 28 }, Samples = 64, Layers = true, Gradient = true, MaxLayerSamples = 64,
         });
@@ -94,7 +94,7 @@ public class AuditBenchmarks : IDisposable
     [Benchmark(Description = "audit: end-to-end only")]
     public double EndToEndAudit()
     {
-        var r = Auditor.Audit(_auditModel, SymmetrySpec.Invariant(_rot), new AuditOptions
+        var r = Auditor.Audit(_auditModel, Symmetry.Invariant(_rot), new AuditOptions
         {
             InputShape = new long[] { 1, 28, 28 }, Samples = 64, Layers = false, Gradient = false,
         });

@@ -14,9 +14,9 @@ internal static class BenchCnn
             nn.Flatten(), nn.Linear(32 * 7 * 7, 10));
     }
 
-    public static TransformSpec[] FourInvariances() => new[]
+    public static EquivarianceTerm[] FourInvariances() => new[]
     {
-        TransformSpec.Invariance(new RotationByQuarterTurns()), TransformSpec.Invariance(Flip.Horizontal()),
-        TransformSpec.Invariance(Flip.Vertical()), TransformSpec.Invariance(new DihedralTransform()),
+        EquivarianceTerm.Invariant(new RotationByQuarterTurns()), EquivarianceTerm.Invariant(Flip.Horizontal()),
+        EquivarianceTerm.Invariant(Flip.Vertical()), EquivarianceTerm.Invariant(new DihedralTransform()),
     };
 }

@@ -13,7 +13,7 @@ namespace EquivarianceRegularizer.Benchmarks;
 public class KernelBatchingBenchmarks : IDisposable
 {
     private nn.Module<Tensor, Tensor> _model = null!;
-    private TransformPair[] _pairs = null!;
+    private Symmetry[] _pairs = null!;
     private Tensor _x = null!;
     private Generator _g = null!;
     private static readonly KernelOptions Unbatched = KernelOptions.Default with { Batched = false };
@@ -23,7 +23,7 @@ public class KernelBatchingBenchmarks : IDisposable
     {
         set_num_threads(1);
         _model = BenchCnn.Create();
-        _pairs = BenchCnn.FourInvariances().Select(t => t.Pair).ToArray();
+        _pairs = BenchCnn.FourInvariances().Select(t => t.Symmetry).ToArray();
         _g = new Generator(5);
         _x = rand(new long[] { 64, 1, 28, 28 }, generator: _g).DetachFromDisposeScope();
     }

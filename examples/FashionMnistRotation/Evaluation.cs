@@ -1,3 +1,4 @@
+using EquivarianceRegularizer;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
 using EquivarianceRegularizer.Transforms;
@@ -24,8 +25,8 @@ internal sealed record Evaluation(double UprightAccuracy, double[] RotatedAccura
             var xb = x.narrow(0, start, len);
             var yb = y.narrow(0, start, len);
             // The shared kernel with the three non-identity quarter turns given as elements: one batched forward.
-            var pairs = Enumerable.Range(0, 3).Select(_ => TransformPair.Invariance(rot)).ToArray();
-            var elements = Enumerable.Range(1, 3).Select(k => rot.Element(k, len)).ToArray();
+            var pairs = Enumerable.Range(0, 3).Select(_ => Symmetry.Invariant(rot)).ToArray();
+            var elements = Enumerable.Range(1, 3).Select(k => rot.Group.Element(k, len)).ToArray();
             using var result = EquivarianceKernel.Evaluate(model, xb, pairs, Distance.CrossEntropyLogits, inputElements: elements);
             var upright = result.ModelOutput.argmax(1);
             correct += upright.eq(yb).sum().item<long>();

@@ -63,7 +63,7 @@ static string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCul
 static void Train(nn.Module<Tensor, Tensor> model, Mode mode, Tensor x, Tensor y, Settings s)
 {
     using var optimizer = optim.Adam(model.parameters(), lr: s.LearningRate);
-    var transforms = new[] { TransformSpec.Invariance(new RotationByQuarterTurns(), epsilon: 0, lambda: s.Lambda) };
+    var transforms = new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns(), epsilon: 0, lambda: s.Lambda) };
     using var reg = new EquivarianceError(model, new long[] { 1, 28, 28 }, transforms, dist: Distance.CrossEntropyLogits, n: s.BatchSize,
         options: new EquivarianceErrorOptions { Seed = (ulong)s.Seed + 1 });
     using var criterion = nn.CrossEntropyLoss();

@@ -16,15 +16,15 @@ public sealed partial class EquivarianceError
     private long EvaluateTerms(ref Tensor v, int[] finite, int[] infinitesimal, Dictionary<int, Tensor> perTerm)
     {
         bool skip = Options.NonFiniteSamples == NonFiniteSamples.Skip;
-        var pairs = finite.Select(i => _terms[i].Pair).ToArray();
-        GroupElements[] inEl = Array.Empty<GroupElements>(), outEl = Array.Empty<GroupElements>();
+        var pairs = finite.Select(i => _terms[i].Symmetry).ToArray();
+        GroupElements[] inEl = Array.Empty<GroupElements>();
         try
         {
             if (finite.Length > 0)
             {
                 var result = EquivarianceKernel.Evaluate(_model, v, pairs, Dist, _generator, options: skip ? _kernel with { ThrowOnNonFinite = false } : _kernel);
                 for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
-                (inEl, outEl) = (result.InputElements.ToArray(), result.OutputElements.ToArray());
+                inEl = result.InputElements.ToArray();
             }
             EvaluateInfinitesimal(v, infinitesimal, perTerm, throwOnNonFinite: !skip);
             if (!skip) return 0;
@@ -52,25 +52,24 @@ public sealed partial class EquivarianceError
             v = v.index_select(0, index);
             perTerm.Clear();
             var keptIn = inEl.Select(e => SelectSamples(e, index)).ToArray();
-            var keptOut = outEl.Select((e, k) => ReferenceEquals(e, inEl[k]) ? keptIn[k] : SelectSamples(e, index)).ToArray();
             try
             {
                 if (finite.Length > 0)
                 {
-                    var result = EquivarianceKernel.Evaluate(_model, v, pairs, Dist, _generator, keptIn, keptOut, _kernel);
+                    var result = EquivarianceKernel.Evaluate(_model, v, pairs, Dist, _generator, keptIn, _kernel);
                     for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
                 }
                 EvaluateInfinitesimal(v, infinitesimal, perTerm);
             }
             finally
             {
-                foreach (var e in keptIn.Concat(keptOut).Distinct()) e.Dispose();
+                foreach (var e in keptIn) e.Dispose();
             }
             return n - keep.Length;
         }
         finally
         {
-            foreach (var e in inEl.Concat(outEl).Distinct()) e.Dispose();
+            foreach (var e in inEl) e.Dispose();
         }
     }
 
@@ -79,7 +78,7 @@ public sealed partial class EquivarianceError
         foreach (int i in infinitesimal)
         {
             var t = _terms[i];
-            var lie = InfinitesimalKernel.LieDerivative(_model, v, (IContinuousTransform)t.Input, t.Output, _kernel.NormLayers, throwOnNonFinite);
+            var lie = InfinitesimalKernel.LieDerivative(_model, v, t.Symmetry, _kernel.NormLayers, throwOnNonFinite);
             perTerm[i] = InfinitesimalKernel.SquaredNormPerSample(lie);
         }
     }

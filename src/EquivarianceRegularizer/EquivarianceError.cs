@@ -10,12 +10,12 @@ namespace EquivarianceRegularizer;
 /// The training-time equivariance regularizer: a module whose call returns the differentiable scalar
 /// Σ over chosen transforms of λ·max(0, error − ε), error = mean over samples of dist(f_out(model(v)), model(f_in(v))).
 /// <code>
-/// var reg = new EquivarianceError(model, new long[] { 1, 28, 28 }, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns(), 0, 0.5) },
+/// var reg = new EquivarianceError(model, new long[] { 1, 28, 28 }, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns(), 0, 0.5) },
 ///                                 dist: Distance.CrossEntropyLogits, n: 64);
 /// var loss = criterion.call(model.call(x), y) + reg.call();   // or reg.call(x) on the training batch
 /// </code>
 /// Called with no argument it draws n points inside the bounds; with a tensor it evaluates at those points (n is
-/// left unchanged). Each call chooses numFuncs terms without replacement (weighted by <see cref="TransformSpec.Weight"/>),
+/// left unchanged). Each call chooses numFuncs terms without replacement (weighted by <see cref="EquivarianceTerm.Weight"/>),
 /// draws one group element per sample and term (shared between f_in and f_out of the same group), runs model(v) and
 /// every model(f_in(v)) in one batched forward without updating norm layers' running statistics, and reuses model(v) for every term.
 /// Not thread-safe (one generator).
@@ -23,7 +23,7 @@ namespace EquivarianceRegularizer;
 public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
 {
     private readonly TensorModel _model;
-    private readonly TransformSpec[] _terms;
+    private readonly EquivarianceTerm[] _terms;
     private readonly Generator _generator;
     private readonly bool _ownsGenerator;
     private readonly KernelOptions _kernel;
@@ -31,13 +31,13 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     /// <summary>Creates the regularizer (the reference package's argument order).</summary>
     /// <param name="model">The model (not owned; not registered as a child, so disposing the regularizer leaves it alone).</param>
     /// <param name="shape">Shape of one input sample, without the batch axis.</param>
-    /// <param name="transforms">The terms: (f, ε, λ) or (f_out, f_in, ε, λ) tuples, or <see cref="TransformSpec"/>s.</param>
+    /// <param name="transforms">The terms: (f, ε, λ) or (f_out, f_in, ε, λ) tuples, or <see cref="EquivarianceTerm"/>s.</param>
     /// <param name="dist">A <see cref="Distance"/> (L2, Lp(p), Inf, CrossEntropy, CrossEntropyLogits, FromDelegate); default L2.</param>
     /// <param name="n">Points per sampled call.</param>
     /// <param name="numFuncs">Terms used per call (all when ≥ their count).</param>
     /// <param name="bounds">The integration box; default [0, 1] per element.</param>
     /// <param name="options">Seed, sampler, relative error, per-sample hinge, kernel settings.</param>
-    public EquivarianceError(TensorModel model, long[] shape, IEnumerable<TransformSpec> transforms, Distance? dist = null,
+    public EquivarianceError(TensorModel model, long[] shape, IEnumerable<EquivarianceTerm> transforms, Distance? dist = null,
         int n = 1, int numFuncs = 1, Bounds? bounds = null, EquivarianceErrorOptions? options = null) : base(nameof(EquivarianceError))
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -92,7 +92,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     public EquivarianceErrorOptions Options { get; }
 
     /// <summary>The terms in constructor order.</summary>
-    public IReadOnlyList<TransformSpec> Transforms => _terms;
+    public IReadOnlyList<EquivarianceTerm> Transforms => _terms;
 
     /// <summary>The estimates of the last call (null before the first).</summary>
     public IReadOnlyList<TermEstimate>? LastTerms { get; private set; }

@@ -1,3 +1,4 @@
 // TorchSharp's types (Tensor, ScalarType, Generator, nn, …) are nested in TorchSharp.torch; every file uses them.
 global using TorchSharp;
 global using static TorchSharp.torch;
+global using EquivarianceRegularizer.Groups;

@@ -47,7 +47,7 @@ using var model = nn.Sequential(
 using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
 using var criterion = nn.CrossEntropyLoss();
 using var regularizer = new EquivarianceError(model, new long[] { 1, 8, 8 },
-    new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns(), 0, 0.5) },
+    new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns(), 0, 0.5) },
     dist: Distance.CrossEntropyLogits, n: 4, options: new EquivarianceErrorOptions { Seed = 7 });
 using var data = new Generator(3);
 using var x = randn(new long[] { 8, 1, 8, 8 }, generator: data);

@@ -42,7 +42,7 @@ internal static class AuditCommand
             (double, double) lohi;
             int samples;
             ReportFiles reports;
-            SymmetrySpec spec;
+            Symmetry spec;
             try
             {
                 shape = SharedOptions.ParseShape(parse.GetValue(shared.InputShape)!);
@@ -52,8 +52,8 @@ internal static class AuditCommand
                 reports = shared.Reports(parse).With("--text", parse.GetValue(text));
                 reports.Check();
                 if (!File.Exists(path) && !Directory.Exists(path)) return cli.Usage(SharedOptions.MissingModel(path));
-                var t = TransformNames.Parse(parse.GetValue(transform)!, shape);
-                spec = TransformNames.Symmetry(t, parse.GetValue(output)!, shape);
+                var t = TransformCatalogue.Create(parse.GetValue(transform)!, shape);
+                spec = SymmetryOption.Resolve(t, parse.GetValue(output)!, shape);
             }
             catch (ArgumentException e) { return cli.Usage(e.Message); }
 
@@ -72,7 +72,7 @@ internal static class AuditCommand
                 IContinuousTransform? leeTransform = null;
                 if (parse.GetValue(lee) is { Length: > 0 } leeName)
                 {
-                    try { leeTransform = ContinuousTransforms.Create(leeName); }
+                    try { leeTransform = TransformCatalogue.CreateContinuous(leeName); }
                     catch (ArgumentException e) { return cli.Usage("--lee: " + ErrorText.OneLine(e.Message)); }
                 }
                 var options = new AuditOptions

@@ -81,7 +81,7 @@ internal static class LieCommand
     {
         var clock = Stopwatch.StartNew();
         var progress = cli.Progress(s.Quiet);
-        var transforms = s.Generators.Select(g => ContinuousTransforms.Create(g, s.Flow)).ToList();
+        var transforms = s.Generators.Select(g => TransformCatalogue.CreateContinuous(g, s.Flow)).ToList();
         using var scope = NewDisposeScope();
         TappedScriptModule tapped;
         try { tapped = progress.Stage("checking and loading the model", () => ModelFiles.LoadTapped(s.ModelPath)); }
@@ -169,8 +169,8 @@ internal static class LieCommand
         var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (names.Length == 0) throw new ArgumentException("--generators needs at least one transform.");
         foreach (var n in names)
-            if (!ContinuousTransforms.Names.Contains(n.ToLowerInvariant()))
-                throw new ArgumentException($"--generators: unknown transform '{n}'; expected one of {string.Join(", ", ContinuousTransforms.Names)}.");
+            if (!TransformCatalogue.ContinuousNames.Contains(n.ToLowerInvariant()))
+                throw new ArgumentException($"--generators: unknown transform '{n}'; expected one of {string.Join(", ", TransformCatalogue.ContinuousNames)}.");
         return names;
     }
 }

@@ -108,15 +108,15 @@ internal static class AuditKernels
     public static (List<GroupElements> Plan, string Source, bool Exhaustive) PlanElements(IGroupTransform t, long batch, int draws, Generator gen)
     {
         var plan = new List<GroupElements>();
-        if (t is IFiniteTransform f)
+        if (t.Group is FiniteGroup f)
         {
             if (f.Order < 2) throw new ArgumentException($"{t.Name} is the trivial group: there is nothing to test.", nameof(t));
-            for (int e = 1; e < f.Order; e++) plan.Add(f.Element(e, batch));
+            foreach (int e in f.TestingElements) plan.Add(f.Element(e, batch));
             return (plan, $"all {f.Order - 1} non-identity elements of {t.Group} (enumerated)", true);
         }
         for (int d = 0; d < draws; d++)
         {
-            var g = t.Sample(batch, gen);
+            var g = t.Group.Sample(batch, gen);
             if (t is Permutation) g = ForceNonIdentityPermutation(g);
             plan.Add(g);
         }

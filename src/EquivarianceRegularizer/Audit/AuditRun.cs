@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Audit;
 /// One audit, phase by phase: set-up, inputs, end to end, baselines, precision, gradient, layers, probes, random
 /// init, then the rules and the verdict over the evidence, and the Lie phase on the restored model.
 /// </summary>
-internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOptions options)
+internal sealed class AuditRun(IAuditModel model, Symmetry spec, AuditOptions options)
 {
     public AuditReport Run()
     {
@@ -84,8 +84,8 @@ internal sealed class AuditRun(IAuditModel model, SymmetrySpec spec, AuditOption
         {
             Model = options.ModelName ?? model.Name,
             Transform = spec.Input.Name,
-            Group = spec.Input.Group,
-            SymmetryType = spec.IsInvariant ? "Invariant" : $"Equivariant (output: {spec.Output})",
+            Group = spec.Input.Group.Name,
+            SymmetryType = spec.IsInvariant ? "Invariant" : $"Equivariant (output: {spec.Output.Name})",
             DType = ctx.DType,
             EvaluationMode = setup.ModeText,
             ModelWasTraining = setup.WasTraining,

@@ -4,32 +4,6 @@ using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Kernels;
 
-/// <summary>
-/// An input transform and the output transform it should commute with: the model is equivariant when
-/// f_out(model(v)) = model(f_in(v)). When both act by the same <see cref="IGroupTransform.Group"/> they share one draw of
-/// group elements per sample (a random rotation rotates input and output by the very same angle).
-/// </summary>
-public sealed record TransformPair(IGroupTransform Output, IGroupTransform Input)
-{
-    /// <summary>f_out, applied to the model's outputs.</summary>
-    public IGroupTransform Output { get; init; } = Output ?? throw new ArgumentNullException(nameof(Output));
-
-    /// <summary>f_in, applied to the inputs.</summary>
-    public IGroupTransform Input { get; init; } = Input ?? throw new ArgumentNullException(nameof(Input));
-
-    /// <summary>f_in = f_out = <paramref name="transform"/>.</summary>
-    public static TransformPair Same(IGroupTransform transform) => new(transform, transform);
-
-    /// <summary>An invariance: f_in = <paramref name="input"/>, f_out = identity.</summary>
-    public static TransformPair Invariance(IGroupTransform input) => new(IdentityTransform.Instance, input);
-
-    /// <summary>Whether input and output share drawn elements (equal groups).</summary>
-    public bool SharesElements => Output.Group == Input.Group;
-
-    /// <summary>Name for reports: the transform's name, or "out/in" when they differ.</summary>
-    public string Name => ReferenceEquals(Output, Input) || Output.Name == Input.Name ? Input.Name : $"{Output.Name}/{Input.Name}";
-}
-
 /// <summary>How the kernel runs the model.</summary>
 public sealed record KernelOptions
 {
@@ -71,30 +45,26 @@ public sealed class KernelResult : IDisposable
 {
     private readonly List<GroupElements> _owned;
 
-    internal KernelResult(Tensor modelOutput, Tensor[] transformedOutputs, Tensor[] distances, GroupElements[] inputElements, GroupElements[] outputElements, List<GroupElements> owned)
+    internal KernelResult(Tensor modelOutput, Tensor[] transformedOutputs, Tensor[] distances, GroupElements[] inputElements, List<GroupElements> owned)
     {
         ModelOutput = modelOutput;
         TransformedOutputs = transformedOutputs;
         Distances = distances;
         InputElements = inputElements;
-        OutputElements = outputElements;
         _owned = owned;
     }
 
     /// <summary>model(v), batch first (differentiable unless evaluated under no_grad).</summary>
     public Tensor ModelOutput { get; }
 
-    /// <summary>For each pair, model(f_in(v)) (batch first).</summary>
+    /// <summary>For each symmetry, model(ρ_in(g)·v) (batch first).</summary>
     public IReadOnlyList<Tensor> TransformedOutputs { get; }
 
-    /// <summary>For each pair, dist(f_out(model(v)), model(f_in(v))): shape (n), or a scalar for a reducing user distance.</summary>
+    /// <summary>For each symmetry, dist(ρ_out(g)·model(v), model(ρ_in(g)·v)): shape (n), or a scalar for a reducing user distance.</summary>
     public IReadOnlyList<Tensor> Distances { get; }
 
-    /// <summary>The elements that acted on the inputs, per pair.</summary>
+    /// <summary>The elements drawn (or given) per symmetry; they acted on the inputs and, unless the symmetry is an invariance, on the outputs.</summary>
     public IReadOnlyList<GroupElements> InputElements { get; }
-
-    /// <summary>The elements that acted on the outputs, per pair (the same object as the input's when shared).</summary>
-    public IReadOnlyList<GroupElements> OutputElements { get; }
 
     /// <summary>Releases the tensors and the elements the kernel drew.</summary>
     public void Dispose()
@@ -110,7 +80,7 @@ public sealed class KernelResult : IDisposable
 /// The shared kernel of the regularizer and the audit: sample (or take) group elements → transform inputs with
 /// shared parameters → evaluate the model batched → measure distances per sample.
 /// <code>
-/// using var r = EquivarianceKernel.Evaluate(model, x, new[] { TransformPair.Same(rot) }, Distance.L2, generator);
+/// using var r = EquivarianceKernel.Evaluate(model, x, new[] { Symmetry.Equivariant(rot) }, Distance.L2, generator);
 /// var perSample = r.Distances[0];   // (n)
 /// </code>
 /// Grad mode is the caller's: wrap in <c>torch.no_grad()</c> for measurements.
@@ -125,31 +95,28 @@ public static class EquivarianceKernel
     }
 
     /// <summary>
-    /// Evaluates dist(f_out(model(v)), model(f_in(v))) per sample for every pair.
+    /// Evaluates dist(ρ_out(g)·model(v), model(ρ_in(g)·v)) per sample for every symmetry, one drawn g per sample acting on both.
     /// </summary>
     /// <param name="model">The model; called with batches shaped like <paramref name="inputs"/>.</param>
     /// <param name="inputs">v: n samples, batch first; converted to the model's dtype.</param>
-    /// <param name="pairs">The (f_out, f_in) pairs.</param>
+    /// <param name="symmetries">The symmetries (input and output action of one group each).</param>
     /// <param name="distance">The per-sample distance.</param>
     /// <param name="generator">Draws the elements not given in <paramref name="inputElements"/>; may be null when all are given.</param>
-    /// <param name="inputElements">Optional given elements per pair for f_in (entries may be null: then drawn). Not disposed by the result.</param>
-    /// <param name="outputElements">Optional given elements per pair for f_out (null entries: shared with the input when the groups match, else drawn).</param>
+    /// <param name="inputElements">Optional given elements per symmetry (entries may be null: then drawn). Not disposed by the result.</param>
     /// <param name="options">Batching, memory budget, norm-statistics and relative-error settings.</param>
     /// <param name="modelOutput">model(v) when the caller already has it (e.g. from the training loss); else computed in the same forward.</param>
-    public static KernelResult Evaluate(TensorModel model, Tensor inputs, IReadOnlyList<TransformPair> pairs, Distance distance,
-        Generator? generator = null, IReadOnlyList<GroupElements?>? inputElements = null, IReadOnlyList<GroupElements?>? outputElements = null,
+    public static KernelResult Evaluate(TensorModel model, Tensor inputs, IReadOnlyList<Symmetry> symmetries, Distance distance,
+        Generator? generator = null, IReadOnlyList<GroupElements?>? inputElements = null,
         KernelOptions? options = null, Tensor? modelOutput = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(symmetries);
         ArgumentNullException.ThrowIfNull(distance);
         options ??= KernelOptions.Default;
-        if (pairs.Count == 0) throw new ArgumentException("Needs at least one transform pair.", nameof(pairs));
-        if (inputElements is not null && inputElements.Count != pairs.Count)
-            throw new ArgumentException($"inputElements has {inputElements.Count} entries for {pairs.Count} pairs.", nameof(inputElements));
-        if (outputElements is not null && outputElements.Count != pairs.Count)
-            throw new ArgumentException($"outputElements has {outputElements.Count} entries for {pairs.Count} pairs.", nameof(outputElements));
+        if (symmetries.Count == 0) throw new ArgumentException("Needs at least one symmetry.", nameof(symmetries));
+        if (inputElements is not null && inputElements.Count != symmetries.Count)
+            throw new ArgumentException($"inputElements has {inputElements.Count} entries for {symmetries.Count} symmetries.", nameof(inputElements));
         if (inputs.Rank() == 0) throw new ArgumentException("inputs need a batch axis.", nameof(inputs));
         long n = inputs.size(0);
         if (n < 1) throw new ArgumentException("inputs hold no samples.", nameof(inputs));
@@ -157,24 +124,22 @@ public static class EquivarianceKernel
             throw new ArgumentException($"modelOutput must have batch {n}, got shape [{string.Join(", ", modelOutput.shape)}].", nameof(modelOutput));
 
         var owned = new List<GroupElements>();
-        var inEl = new GroupElements[pairs.Count];
-        var outEl = new GroupElements[pairs.Count];
+        var inEl = new GroupElements[symmetries.Count];
         try
         {
-            for (int k = 0; k < pairs.Count; k++)
+            for (int k = 0; k < symmetries.Count; k++)
             {
-                var pair = pairs[k] ?? throw new ArgumentException($"Pair {k} is null.", nameof(pairs));
-                inEl[k] = inputElements?[k] ?? Draw(pair.Input, n, generator, owned, k);
-                outEl[k] = outputElements?[k] ?? (pair.SharesElements ? inEl[k] : Draw(pair.Output, n, generator, owned, k));
-                if (inEl[k].BatchSize != n || outEl[k].BatchSize != n)
-                    throw new ArgumentException($"Pair {k} ({pair.Name}): elements for {inEl[k].BatchSize}/{outEl[k].BatchSize} samples, inputs have {n}.", nameof(inputElements));
+                var symmetry = symmetries[k] ?? throw new ArgumentException($"Symmetry {k} is null.", nameof(symmetries));
+                inEl[k] = inputElements?[k] ?? Draw(symmetry.Input.Group, symmetry.Input.Name, n, generator, owned, k);
+                if (inEl[k].BatchSize != n)
+                    throw new ArgumentException($"Symmetry {k} ({symmetry.Name}): elements for {inEl[k].BatchSize} samples, inputs have {n}.", nameof(inputElements));
             }
 
             using var scope = NewDisposeScope();
             var dtype = ModelDtype(model);
             var v = inputs.dtype == dtype ? inputs : inputs.to(dtype);
-            var transformed = new Tensor[pairs.Count];
-            for (int k = 0; k < pairs.Count; k++) transformed[k] = pairs[k].Input.Apply(v, inEl[k]);
+            var transformed = new Tensor[symmetries.Count];
+            for (int k = 0; k < symmetries.Count; k++) transformed[k] = symmetries[k].Input.Apply(v, inEl[k]);
 
             Tensor y0;
             Tensor[] yk;
@@ -183,25 +148,25 @@ public static class EquivarianceKernel
             if (modelOutput is not null) y0 = modelOutput.alias(); // the result owns its handles, never the caller's
 
             if (options.ThrowOnNonFinite) CheckFinite(y0, "model(v)");
-            var distances = new Tensor[pairs.Count];
-            for (int k = 0; k < pairs.Count; k++)
+            var distances = new Tensor[symmetries.Count];
+            for (int k = 0; k < symmetries.Count; k++)
             {
-                var pair = pairs[k];
+                var pair = symmetries[k];
                 if (options.ThrowOnNonFinite) CheckFinite(yk[k], $"model(f_in(v)) for transform '{pair.Name}'");
-                var a = pair.Output.Apply(y0, outEl[k]);
+                var a = pair.ActOnOutput(y0, inEl[k]);
                 var sa = a.shape;
                 var sb = yk[k].shape;
                 if (!sa.AsSpan().SequenceEqual(sb))
                     throw new ArgumentException(
                         $"Transform '{pair.Name}': f_out(model(v)) has shape [{string.Join(", ", sa)}] but model(f_in(v)) has shape [{string.Join(", ", sb)}]; " +
-                        $"f_out ({pair.Output.Name}) must map the model's outputs to the outputs of transformed inputs (f_in = {pair.Input.Name}).", nameof(pairs));
+                        $"f_out ({pair.Output.Name}) must map the model's outputs to the outputs of transformed inputs (f_in = {pair.Input.Name}).", nameof(symmetries));
                 var d = distance.PerSample(a, yk[k]);
                 if (options.Relative) d = d / distance.Norm(a).clamp(min: 1e-12).mean_if_scalar(d);
                 if (options.ThrowOnNonFinite) CheckFinite(d, $"the {distance.Name} distance for transform '{pair.Name}'");
                 distances[k] = d.MoveToOuterDisposeScope();
             }
             var transformedOutputs = yk.Select(y => y.MoveToOuterDisposeScope()).ToArray();
-            return new KernelResult(y0.MoveToOuterDisposeScope(), transformedOutputs, distances, inEl, outEl, owned);
+            return new KernelResult(y0.MoveToOuterDisposeScope(), transformedOutputs, distances, inEl, owned);
         }
         catch
         {
@@ -212,17 +177,17 @@ public static class EquivarianceKernel
 
     private static Tensor mean_if_scalar(this Tensor norms, Tensor distance) => distance.Rank() == 0 ? norms.mean() : norms.alias();
 
-    private static GroupElements Draw(IGroupTransform t, long n, Generator? generator, List<GroupElements> owned, int k)
+    private static GroupElements Draw(Group group, string transform, long n, Generator? generator, List<GroupElements> owned, int k)
     {
-        if (generator is null && t is IFiniteTransform { Order: 1 } trivial)
+        if (generator is null && group is FiniteGroup { Order: 1 } trivial)
         {
             var identity = trivial.Element(0, n);
             owned.Add(identity);
             return identity;
         }
         if (generator is null)
-            throw new ArgumentException($"Pair {k}: no elements were given for {t.Name} and no generator to draw them.", nameof(generator));
-        var e = t.Sample(n, generator);
+            throw new ArgumentException($"Symmetry {k}: no elements were given for {transform} and no generator to draw them.", nameof(generator));
+        var e = group.Sample(n, generator);
         owned.Add(e);
         return e;
     }

@@ -13,22 +13,23 @@ namespace EquivarianceRegularizer.Kernels;
 public static class InfinitesimalKernel
 {
     /// <summary>
-    /// L_X f(v) per sample (same shape as model(v)). <paramref name="output"/> must be continuous (its tangent is
-    /// subtracted) or act trivially (group "trivial": an invariance). Differentiable with respect to the model's
-    /// parameters, so it can be penalised in training. Throws when model(v) or the Lie derivative is non-finite, unless
-    /// <paramref name="throwOnNonFinite"/> is false: then samples whose model(v) is non-finite get NaN in their row (a
-    /// tangent can be finite where the value is not), for the caller to skip.
+    /// L_X f(v) per sample (same shape as model(v)) for a symmetry whose input action is continuous and whose output
+    /// action is continuous (its tangent is subtracted) or trivial (an invariance). Differentiable with respect to the
+    /// model's parameters, so it can be penalised in training. Throws when model(v) or the Lie derivative is non-finite,
+    /// unless <paramref name="throwOnNonFinite"/> is false: then samples whose model(v) is non-finite get NaN in their
+    /// row (a tangent can be finite where the value is not), for the caller to skip.
     /// </summary>
-    public static Tensor LieDerivative(TensorModel model, Tensor inputs, IContinuousTransform input, IGroupTransform output,
+    public static Tensor LieDerivative(TensorModel model, Tensor inputs, Symmetry symmetry,
         NormLayerMode normLayers = NormLayerMode.BatchStatistics, bool throwOnNonFinite = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(output);
-        var continuousOut = output as IContinuousTransform;
-        if (continuousOut is null && output.Group != IdentityTransform.Instance.Group)
-            throw new ArgumentException($"The infinitesimal penalty needs a continuous or identity output transform; {output.Name} ({output.Group}) is neither.", nameof(output));
+        ArgumentNullException.ThrowIfNull(symmetry);
+        var input = symmetry.Input as IContinuousTransform
+            ?? throw new ArgumentException($"The infinitesimal penalty needs a continuous input transform; '{symmetry.Input.Name}' is not one.", nameof(symmetry));
+        var continuousOut = symmetry.Output as IContinuousTransform;
+        if (continuousOut is null && !symmetry.IsInvariant)
+            throw new ArgumentException($"The infinitesimal penalty needs a continuous or identity output transform; {symmetry.Output.Name} ({symmetry.Output.Group}) is neither.", nameof(symmetry));
         using var scope = NewDisposeScope();
         var dtype = EquivarianceKernel.ModelDtype(model);
         var v = inputs.dtype == dtype ? inputs : inputs.to(dtype);

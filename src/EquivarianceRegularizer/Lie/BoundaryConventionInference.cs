@@ -37,7 +37,7 @@ internal static class BoundaryConventionInference
         IContinuousTransform rebuilt;
         try
         {
-            rebuilt = ContinuousTransforms.Create(flow.Name, flow.Options with { Padding = found });
+            rebuilt = TransformCatalogue.CreateContinuous(flow.Name, flow.Options with { Padding = found });
         }
         catch (ArgumentException)
         {

@@ -16,17 +16,11 @@ public sealed class ComposedTransform : IGroupTransform
     /// <inheritdoc />
     public string Name => string.Join("∘", _factors.Select(f => f.Name));
 
-    /// <inheritdoc />
-    public string Group => string.Join("×", _factors.Select(f => f.Group));
+    /// <summary>The product of the factors' groups; an element has one part per factor.</summary>
+    public ProductGroup Group => _group ??= new ProductGroup(_factors.Select(f => f.Group).ToArray());
+    private ProductGroup? _group;
 
-    /// <inheritdoc />
-    public GroupElements Sample(long batch, Generator generator)
-    {
-        var parts = _factors.Select(f => f.Sample(batch, generator)).ToArray();
-        using var scope = NewDisposeScope();
-        var values = cat(parts.Select(p => p.Values.to(ScalarType.Float64).reshape(batch, -1)).ToArray(), 1).MoveToOuterDisposeScope();
-        return new GroupElements(Group, values, i => string.Join(" ∘ ", parts.Select(p => p.Describe(i))), parts);
-    }
+    Group IGroupTransform.Group => Group;
 
     /// <inheritdoc />
     public Tensor Apply(Tensor x, GroupElements elements)

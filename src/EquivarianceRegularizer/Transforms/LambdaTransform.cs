@@ -8,15 +8,9 @@ public sealed class LambdaTransform(string name, Func<Tensor, Tensor> apply) : I
     /// <inheritdoc />
     public string Name { get; } = !string.IsNullOrEmpty(name) ? name : throw new ArgumentException("A transform needs a name.", nameof(name));
 
-    /// <inheritdoc />
-    public string Group => "custom:" + Name;
-
-    /// <inheritdoc />
-    public GroupElements Sample(long batch, Generator generator)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        return new GroupElements(Group, zeros(new[] { batch, 0L }, ScalarType.Float64), _ => Name);
-    }
+    /// <summary>A group of its own with one parameterless draw per sample: only this transform acts by it.</summary>
+    public Group Group => _group ??= new CustomGroup(Name, (batch, _) => zeros(new[] { batch, 0L }, ScalarType.Float64));
+    private CustomGroup? _group;
 
     /// <inheritdoc />
     public Tensor Apply(Tensor x, GroupElements elements) => _apply(x);

@@ -1,4 +1,3 @@
-
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>
@@ -27,33 +26,11 @@ public sealed class Permutation : IGroupTransform
     /// <inheritdoc />
     public string Name => "permute";
 
-    /// <inheritdoc />
-    public string Group => $"S{N}";
+    /// <summary>S_n (sampling without the identity when <see cref="ForceNonIdentity"/>).</summary>
+    public SymmetricGroup Group => _group ??= new SymmetricGroup(N, ForceNonIdentity);
+    private SymmetricGroup? _group;
 
-    /// <inheritdoc />
-    public GroupElements Sample(long batch, Generator generator)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        ArgumentNullException.ThrowIfNull(generator);
-        if (ForceNonIdentity && N < 2) throw new InvalidOperationException("S1 has no non-identity permutation.");
-        using var scope = NewDisposeScope();
-        var perms = rand(new[] { batch, (long)N }, dtype: ScalarType.Float64, generator: generator).sort(-1).Indices;
-        if (ForceNonIdentity)
-        {
-            long[] flat = perms.data<long>().ToArray();
-            for (int b = 0; b < batch; b++)
-            {
-                bool identity = true;
-                for (int i = 0; i < N && identity; i++) identity = flat[b * N + i] == i;
-                if (identity) (flat[b * N], flat[b * N + 1]) = (flat[b * N + 1], flat[b * N]);
-            }
-            perms = tensor(flat, new[] { batch, (long)N });
-        }
-        long[] rows = perms.data<long>().ToArray();
-        var result = new GroupElements(Group, perms.MoveToOuterDisposeScope(),
-            i => "permutation [" + string.Join(" ", rows.Skip(i * N).Take(N)) + "]");
-        return result;
-    }
+    Group IGroupTransform.Group => Group;
 
     /// <inheritdoc />
     public Tensor Apply(Tensor x, GroupElements elements)

@@ -22,16 +22,14 @@ public abstract class VectorRotation : IContinuousTransform
     public abstract string Name { get; }
 
     /// <inheritdoc />
-    public abstract string Group { get; }
+    /// <summary>The rotation group acting.</summary>
+    public abstract Group Group { get; }
 
     /// <inheritdoc />
     public bool IsExactOnGrid => true;
 
     /// <summary>The Lie-algebra generator X of the one-parameter subgroup exp(tX) (a d×d antisymmetric matrix).</summary>
     public abstract Matrix<double> Generator { get; }
-
-    /// <inheritdoc />
-    public abstract GroupElements Sample(long batch, Generator generator);
 
     /// <summary>The rotation matrices of <paramref name="elements"/>: batch × d × d, float64.</summary>
     public abstract Tensor Matrices(GroupElements elements);

@@ -5,12 +5,12 @@ namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>
 /// SO(2) acting on 2-vectors along one sample axis: counterclockwise rotation by θ, Haar-random (θ uniform in
-/// [−π, π)). Element rows are θ (float64, batch × 1). The generator is J = [[0, −1], [1, 0]]. Its default group
-/// "SO(2)" and convention match the image <see cref="Rotation"/> (counter-clockwise as displayed) for vectors whose
+/// [−π, π)). Element rows are θ (float64, batch × 1). The generator is J = [[0, −1], [1, 0]]. Its group
+/// SO(2) and convention match the image <see cref="Rotation"/> (counter-clockwise as displayed) for vectors whose
 /// components are (x right, y up): with the image rotation as f_in and this as f_out, both act by the same drawn
 /// angle per sample (e.g. a model predicting a direction or a centroid from an image).
 /// </summary>
-public sealed class VectorRotation2D(int axis = -1, string group = "SO(2)") : VectorRotation(axis)
+public sealed class VectorRotation2D(int axis = -1, PlaneRotationGroup? group = null) : VectorRotation(axis)
 {
     /// <inheritdoc />
     public override int Dimension => 2;
@@ -18,29 +18,18 @@ public sealed class VectorRotation2D(int axis = -1, string group = "SO(2)") : Ve
     /// <inheritdoc />
     public override string Name => "so2-vector";
 
-    /// <inheritdoc />
-    public override string Group { get; } = !string.IsNullOrEmpty(group) ? group : throw new ArgumentException("A group name is required.", nameof(group));
+    /// <summary>SO(2); angles are drawn from the whole circle unless <c>group</c> says otherwise.</summary>
+    public override Group Group { get; } = group ?? new PlaneRotationGroup();
 
     /// <inheritdoc />
     public override Matrix<double> Generator { get; } = Matrix<double>.Build.DenseOfArray(new double[,] { { 0, -1 }, { 1, 0 } });
-
-    /// <inheritdoc />
-    public override GroupElements Sample(long batch, Generator generator)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        ArgumentNullException.ThrowIfNull(generator);
-        using var scope = NewDisposeScope();
-        var theta = (rand(new[] { batch, 1L }, dtype: ScalarType.Float64, generator: generator) * (2 * Math.PI) - Math.PI).MoveToOuterDisposeScope();
-        var values = theta.ToArrayDouble();
-        return new GroupElements(Group, theta, i => $"rotation by {values[i] * 180 / Math.PI:F1}°");
-    }
 
     /// <summary>Elements for given angles (radians).</summary>
     public GroupElements Elements(params double[] angles)
     {
         ArgumentNullException.ThrowIfNull(angles);
         if (angles.Length == 0) throw new ArgumentException("Needs at least one angle.", nameof(angles));
-        return new GroupElements(Group, tensor(angles, new long[] { angles.Length, 1 }), i => $"rotation by {angles[i] * 180 / Math.PI:F1}°");
+        return ((PlaneRotationGroup)Group).Elements(tensor(angles, new long[] { angles.Length, 1 }));
     }
 
     /// <inheritdoc />

@@ -36,66 +36,14 @@ public sealed class VectorRotation3D : VectorRotation
     /// <inheritdoc />
     public override string Name => "so3-vector";
 
-    /// <inheritdoc />
-    public override string Group => "SO(3)";
+    /// <summary>SO(3), Haar-sampled.</summary>
+    public override Group Group { get; } = new SpaceRotationGroup();
 
     /// <inheritdoc />
     public override Matrix<double> Generator { get; }
 
-    /// <summary>A Haar-random rotation from a 3×3 standard Gaussian matrix <paramref name="gaussian"/> (QR with sign fix).</summary>
-    public static Matrix<double> HaarFromGaussian(Matrix<double> gaussian)
-    {
-        ArgumentNullException.ThrowIfNull(gaussian);
-        var qr = gaussian.QR();
-        var q = qr.Q.Clone();
-        var r = qr.R;
-        for (int j = 0; j < 3; j++)
-            if (r[j, j] < 0) q.SetColumn(j, q.Column(j).Negate());
-        if (q.Determinant() < 0) q.SetColumn(0, q.Column(0).Negate());
-        return q;
-    }
-
-    /// <inheritdoc />
-    public override GroupElements Sample(long batch, Generator generator)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        ArgumentNullException.ThrowIfNull(generator);
-        double[] g;
-        using (var gauss = randn(new[] { batch, 9L }, dtype: ScalarType.Float64, generator: generator)) g = gauss.data<double>().ToArray();
-        var flat = new double[batch * 9];
-        for (long b = 0; b < batch; b++)
-        {
-            var m = Matrix<double>.Build.Dense(3, 3, (i, j) => g[b * 9 + i * 3 + j]);
-            var q = HaarFromGaussian(m).ToRowMajorArray();
-            Array.Copy(q, 0, flat, b * 9, 9);
-        }
-        return Wrap(flat, batch);
-    }
-
-    /// <summary>Elements for given rotation matrices (each must be orthogonal with determinant 1).</summary>
-    public GroupElements Elements(params Matrix<double>[] rotations)
-    {
-        ArgumentNullException.ThrowIfNull(rotations);
-        if (rotations.Length == 0) throw new ArgumentException("Needs at least one rotation.", nameof(rotations));
-        var flat = new double[rotations.Length * 9];
-        for (int b = 0; b < rotations.Length; b++)
-        {
-            var r = rotations[b];
-            if (r.RowCount != 3 || r.ColumnCount != 3 || (r.TransposeThisAndMultiply(r) - Matrix<double>.Build.DenseIdentity(3)).FrobeniusNorm() > 1e-9 || r.Determinant() < 0)
-                throw new ArgumentException($"Rotation {b} is not a 3×3 orthogonal matrix with determinant 1.", nameof(rotations));
-            Array.Copy(r.ToRowMajorArray(), 0, flat, b * 9, 9);
-        }
-        return Wrap(flat, rotations.Length);
-    }
-
-    private GroupElements Wrap(double[] flat, long batch) =>
-        new(Group, tensor(flat, new[] { batch, 9L }), i =>
-        {
-            // Axis-angle for reports: θ = acos((tr R − 1)/2).
-            double tr = flat[i * 9] + flat[i * 9 + 4] + flat[i * 9 + 8];
-            double angle = Math.Acos(Math.Clamp((tr - 1) / 2, -1, 1)) * 180 / Math.PI;
-            return "rotation by " + angle.ToString("F1", CultureInfo.InvariantCulture) + "°";
-        });
+    /// <summary>Elements for given rotation matrices (each 3×3 orthogonal with determinant 1).</summary>
+    public GroupElements Elements(params Matrix<double>[] rotations) => ((SpaceRotationGroup)Group).Elements(rotations);
 
     /// <inheritdoc />
     public override Tensor Matrices(GroupElements elements)

@@ -8,7 +8,7 @@ using static EquivarianceRegularizer.Cli.Tests.ZooTests;
 namespace EquivarianceRegularizer.Cli.Tests.Audit;
 
 /// <summary>
-/// Issue 11 item 6: one model with the default options gets one verdict through <see cref="Auditor.Audit(IAuditModel, SymmetrySpec, AuditOptions)"/>,
+/// Issue 11 item 6: one model with the default options gets one verdict through <see cref="Auditor.Audit(IAuditModel, Symmetry, AuditOptions)"/>,
 /// <see cref="EquivarianceAssert"/> and <c>eqv audit</c> (no --layers, no --gradient: the defaults alone).
 /// </summary>
 public class OneVerdictTests
@@ -24,7 +24,7 @@ public class OneVerdictTests
     public void DefaultOptions_GiveOneVerdict_InTheLibrary_TheAssertion_AndTheCli(string fixture, Verdict expected)
     {
         string path = Path.Combine(Fixtures, fixture + ".pt");
-        var spec = SymmetrySpec.Invariant(new RotationByQuarterTurns());
+        var spec = Symmetry.Invariant(new RotationByQuarterTurns());
 
         Verdict library;
         using (var tapped = TappedScriptModule.Load(path))

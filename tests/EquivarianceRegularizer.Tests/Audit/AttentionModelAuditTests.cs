@@ -39,7 +39,7 @@ public class AttentionModelAuditTests
     public void SelfAttentionOverTokens_UnderTokenPermutation_Passes_AndTheAttentionLayerIsReportedNotFailed()
     {
         using var model = new TokenSetAttention();
-        var report = Auditor.Audit(model, SymmetrySpec.Invariant(new Permutation(6)),
+        var report = Auditor.Audit(model, Symmetry.Invariant(new Permutation(6)),
             new AuditOptions { InputShape = new long[] { 6, 8 }, Samples = 8, Bounds = (-1, 1) });
         Assert.That(report.Verdict, Is.EqualTo(Verdict.Pass), string.Join("; ", report.Reasons));
         var attentionLayer = report.Layers.Single(l => l.Name == "attention");

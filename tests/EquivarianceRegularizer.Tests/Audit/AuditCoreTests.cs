@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Groups;
 using System.Text.Json;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
@@ -39,7 +40,7 @@ public class AuditCoreTests
     {
         using var model = Zoo.InvariantCnn();
         model.train();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image() with { DType = ScalarType.Float64 });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { DType = ScalarType.Float64 });
         Assert.That(r.DType, Is.EqualTo(ScalarType.Float64));
         Assert.That(r.Thresholds, Is.EqualTo(Thresholds.Float64));
         Assert.That(r.EndToEnd!.Relative.Max, Is.LessThan(1e-12));
@@ -54,7 +55,7 @@ public class AuditCoreTests
     {
         // Reads the first set element: any non-identity permutation of 2 elements changes it.
         using var model = new Seq(new Fn("First", x => x.select(1, 0)));
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new Permutation(2, 0)), new AuditOptions { InputShape = new long[] { 2, 3 }, Samples = 16, RandomDraws = 2, Layers = false });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new Permutation(2, 0)), new AuditOptions { InputShape = new long[] { 2, 3 }, Samples = 16, RandomDraws = 2, Layers = false });
         Assert.That(r.EndToEnd!.Relative.Min, Is.GreaterThan(0), "no sample may be tested against the identity");
         Assert.That(r.EndToEnd.ElementSource, Does.Contain("non-identity permutations"));
     }
@@ -64,7 +65,7 @@ public class AuditCoreTests
     {
         using var g = new Generator(11);
         using var model = new Seq(new Linear(3, 8, g), Zoo.Relu(), new Fn("SumOverSet", x => x.sum(new long[] { 1 })), new Linear(8, 2, g));
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new Permutation(5, 0)), new AuditOptions { InputShape = new long[] { 5, 3 }, Samples = 8 });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new Permutation(5, 0)), new AuditOptions { InputShape = new long[] { 5, 3 }, Samples = 8 });
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(r));
         Assert.That(r.Layers.Where(l => !l.IsContainer).All(l => l.Tested), Is.True);
     }
@@ -73,7 +74,7 @@ public class AuditCoreTests
     public void UncalledLayer_IsListedWithReason_NotSkippedSilently()
     {
         using var model = new WithUnusedChild();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image());
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image());
         var unused = r.Layers.Single(l => l.Name == "unused");
         Assert.That(unused.Tested, Is.False);
         Assert.That(unused.NotTestableReason, Is.EqualTo("not called during forward"));
@@ -99,9 +100,9 @@ public class AuditCoreTests
         using var model = Zoo.InvariantCnn();
         var options = Image() with
         {
-            LayerActions = new Dictionary<string, LayerActionOverride> { ["1"] = new(TensorAction.NotTestable("opaque by request"), TensorAction.Invariant) },
+            LayerActions = new Dictionary<string, LayerActionOverride> { ["1"] = LayerActionOverride.NotTestable("opaque by request") },
         };
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), options);
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), options);
         var relu = r.Layers.Single(l => l.Name == "1");
         Assert.That(relu.Tested, Is.False);
         Assert.That(relu.NotTestableReason, Does.Contain("opaque by request"));
@@ -112,7 +113,7 @@ public class AuditCoreTests
     {
         using var g = new Generator(12);
         using var model = new Seq(new Conv(1, 4, 3, g), Zoo.Relu(), Zoo.GlobalAvgPool(), new Fn("Tiny", x => x * 1e-12));
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image());
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image());
         Assert.That(r.Gradient!.Judged, Is.False);
         Assert.That(r.Gradient.NotJudgedReason, Does.Contain("numerical floor"));
         Assert.That(r.Verdict, Is.EqualTo(Verdict.NeedsAttention));
@@ -123,7 +124,7 @@ public class AuditCoreTests
     public void AllZeroOutputs_AreVacuous_NotPass()
     {
         using var model = new Seq(new Fn("Zero", x => x.mean(new long[] { 1, 2, 3 }) * 0.0));
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image() with { Gradient = false });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { Gradient = false });
         Assert.That(r.Verdict, Is.EqualTo(Verdict.NeedsAttention));
         Assert.That(r.Reasons, Has.Some.Contains("vacuous"));
     }
@@ -132,19 +133,19 @@ public class AuditCoreTests
     public void BadOptions_AreArgumentExceptions()
     {
         using var model = Zoo.InvariantCnn();
-        var rot = SymmetrySpec.Invariant(new RotationByQuarterTurns());
+        var rot = Symmetry.Invariant(new RotationByQuarterTurns());
         Assert.Throws<ArgumentException>(() => Auditor.Audit(model, rot, new AuditOptions()));
         Assert.Throws<ArgumentOutOfRangeException>(() => Auditor.Audit(model, rot, Image() with { Samples = 0 }));
         Assert.Throws<ArgumentException>(() => Auditor.Audit(model, rot, Image() with { Bounds = (1, 0) }));
         Assert.Throws<ArgumentException>(() => Auditor.Audit(model, rot, new AuditOptions { InputShape = new long[] { 12 } }));
-        Assert.Throws<ArgumentException>(() => SymmetrySpec.Equivariant(new RotationByQuarterTurns(), Flip.Horizontal()));
+        Assert.Throws<ArgumentException>(() => Symmetry.Equivariant(new RotationByQuarterTurns(), Flip.Horizontal()));
     }
 
     [Test]
     public void ContinuousRotation_IsJudgedAgainstTheInterpolationBaseline()
     {
         using var model = Zoo.InvariantCnn();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(ContinuousTransforms.Create("rotate")), Image(16, 6));
+        var r = Auditor.Audit(model, Symmetry.Invariant(TransformCatalogue.CreateContinuous("rotate")), Image(16, 6));
         Assert.That(r.Baseline, Is.Not.Null);
         Assert.That(r.Baseline!.Mask, Is.EqualTo("central disk"));
         Assert.That(r.Baseline.MaxRelative, Is.GreaterThan(0));
@@ -158,7 +159,7 @@ public class AuditCoreTests
     {
         using var g = new Generator(13);
         using var model = new Seq(new Conv(1, 2, 3, g, symmetric: false), Zoo.Flatten(), new Linear(2 * 16 * 16, 3, g));
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(ContinuousTransforms.Create("rotate")), Image(16, 6));
+        var r = Auditor.Audit(model, Symmetry.Invariant(TransformCatalogue.CreateContinuous("rotate")), Image(16, 6));
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
     }
 
@@ -167,7 +168,7 @@ public class AuditCoreTests
     {
         using var model = Zoo.InvariantCnn(symmetric: false);
         var before = model.parameters().Select(p => p.ToArrayDouble()).ToList();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image() with { RandomInitBaseline = true, Layers = false, Gradient = false });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { RandomInitBaseline = true, Layers = false, Gradient = false });
         Assert.That(r.RandomInit, Is.Not.Null);
         Assert.That(r.RandomInit!.MaxRelative, Is.GreaterThan(0));
         Assert.That(model.parameters().Select(p => p.ToArrayDouble()).ToList(), Is.EqualTo(before));
@@ -177,7 +178,7 @@ public class AuditCoreTests
     public void JsonAndMarkdown_EscapeAndEncodeEdgeCases()
     {
         using var model = Zoo.InvariantCnn();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image() with { ModelName = "a|b <x> \"q\"" });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { ModelName = "a|b <x> \"q\"" });
         using var doc = JsonDocument.Parse(JsonReport.Render(r));
         Assert.That(doc.RootElement.GetProperty("model").GetString(), Is.EqualTo("a|b <x> \"q\""));
         string md = MarkdownReport.Render(r);
@@ -190,7 +191,7 @@ public class AuditCoreTests
     {
         using var model = Zoo.InvariantCnn();
         model.eval();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image() with { Mode = EvaluationMode.AsIs, Layers = false });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { Mode = EvaluationMode.AsIs, Layers = false });
         Assert.That(r.EvaluationMode, Is.EqualTo("as-is (eval)"));
         Assert.That(model.training, Is.False);
     }
@@ -199,7 +200,7 @@ public class AuditCoreTests
     public void TextReport_FollowsTheSeedTemplate()
     {
         using var model = Zoo.InvariantCnn(symmetric: false);
-        var text = ReportText.Render(Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image()));
+        var text = ReportText.Render(Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image()));
         string[] sections =
         {
             "MODEL EQUIVARIANCE AUDIT REPORT", "Model: ", "Intended Symmetry: rot90 (C4)", "Symmetry Type: Invariant", "END-TO-END TESTS:",
@@ -220,7 +221,7 @@ public class AuditCoreTests
     public void Audit_DoesNotLeakTensors()
     {
         using var model = Zoo.InvariantCnn(symmetric: false);
-        var spec = SymmetrySpec.Invariant(new RotationByQuarterTurns());
+        var spec = Symmetry.Invariant(new RotationByQuarterTurns());
         Auditor.Audit(model, spec, Image());
         GC.Collect();
         GC.WaitForPendingFinalizers();

@@ -15,7 +15,7 @@ public class AuditorTests
     public void Rot90_OfSymmetricInvariantCnn_Passes_WithEveryLayerTested()
     {
         using var model = Zoo.InvariantCnn();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image());
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(r));
         Assert.That(r.EndToEnd!.Relative.Max, Is.LessThan(1e-5));
         Assert.That(r.EndToEnd.Elements, Is.EqualTo(3), "all non-identity elements of C4 are enumerated");
@@ -31,7 +31,7 @@ public class AuditorTests
     public void DihedralGroup_IsEnumeratedExhaustively()
     {
         using var model = Zoo.InvariantCnn();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new DihedralTransform()), Image(4));
+        var r = Auditor.Audit(model, Symmetry.Invariant(new DihedralTransform()), Image(4));
         Assert.That(r.EndToEnd!.Elements, Is.EqualTo(7));
         Assert.That(r.EndToEnd.Relative.Count, Is.EqualTo(28));
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(r));
@@ -41,7 +41,7 @@ public class AuditorTests
     public void UnconstrainedConv_Fails_AtFirstConv_WithCustomLayerDiagnosis()
     {
         using var model = Zoo.InvariantCnn(symmetric: false);
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image());
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image());
         TestContext.Out.WriteLine(ReportText.Render(r));
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         Assert.That(r.FirstFailingLayer, Is.EqualTo("0"));

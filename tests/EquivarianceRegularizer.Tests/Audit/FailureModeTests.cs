@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
 using TorchSharp;
@@ -26,7 +27,7 @@ public class FailureModeTests
     {
         using var g = new Generator(3);
         using var model = new Seq(new Conv(1, 4, 3, g), new Fn("LayerNorm", x => F.layer_norm(x, new long[] { 12 })), Zoo.GlobalAvgPool(), new Linear(4, 3, g));
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image());
+        var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         Assert.That(r.FirstFailingLayer, Is.EqualTo("1"));
         var d = Single(r, DiagnosisKind.Normalization);
@@ -39,12 +40,12 @@ public class FailureModeTests
     {
         using var g = new Generator(4);
         using var model = new Seq(new Conv(1, 4, 3, g, stride: 2, padding: 1), Zoo.Relu(), Zoo.GlobalAvgPool(), new Linear(4, 3, g));
-        var even = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image(12));
+        var even = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image(12));
         Assert.That(even.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(even));
         Assert.That(even.FirstFailingLayer, Is.EqualTo("0"));
         Assert.That(Single(even, DiagnosisKind.Downsampling).Location, Is.EqualTo("0"));
 
-        var odd = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image(13));
+        var odd = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image(13));
         Assert.That(odd.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(odd));
     }
 
@@ -53,7 +54,7 @@ public class FailureModeTests
     {
         var roll = new CyclicShift(12);
         using var zeroPadded = Zoo.EquivariantFcn(paddingMode: "zeros");
-        var r = Auditor.Audit(zeroPadded, SymmetrySpec.Equivariant(roll), Image());
+        var r = Auditor.Audit(zeroPadded, Symmetry.Equivariant(roll), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         Assert.That(r.EndToEnd!.Elements, Is.EqualTo(11));
         Assert.That(r.FirstFailingLayer, Is.EqualTo("0"));
@@ -61,7 +62,7 @@ public class FailureModeTests
         Assert.That(r.EndToEnd.ErrorMap, Is.Not.Null);
 
         using var circular = Zoo.EquivariantFcn(paddingMode: "circular");
-        var ok = Auditor.Audit(circular, SymmetrySpec.Equivariant(roll), Image());
+        var ok = Auditor.Audit(circular, Symmetry.Equivariant(roll), Image());
         Assert.That(ok.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(ok));
     }
 
@@ -70,12 +71,12 @@ public class FailureModeTests
     {
         using var g = new Generator(5);
         using var model = new Seq(new Conv(1, 4, 3, g), new Dropout(0.5), Zoo.GlobalAvgPool(), new Linear(4, 3, g));
-        var train = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image() with { Mode = EvaluationMode.Train });
+        var train = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image() with { Mode = EvaluationMode.Train });
         Assert.That(train.Verdict, Is.Not.EqualTo(Verdict.Pass), ReportText.Render(train));
         Assert.That(train.EvaluationMode, Is.EqualTo("train"));
         Assert.That(train.Diagnoses.Any(d => d.Kind == DiagnosisKind.TrainMode && d.Location == "1" && d.Severity == Severity.High), Is.True, ReportText.Render(train));
 
-        var eval = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image());
+        var eval = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image());
         Assert.That(eval.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(eval));
         Assert.That(eval.EvaluationMode, Is.EqualTo("eval"));
         Assert.That(eval.Notes.Any(n => n.Contains("eval mode", StringComparison.Ordinal)), Is.True);
@@ -87,7 +88,7 @@ public class FailureModeTests
         using var g = new Generator(6);
         using var model = new Seq(new Conv(1, 4, 3, g), new BatchNorm(4), Zoo.Relu(), Zoo.GlobalAvgPool(), new Linear(4, 3, g));
         var before = model.named_buffers().Select(b => b.buffer.ToArrayDouble()).ToList();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image() with { Mode = EvaluationMode.Train });
+        var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image() with { Mode = EvaluationMode.Train });
         var d = r.Diagnoses.FirstOrDefault(d => d.Kind == DiagnosisKind.TrainMode && d.Location == "1");
         Assert.That(d, Is.Not.Null, ReportText.Render(r));
         Assert.That(d!.Evidence, Does.Contain("batch"));
@@ -109,7 +110,7 @@ public class FailureModeTests
             return v.MoveToOuterDisposeScope();
         });
         using var model = new Seq(new Conv(1, 4, 3, g), variance);
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image(24));
+        var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image(24));
         Assert.That(r.Precision, Is.Not.Null, ReportText.Render(r));
         Assert.That(r.Precision!.Collapsed, Is.True, ReportText.Render(r));
         Assert.That(r.Verdict, Is.EqualTo(Verdict.NeedsAttention), ReportText.Render(r));
@@ -122,7 +123,7 @@ public class FailureModeTests
     {
         using var g = new Generator(8);
         using var model = new Seq(new Conv(1, 4, 3, g), new Fn("LogOfShifted", x => (x - 5.0).log()), Zoo.GlobalAvgPool());
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image());
+        var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(r.EndToEnd!.NonFinite, Is.True);
         Assert.That(Single(r, DiagnosisKind.NonFinite).Location, Is.EqualTo("1"));
@@ -132,7 +133,7 @@ public class FailureModeTests
     public void EquivariantOutput_DeclaredInvariant_IsOutputTransform()
     {
         using var model = Zoo.EquivariantFcn();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image());
+        var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         var d = Single(r, DiagnosisKind.OutputTransform);
         Assert.That(d.Evidence, Does.Contain("equivariant"));
@@ -143,7 +144,7 @@ public class FailureModeTests
     public void OutputTransformThatCannotAct_IsOutputTransform_WithoutCrashing()
     {
         using var model = Zoo.InvariantCnn();
-        var r = Auditor.Audit(model, SymmetrySpec.Equivariant(Rot90), Image());
+        var r = Auditor.Audit(model, Symmetry.Equivariant(Rot90), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(r.EndToEnd, Is.Null);
         Assert.That(Single(r, DiagnosisKind.OutputTransform).Evidence, Does.Contain("cannot be applied"));
@@ -152,11 +153,11 @@ public class FailureModeTests
     [Test]
     public void PointwiseReluOnRotatingVectors_IsNonlinearity_AtTheRelu()
     {
-        var so2 = new RandomLambdaTransform("so2", "SO(2)",
-            (b, gen) => rand(new[] { b, 1L }, dtype: ScalarType.Float64, generator: gen) * (2 * Math.PI),
+        var so2 = new RandomLambdaTransform("so2",
+            new CustomGroup("SO(2)", (b, gen) => rand(new[] { b, 1L }, dtype: ScalarType.Float64, generator: gen) * (2 * Math.PI)),
             (x, angle) => RotateLastAxis(x, angle));
         using var model = new Seq(new Fn("Scale", x => x * 2.0), Zoo.Relu(), new Fn("SumOverSet", x => x.sum(new long[] { 1 })));
-        var r = Auditor.Audit(model, SymmetrySpec.Equivariant(so2), new AuditOptions { InputShape = new long[] { 5, 2 }, Samples = 8, Bounds = (-1, 1) });
+        var r = Auditor.Audit(model, Symmetry.Equivariant(so2), new AuditOptions { InputShape = new long[] { 5, 2 }, Samples = 8, Bounds = (-1, 1) });
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         Assert.That(r.FirstFailingLayer, Is.EqualTo("1"));
         Assert.That(Single(r, DiagnosisKind.Nonlinearity).Location, Is.EqualTo("1"));
@@ -179,7 +180,7 @@ public class FailureModeTests
     public void BugInModelForwardBetweenLayers_IsCustomLayer_AtModelForward()
     {
         using var model = new ForwardBug();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(Rot90), Image());
+        var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(r.FirstFailingLayer, Is.Null);
         Assert.That(Single(r, DiagnosisKind.CustomLayer).Location, Does.StartWith("model forward"));

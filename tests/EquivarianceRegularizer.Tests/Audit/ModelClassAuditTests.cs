@@ -37,7 +37,7 @@ public class ModelClassAuditTests
     public void GroupAveragedModel_Passes_AndSaysItsLayersAreNotIndividuallyEquivariantByDesign()
     {
         using var model = new C4Averaged();
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 8 });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 8 });
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Pass), string.Join("; ", r.Reasons));
         Assert.That(r.Diagnoses, Is.Empty, "no custom_layer faults for a model symmetric by design");
         Assert.That(r.Reasons, Has.Some.Contains("not individually equivariant by design"));
@@ -50,7 +50,7 @@ public class ModelClassAuditTests
         using var g = new Generator(4);
         using var model = nn.Sequential(("conv", nn.Conv2d(1, 4, 3, stride: 2, padding: 1, padding_mode: PaddingModes.Circular).Seeded(g)), ("relu", nn.ReLU()),
             ("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("head", nn.Linear(4, 3).Seeded(g)));
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new CyclicShift(12)), new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 8 });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new CyclicShift(12)), new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 8 });
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), string.Join("; ", r.Reasons));
         Assert.That(r.FirstFailingLayer, Is.EqualTo("conv"));
         var d = r.Diagnoses.Single(x => x.Kind == DiagnosisKind.Downsampling);

@@ -39,7 +39,7 @@ public class NnModelAuditTests
         using var model = Cnn(symmetric: true);
         foreach (IGroupTransform t in new IGroupTransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() })
         {
-            var r = Auditor.Audit(model, SymmetrySpec.Invariant(t), Image);
+            var r = Auditor.Audit(model, Symmetry.Invariant(t), Image);
             Assert.That(r.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(r));
             Assert.That(r.Layers.Count(l => l.Tested), Is.EqualTo(9), ReportText.Render(r));
             Assert.That(r.Layers.Where(l => l.Tested).All(l => double.IsFinite(l.GradientNorm)), Is.True, "gradient norms per layer");
@@ -51,7 +51,7 @@ public class NnModelAuditTests
     public void UnconstrainedNnCnn_FailsAtFirstConv()
     {
         using var model = Cnn(symmetric: false);
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image);
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image);
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         Assert.That(r.FirstFailingLayer, Is.EqualTo("0"));
         Assert.That(r.Diagnoses[0].Kind, Is.EqualTo(DiagnosisKind.CustomLayer));
@@ -61,7 +61,7 @@ public class NnModelAuditTests
     public void NnCnn_InTrainMode_IsDiagnosedTrainMode()
     {
         using var model = Cnn(symmetric: true);
-        var r = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()), Image with { Mode = EvaluationMode.Train });
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image with { Mode = EvaluationMode.Train });
         Assert.That(r.Verdict, Is.Not.EqualTo(Verdict.Pass));
         Assert.That(r.Diagnoses.Where(d => d.Kind == DiagnosisKind.TrainMode && d.Severity == Severity.High).Select(d => d.Location),
             Has.Some.EqualTo("1").Or.Some.EqualTo("3"), ReportText.Render(r));
@@ -74,7 +74,7 @@ public class NnModelAuditTests
         var c1 = nn.Conv2d(1, 4, 3, padding: 1).Seeded(g);
         var c2 = nn.Conv2d(4, 2, 3, padding: 1).Seeded(g);
         using var model = nn.Sequential(c1, nn.Tanh(), c2);
-        var r = Auditor.Audit(model, SymmetrySpec.Equivariant(new CyclicShift(12)), Image);
+        var r = Auditor.Audit(model, Symmetry.Equivariant(new CyclicShift(12)), Image);
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(r.Diagnoses.Where(d => d.Kind == DiagnosisKind.Boundary).Select(d => d.Location), Has.Some.EqualTo("0"), ReportText.Render(r));
     }

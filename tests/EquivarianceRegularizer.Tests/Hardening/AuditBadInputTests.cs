@@ -5,12 +5,12 @@ using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Hardening;
 
-/// <summary>Bad inputs to <see cref="Auditor.Audit(nn.Module{Tensor, Tensor}, SymmetrySpec, AuditOptions)"/> (docs/bad-inputs.md, section "Audit").</summary>
+/// <summary>Bad inputs to <see cref="Auditor.Audit(nn.Module{Tensor, Tensor}, Symmetry, AuditOptions)"/> (docs/bad-inputs.md, section "Audit").</summary>
 public class AuditBadInputTests
 {
     private static readonly long[] Image = { 1, 4, 4 };
 
-    private static SymmetrySpec Rot90Invariant => SymmetrySpec.Invariant(new RotationByQuarterTurns());
+    private static Symmetry Rot90Invariant => Symmetry.Invariant(new RotationByQuarterTurns());
 
     private static AuditOptions Options => new() { InputShape = Image, Samples = 4, Seed = 1, Layers = false, Gradient = false };
 
@@ -97,7 +97,7 @@ public class AuditBadInputTests
     {
         // Equivariance declared with rot90 on the output, but the model outputs logits (batch, 3).
         using var model = HardeningModels.SmallCnn(1);
-        var report = Auditor.Audit(model, SymmetrySpec.Equivariant(new RotationByQuarterTurns()), Options);
+        var report = Auditor.Audit(model, Symmetry.Equivariant(new RotationByQuarterTurns()), Options);
         Assert.That(report.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(report.Diagnoses.Select(d => d.Kind), Does.Contain(DiagnosisKind.OutputTransform));
     }

@@ -12,7 +12,7 @@ public class ConcurrencyTests
 {
     private static readonly IGroupTransform[] Transforms =
     {
-        new RotationByQuarterTurns(), Flip.Horizontal(), new DihedralTransform(), ContinuousTransforms.Create("rotate"),
+        new RotationByQuarterTurns(), Flip.Horizontal(), new DihedralTransform(), TransformCatalogue.CreateContinuous("rotate"),
     };
 
     private static string Audit(int k)
@@ -120,7 +120,7 @@ public class ForwardModeConcurrencyTests
         using var model = HardeningModels.SmallCnn((ulong)(40 + k));
         using var g = new Generator((ulong)k);
         using var x = rand(new long[] { 4, 1, 8, 8 }, generator: g);
-        var result = EquivarianceRegularizer.Lie.LocalEquivarianceError.Measure(model.call, x, ContinuousTransforms.Create(k % 2 == 0 ? "rotate" : "translate-x"));
+        var result = EquivarianceRegularizer.Lie.LocalEquivarianceError.Measure(model.call, x, TransformCatalogue.CreateContinuous(k % 2 == 0 ? "rotate" : "translate-x"));
         return string.Join(",", DeterminismTests.Bits(result.PerSample));
     }
 

@@ -23,7 +23,7 @@ public class DeterminismTests
     {
         using var model = HardeningModels.SmallCnn(5);
         using var reg = new EquivarianceError(model, Image,
-            new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()), TransformSpec.Invariance(Flip.Horizontal(), 0, 0.5) },
+            new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()), EquivarianceTerm.Invariant(Flip.Horizontal(), 0, 0.5) },
             dist: Distance.CrossEntropyLogits, n: 16, numFuncs: 1, options: new EquivarianceErrorOptions { Seed = seed, Sampler = sampler });
         var values = new List<double>();
         for (int i = 0; i < 10; i++)
@@ -54,7 +54,7 @@ public class DeterminismTests
         using var model = HardeningModels.SmallCnn(seed);
         using var optimizer = optim.Adam(model.parameters(), lr: 1e-2);
         using var criterion = nn.CrossEntropyLoss();
-        using var reg = new EquivarianceError(model, Image, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns(), 0, 0.5) },
+        using var reg = new EquivarianceError(model, Image, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns(), 0, 0.5) },
             dist: Distance.CrossEntropyLogits, n: 4, options: new EquivarianceErrorOptions { Seed = seed });
         using var data = new Generator(seed + 100);
         using var x = rand(new long[] { 8, 1, 6, 6 }, generator: data);
@@ -83,7 +83,7 @@ public class DeterminismTests
     }
 
     internal static string AuditJson(nn.Module<Tensor, Tensor> model, ulong seed, IGroupTransform transform) =>
-        JsonReport.Render(Auditor.Audit(model, SymmetrySpec.Invariant(transform),
+        JsonReport.Render(Auditor.Audit(model, Symmetry.Invariant(transform),
             new AuditOptions { InputShape = Image, Samples = 8, Seed = seed, RandomDraws = 3 }));
 
     [Test]
@@ -101,7 +101,7 @@ public class DeterminismTests
     {
         // Continuous groups are sampled (Haar draws), so this exercises the seeded generator, not just enumeration.
         using var model = HardeningModels.SmallCnn(3);
-        var rotation = ContinuousTransforms.Create("rotate");
+        var rotation = TransformCatalogue.CreateContinuous("rotate");
         var a = WithoutTiming(AuditJson(model, 11, rotation));
         var b = WithoutTiming(AuditJson(model, 11, rotation));
         var c = WithoutTiming(AuditJson(model, 12, rotation));

@@ -20,7 +20,7 @@ public class LieBadInputTests
         using var model = HardeningModels.SmallCnn(1);
         using var x = Images();
         using (var row = x[1]) row.fill_(double.NaN);
-        var ex = Assert.Throws<ArgumentException>(() => LocalEquivarianceError.Measure(model.call, x, ContinuousTransforms.Create("translate-x")));
+        var ex = Assert.Throws<ArgumentException>(() => LocalEquivarianceError.Measure(model.call, x, TransformCatalogue.CreateContinuous("translate-x")));
         Assert.That(ex!.ParamName, Is.EqualTo("x"));
         Assert.That(ex.Message, Does.Contain("NaN"));
     }
@@ -31,7 +31,7 @@ public class LieBadInputTests
         using var model = HardeningModels.NaNProducingCnn(2);
         using var x = Images();
         using var centred = x - 0.5;
-        var ex = Assert.Throws<InvalidOperationException>(() => LocalEquivarianceError.Measure(model.call, centred, ContinuousTransforms.Create("translate-x")));
+        var ex = Assert.Throws<InvalidOperationException>(() => LocalEquivarianceError.Measure(model.call, centred, TransformCatalogue.CreateContinuous("translate-x")));
         Assert.That(ex!.Message, Does.Contain("NaN"));
     }
 
@@ -41,8 +41,8 @@ public class LieBadInputTests
         using var model = HardeningModels.SmallCnn(1);
         using var scalar = tensor(new[] { 1.0f }).sum();
         using var empty = zeros(0, 1, 8, 8);
-        Assert.That(Assert.Throws<ArgumentException>(() => LocalEquivarianceError.Measure(model.call, scalar, ContinuousTransforms.Create("rotate")))!.ParamName, Is.EqualTo("x"));
-        Assert.That(Assert.Throws<ArgumentException>(() => LocalEquivarianceError.Measure(model.call, empty, ContinuousTransforms.Create("rotate")))!.ParamName, Is.EqualTo("x"));
+        Assert.That(Assert.Throws<ArgumentException>(() => LocalEquivarianceError.Measure(model.call, scalar, TransformCatalogue.CreateContinuous("rotate")))!.ParamName, Is.EqualTo("x"));
+        Assert.That(Assert.Throws<ArgumentException>(() => LocalEquivarianceError.Measure(model.call, empty, TransformCatalogue.CreateContinuous("rotate")))!.ParamName, Is.EqualTo("x"));
     }
 
     [Test]
@@ -50,7 +50,7 @@ public class LieBadInputTests
     {
         using var model = HardeningModels.SmallCnn(1);
         using var x = Images();
-        Assert.Throws<ArgumentOutOfRangeException>(() => LocalEquivarianceError.Measure(model.call, x, ContinuousTransforms.Create("rotate"), new LieOptions { BatchSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LocalEquivarianceError.Measure(model.call, x, TransformCatalogue.CreateContinuous("rotate"), new LieOptions { BatchSize = 0 }));
     }
 
     [TestCase(0.0)]
@@ -60,14 +60,14 @@ public class LieBadInputTests
     {
         using var model = HardeningModels.SmallCnn(1);
         using var x = Images();
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => LieDerivative.ByFiniteDifference(model.call, x, ContinuousTransforms.Create("rotate"), step));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => LieDerivative.ByFiniteDifference(model.call, x, TransformCatalogue.CreateContinuous("rotate"), step));
         Assert.That(ex!.ParamName, Is.EqualTo("step"));
     }
 
     [Test]
     public void UnknownContinuousTransformName_ThrowsArgumentException_ListingTheNames()
     {
-        var ex = Assert.Throws<ArgumentException>(() => ContinuousTransforms.Create("twirl"));
+        var ex = Assert.Throws<ArgumentException>(() => TransformCatalogue.CreateContinuous("twirl"));
         Assert.That(ex!.Message, Does.Contain("translate-x").And.Contain("twirl"));
     }
 
@@ -76,7 +76,7 @@ public class LieBadInputTests
     {
         using var model = nn.Linear(5, 2);
         using var x = rand(3, 5);
-        var ex = Assert.Catch(() => LocalEquivarianceError.Measure(model.call, x, ContinuousTransforms.Create("rotate")));
+        var ex = Assert.Catch(() => LocalEquivarianceError.Measure(model.call, x, TransformCatalogue.CreateContinuous("rotate")));
         Assert.That(ex, Is.InstanceOf<ArgumentException>().Or.InstanceOf<InvalidOperationException>().Or.InstanceOf<System.Runtime.InteropServices.ExternalException>());
     }
 }

@@ -15,7 +15,7 @@ public class NonFiniteTests
     private static readonly long[] Image = { 1, 4, 4 };
 
     // A deterministic input transform (a horizontal flip of every sample), so two regularizers see the same values.
-    private static TransformSpec[] FlipInvariance => new[] { TransformSpec.Invariance(new LambdaTransform("flip-all", x => x.flip(-1))) };
+    private static EquivarianceTerm[] FlipInvariance => new[] { EquivarianceTerm.Invariant(new LambdaTransform("flip-all", x => x.flip(-1))) };
 
     private static Tensor Points()
     {
@@ -91,7 +91,7 @@ public class NonFiniteTests
     public void Regularizer_WithSkip_OnFiniteModel_MatchesTheDefault()
     {
         using var model = HardeningModels.SmallCnn(4);
-        var spec = new[] { TransformSpec.Invariance(new RotationByQuarterTurns()) };
+        var spec = new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) };
         using var skipping = new EquivarianceError(model, Image, spec, n: 8, options: new EquivarianceErrorOptions { Seed = 9, NonFiniteSamples = NonFiniteSamples.Skip });
         using var strict = new EquivarianceError(model, Image, spec, n: 8, options: new EquivarianceErrorOptions { Seed = 9 });
         using var a = skipping.Estimate();
@@ -104,7 +104,7 @@ public class NonFiniteTests
     public void Audit_OfModelProducingNaN_Fails_WithNonFiniteDiagnosis_NamingTheFirstLayer()
     {
         using var model = HardeningModels.NaNProducingCnn(2);
-        var report = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()),
+        var report = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = Image, Samples = 4, Seed = 1, Bounds = (-1, 1) });
         Assert.That(report.Verdict, Is.EqualTo(Verdict.Fail));
         var diagnosis = report.Diagnoses.Single(d => d.Kind == DiagnosisKind.NonFinite);
@@ -118,7 +118,7 @@ public class NonFiniteTests
     public void Audit_OfModelWithInfiniteOutputs_Fails_WithNonFiniteDiagnosis()
     {
         using var model = new ScaleModel(double.PositiveInfinity);
-        var report = Auditor.Audit(model, SymmetrySpec.Equivariant(new RotationByQuarterTurns()),
+        var report = Auditor.Audit(model, Symmetry.Equivariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = Image, Samples = 4, Seed = 1 });
         Assert.That(report.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(report.Diagnoses.Select(d => d.Kind), Does.Contain(DiagnosisKind.NonFinite));
@@ -132,7 +132,7 @@ public class NonFiniteInfinitesimalTests
     public void Regularizer_WithSkip_OnLieTerm_EqualsThePenaltyOfTheFiniteSamples()
     {
         var image = new long[] { 1, 4, 4 };
-        var lie = new[] { TransformSpec.Lie(ContinuousTransforms.Create("brightness")) };
+        var lie = new[] { EquivarianceTerm.Lie(TransformCatalogue.CreateContinuous("brightness")) };
         using var model = new NaNAboveModel(0.5);
         using var skipping = new EquivarianceError(model, image, lie, options: new EquivarianceErrorOptions { Seed = 1, NonFiniteSamples = NonFiniteSamples.Skip });
         using var strict = new EquivarianceError(model, image, lie, options: new EquivarianceErrorOptions { Seed = 1 });
@@ -155,7 +155,7 @@ public class NonFiniteInfinitesimalTests
     {
         // log(0.5 − x₀)·0 is NaN for x₀ > 0.5, yet its forward-mode tangent is 0·finite = 0.
         using var model = new NaNAboveModel(0.5);
-        using var reg = new EquivarianceError(model, new long[] { 1, 4, 4 }, new[] { TransformSpec.Lie(ContinuousTransforms.Create("brightness")) },
+        using var reg = new EquivarianceError(model, new long[] { 1, 4, 4 }, new[] { EquivarianceTerm.Lie(TransformCatalogue.CreateContinuous("brightness")) },
             options: new EquivarianceErrorOptions { Seed = 1 });
         using var points = full(new long[] { 2, 1, 4, 4 }, 0.9);
         var ex = Assert.Throws<InvalidOperationException>(() => reg.call(points));

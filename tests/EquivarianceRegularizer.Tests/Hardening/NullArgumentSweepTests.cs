@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Groups;
 using System.Reflection;
 using EquivarianceRegularizer.TestSupport;
 using EquivarianceRegularizer.Audit;
@@ -25,17 +26,17 @@ public class NullArgumentSweepTests
         if (t == typeof(long[])) return new long[] { 1, 4, 4 };
         if (t == typeof(double[])) return new double[] { 0, 1 };
         if (t == typeof(int[])) return new[] { 0, 1 };
-        if (t == typeof(IGroupTransform) || t == typeof(IFiniteTransform)) return new RotationByQuarterTurns();
-        if (t == typeof(IContinuousTransform)) return ContinuousTransforms.Create("rotate");
+        if (t == typeof(IGroupTransform)) return new RotationByQuarterTurns();
+        if (t == typeof(IContinuousTransform)) return TransformCatalogue.CreateContinuous("rotate");
         if (t == typeof(Distance)) return Distance.L2;
         if (t == typeof(Generator)) return Own(new Generator(1));
         if (t == typeof(Func<Tensor, Tensor>)) return (Func<Tensor, Tensor>)(x => x * 1.0);
         if (t == typeof(nn.Module<Tensor, Tensor>) || t == typeof(nn.Module)) return Own(new CopyModel());
-        if (t == typeof(SymmetrySpec)) return SymmetrySpec.Invariant(new RotationByQuarterTurns());
+        if (t == typeof(Symmetry)) return Symmetry.Invariant(new RotationByQuarterTurns());
         if (t == typeof(AuditOptions)) return new AuditOptions { InputShape = new long[] { 1, 4, 4 }, Samples = 2 };
-        if (t == typeof(IEnumerable<TransformSpec>) || t == typeof(TransformSpec[])) return new[] { TransformSpec.Same(new RotationByQuarterTurns()) };
-        if (t == typeof(TransformSpec)) return TransformSpec.Same(new RotationByQuarterTurns());
-        if (t == typeof(IReadOnlyList<TransformPair>) || t == typeof(TransformPair[])) return new[] { TransformPair.Same(new RotationByQuarterTurns()) };
+        if (t == typeof(IEnumerable<EquivarianceTerm>) || t == typeof(EquivarianceTerm[])) return new[] { EquivarianceTerm.Equivariant(new RotationByQuarterTurns()) };
+        if (t == typeof(EquivarianceTerm)) return EquivarianceTerm.Equivariant(new RotationByQuarterTurns());
+        if (t == typeof(IReadOnlyList<Symmetry>) || t == typeof(Symmetry[])) return new[] { Symmetry.Equivariant(new RotationByQuarterTurns()) };
         if (t == typeof(IGroupTransform[])) return new IGroupTransform[] { new RotationByQuarterTurns() };
         if (t.IsValueType) return Activator.CreateInstance(t);
         return DBNull.Value; // unknown

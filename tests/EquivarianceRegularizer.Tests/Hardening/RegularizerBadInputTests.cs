@@ -14,7 +14,7 @@ public class RegularizerBadInputTests
 {
     private static readonly long[] Image = { 1, 4, 4 };
 
-    private static TransformSpec[] Rot90 => new TransformSpec[] { TransformSpec.Same(new RotationByQuarterTurns()) };
+    private static EquivarianceTerm[] Rot90 => new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new RotationByQuarterTurns()) };
 
     [Test]
     public void ShapeMismatch_BetweenFOutOfModelAndModelOfFIn_ThrowsArgumentException_NamingBothShapes()
@@ -22,7 +22,7 @@ public class RegularizerBadInputTests
         // f_out = identity, f_in = a crop: model(f_in(v)) is 4×3 while f_out(model(v)) stays 4×4.
         using var model = new CopyModel();
         var crop = new LambdaTransform("crop", x => x.narrow(-1, 0, 3));
-        using var reg = new EquivarianceError(model, Image, new[] { TransformSpec.Invariance(crop) }, n: 2, options: new EquivarianceErrorOptions { Seed = 1 });
+        using var reg = new EquivarianceError(model, Image, new[] { EquivarianceTerm.Invariant(crop) }, n: 2, options: new EquivarianceErrorOptions { Seed = 1 });
         var ex = Assert.Throws<ArgumentException>(() => reg.call());
         Assert.That(ex!.Message, Does.Contain("f_out(model(v)) has shape [2, 1, 4, 4]").And.Contain("[2, 1, 4, 3]").And.Contain("crop"));
     }
@@ -60,7 +60,7 @@ public class RegularizerBadInputTests
     [TestCase(0.0, double.PositiveInfinity, "lambda")]
     public void NegativeOrNonFinite_EpsilonOrLambda_ThrowsArgumentOutOfRange(double epsilon, double lambda, string parameter)
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => TransformSpec.Same(new RotationByQuarterTurns(), epsilon, lambda));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => EquivarianceTerm.Equivariant(new RotationByQuarterTurns(), epsilon, lambda));
         Assert.That(ex!.ParamName, Is.EqualTo(parameter));
         Assert.That(ex.Message, Does.Contain("rot90"));
     }
@@ -103,7 +103,7 @@ public class RegularizerBadInputTests
     public void EmptyTransformList_ThrowsArgumentException()
     {
         using var model = new CopyModel();
-        var ex = Assert.Throws<ArgumentException>(() => new EquivarianceError(model, Image, Array.Empty<TransformSpec>()));
+        var ex = Assert.Throws<ArgumentException>(() => new EquivarianceError(model, Image, Array.Empty<EquivarianceTerm>()));
         Assert.That(ex!.ParamName, Is.EqualTo("transforms"));
     }
 
@@ -111,7 +111,7 @@ public class RegularizerBadInputTests
     public void NullTransformEntry_ThrowsArgumentException()
     {
         using var model = new CopyModel();
-        var ex = Assert.Throws<ArgumentException>(() => new EquivarianceError(model, Image, new TransformSpec[] { null! }));
+        var ex = Assert.Throws<ArgumentException>(() => new EquivarianceError(model, Image, new EquivarianceTerm[] { null! }));
         Assert.That(ex!.ParamName, Is.EqualTo("transforms"));
     }
 
@@ -183,7 +183,7 @@ public class RegularizerBadInputTests
     public void Points_OfIntegerOrDoubleDtype_AreConvertedToTheModelsDtype()
     {
         using var model = HardeningModels.SmallCnn(1);
-        var spec = new[] { TransformSpec.Invariance(new RotationByQuarterTurns()) };
+        var spec = new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) };
         using var regA = new EquivarianceError(model, Image, spec, options: new EquivarianceErrorOptions { Seed = 1 });
         using var regB = new EquivarianceError(model, Image, spec, options: new EquivarianceErrorOptions { Seed = 1 });
         using var ints = randint(0, 2, new long[] { 3, 1, 4, 4 });

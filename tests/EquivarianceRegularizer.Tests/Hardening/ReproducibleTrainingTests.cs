@@ -19,7 +19,7 @@ public class ReproducibleTrainingTests
             ("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(4, 3)));
         using var optimizer = optim.Adam(model.parameters(), lr: 1e-2);
         using var reg = new EquivarianceError(model, new long[] { 1, 8, 8 },
-            new TransformSpec[] { new(IdentityTransform.Instance, new RotationByQuarterTurns()) }, dist: Distance.CrossEntropyLogits, n: 8);
+            new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, dist: Distance.CrossEntropyLogits, n: 8);
         var losses = new List<float>();
         for (int step = 0; step < 10; step++)
         {
@@ -32,7 +32,7 @@ public class ReproducibleTrainingTests
             optimizer.step();
             losses.Add(loss.item<float>());
         }
-        var report = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()),
+        var report = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = new long[] { 1, 8, 8 }, Samples = 4 });
         return (losses.ToArray(), report.Verdict.ToString());
     }

@@ -25,7 +25,7 @@ public class SecurityTests
             ("pool", nn.AdaptiveAvgPool2d(1)),
             ("flat", nn.Flatten()));
         var transform = new LambdaTransform(TransformName, x => x.flip(-1));
-        return Auditor.Audit(model, SymmetrySpec.Invariant(transform),
+        return Auditor.Audit(model, Symmetry.Invariant(transform),
             new AuditOptions { InputShape = new long[] { 1, 4, 4 }, Samples = 2, Seed = 1, Bounds = (-1, 1), ModelName = ModelName });
     }
 

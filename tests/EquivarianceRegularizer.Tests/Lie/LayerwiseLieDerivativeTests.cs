@@ -17,7 +17,7 @@ public class LayerwiseLieDerivativeTests
         using var scope = NewDisposeScope();
         using var model = LieTestModels.SmallCnn(3, dtype);
         var x = LieTestModels.Images(6, 3, 16, 16, dtype: dtype);
-        var t = ContinuousTransforms.Create(transform);
+        var t = TransformCatalogue.CreateContinuous(transform);
         var report = LayerwiseLieDerivative.Measure(model, x, t, new LieOptions { BatchSize = 4 });
         Assert.That(report.SumRelativeResidual, Is.LessThan(tolerance));
         Assert.That(report.Layers.Sum(l => l.ProjectionShare), Is.EqualTo(1).Within(1e-6));

@@ -66,9 +66,9 @@ public class LieDerivativeTests
         var w = LieTestModels.Weight(new long[] { 4, 3 * 6 * 7 }, 41, 0.2);
         var b = LieTestModels.Weight(new long[] { 4 }, 42, 1.0);
         Tensor Model(Tensor z) => nn.functional.linear(z.flatten(1), w, b);
-        foreach (var name in ContinuousTransforms.Names)
+        foreach (var name in TransformCatalogue.ContinuousNames)
         {
-            var t = ContinuousTransforms.Create(name);
+            var t = TransformCatalogue.CreateContinuous(name);
             var expected = nn.functional.linear(t.Tangent(x).flatten(1), w);
             var lie = LieDerivative.Compute(Model, x, t);
             Assert.That(MaxAbs(lie - expected), Is.LessThan(1e-12), name);
@@ -101,7 +101,7 @@ public class LieDerivativeTests
         var x = LieTestModels.Images(3, 3, 12, 12);
         foreach (var name in new[] { "translate-x", "rotate", "scale", "stretch", "hue", "saturation", "brightness" })
         {
-            var t = ContinuousTransforms.Create(name);
+            var t = TransformCatalogue.CreateContinuous(name);
             var forward = LieDerivative.Compute(model.call, x, t);
             var fd = LieDerivative.Compute(model.call, x, t, new LieOptions { Method = LieDerivativeMethod.FiniteDifference, FiniteDifferenceStep = 1e-6 });
             var reverse = LieDerivative.Compute(model.call, x, t, new LieOptions { Method = LieDerivativeMethod.DoubleBackward });

@@ -19,7 +19,7 @@ public class ReadmeExampleTests
         using var model = nn.Sequential(nn.Conv2d(1, 16, 3, padding: 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10));
         using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
         using var reg = new EquivarianceError(model, new long[] { 1, 28, 28 },
-            new TransformSpec[] { new(IdentityTransform.Instance, new RotationByQuarterTurns(), epsilon: 0, lambda: 0.5) },
+            new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns(), epsilon: 0, lambda: 0.5) },
             dist: Distance.CrossEntropyLogits, n: 64, options: new EquivarianceErrorOptions { Seed = 3 });
 
         using var data = NewDisposeScope();
@@ -44,7 +44,7 @@ public class ReadmeExampleTests
     {
         // Global average pooling after a pointwise (1×1) convolution is exactly rot90-invariant.
         using var model = nn.Sequential(nn.Conv2d(1, 8, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10));
-        var report = Auditor.Audit(model, SymmetrySpec.Invariant(new RotationByQuarterTurns()),
+        var report = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = new long[] { 1, 28, 28 }, Samples = 16 });
         Assert.That(ReportText.Render(report), Does.Contain("OVERALL VERDICT: PASS"));
         Assert.DoesNotThrow(() => EquivarianceAssert.IsInvariant(model, new RotationByQuarterTurns(), new long[] { 1, 28, 28 }));

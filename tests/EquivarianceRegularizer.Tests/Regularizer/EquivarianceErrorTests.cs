@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
 using EquivarianceRegularizer.Sampling;
@@ -23,7 +24,7 @@ public class EquivarianceErrorTests
         // model = identity, f_in(x) = x + 0.5, f_out = identity: every sample's l2 distance is 0.5·√16 = 2.
         using var model = new IdentityModel();
         using var reg = new EquivarianceError(model, new long[] { 4, 4 },
-            new TransformSpec[] { (IdentityTransform.Instance, AddConstant(0.5), epsilon, lambda) }, n: 8, options: Seeded);
+            new EquivarianceTerm[] { (IdentityTransform.Instance, AddConstant(0.5), epsilon, lambda) }, n: 8, options: Seeded);
         using var scope = NewDisposeScope();
         double penalty = reg.call().ToDouble();
         Assert.That(reg.LastTerms![0].Error, Is.EqualTo(2.0).Within(1e-6));
@@ -34,7 +35,7 @@ public class EquivarianceErrorTests
     public void Penalty_SumsOverTerms()
     {
         using var model = new IdentityModel();
-        using var reg = new EquivarianceError(model, new long[] { 4 }, new TransformSpec[]
+        using var reg = new EquivarianceError(model, new long[] { 4 }, new EquivarianceTerm[]
         {
             (IdentityTransform.Instance, AddConstant(1), 0.0, 1.0),   // error 2
             (IdentityTransform.Instance, AddConstant(2), 1.0, 0.5),   // error 4 → 0.5·3
@@ -51,8 +52,8 @@ public class EquivarianceErrorTests
         var doubled = new LambdaTransform("double", x => x * 2.0);
         using var scope = NewDisposeScope();
         var points = tensor(new float[] { 1, 0, 3, 0 }, new long[] { 2, 2 });
-        using var batchHinge = new EquivarianceError(model, new long[] { 2 }, new TransformSpec[] { (IdentityTransform.Instance, doubled, 2.0, 1.0) });
-        using var sampleHinge = new EquivarianceError(model, new long[] { 2 }, new TransformSpec[] { (IdentityTransform.Instance, doubled, 2.0, 1.0) },
+        using var batchHinge = new EquivarianceError(model, new long[] { 2 }, new EquivarianceTerm[] { (IdentityTransform.Instance, doubled, 2.0, 1.0) });
+        using var sampleHinge = new EquivarianceError(model, new long[] { 2 }, new EquivarianceTerm[] { (IdentityTransform.Instance, doubled, 2.0, 1.0) },
             options: new EquivarianceErrorOptions { PerSampleHinge = true });
         Assert.That(batchHinge.call(points).ToDouble(), Is.EqualTo(0).Within(1e-6));
         Assert.That(sampleHinge.call(points).ToDouble(), Is.EqualTo(0.5).Within(1e-6));
@@ -65,7 +66,7 @@ public class EquivarianceErrorTests
         var doubled = new LambdaTransform("double", x => x * 2.0);
         using var scope = NewDisposeScope();
         var points = tensor(new float[] { 1, 0, 3, 0, 0, 4, 2, 0 }, new long[] { 4, 2 }); // distances 1, 3, 4, 2
-        using var reg = new EquivarianceError(model, new long[] { 2 }, new TransformSpec[] { (IdentityTransform.Instance, doubled, 0.0, 1.0) });
+        using var reg = new EquivarianceError(model, new long[] { 2 }, new EquivarianceTerm[] { (IdentityTransform.Instance, doubled, 0.0, 1.0) });
         using var estimate = reg.Estimate(points);
         double mean = 2.5, sd = Math.Sqrt(((1.5 * 1.5) * 2 + 0.25 * 2) / 3);
         Assert.That(estimate.Terms[0].Error, Is.EqualTo(mean).Within(1e-6));
@@ -79,7 +80,7 @@ public class EquivarianceErrorTests
         // f_in(x) = 3x, model = identity: d = 2||x||, ||f_out(model(x))|| = ||x||: relative error 2 for every sample.
         using var model = new IdentityModel();
         var tripled = new LambdaTransform("triple", x => x * 3.0);
-        using var reg = new EquivarianceError(model, new long[] { 5 }, new TransformSpec[] { (IdentityTransform.Instance, tripled, 0.0, 1.0) },
+        using var reg = new EquivarianceError(model, new long[] { 5 }, new EquivarianceTerm[] { (IdentityTransform.Instance, tripled, 0.0, 1.0) },
             n: 16, bounds: (0.5, 2.0), options: new EquivarianceErrorOptions { Seed = 3, Relative = true });
         using var scope = NewDisposeScope();
         Assert.That(reg.call().ToDouble(), Is.EqualTo(2.0).Within(1e-5));
@@ -92,9 +93,9 @@ public class EquivarianceErrorTests
     {
         using var model = new PointwiseConvModel(3, 10); // 3-channel image in, 10-channel map out
         var rot = new RotationByQuarterTurns();
-        using var shared = new EquivarianceError(model, new long[] { 3, 8, 8 }, new TransformSpec[] { (rot, 0.0, 1.0) }, n: 32, options: Seeded);
+        using var shared = new EquivarianceError(model, new long[] { 3, 8, 8 }, new EquivarianceTerm[] { (rot, 0.0, 1.0) }, n: 32, options: Seeded);
         using var mismatched = new EquivarianceError(model, new long[] { 3, 8, 8 },
-            new TransformSpec[] { (new DihedralTransform(), rot, 0.0, 1.0) }, n: 32, options: Seeded);
+            new EquivarianceTerm[] { (new RotationByQuarterTurns(-1, -2), rot, 0.0, 1.0) }, n: 32, options: Seeded); // C4 turning the other way
         using var scope = NewDisposeScope();
         Assert.That(shared.call().ToDouble(), Is.LessThanOrEqualTo(1e-6));
         Assert.That(mismatched.call().ToDouble(), Is.GreaterThan(0.1));
@@ -105,8 +106,8 @@ public class EquivarianceErrorTests
     {
         using var model = new DeepSetsLayer(3, 5);
         var perm = new Permutation(6, 0);
-        using var shared = new EquivarianceError(model, new long[] { 6, 3 }, new TransformSpec[] { (perm, 0.0, 1.0) }, n: 32, options: Seeded);
-        using var invariance = new EquivarianceError(model, new long[] { 6, 3 }, new TransformSpec[] { TransformSpec.Invariance(perm) }, n: 32, options: Seeded);
+        using var shared = new EquivarianceError(model, new long[] { 6, 3 }, new EquivarianceTerm[] { (perm, 0.0, 1.0) }, n: 32, options: Seeded);
+        using var invariance = new EquivarianceError(model, new long[] { 6, 3 }, new EquivarianceTerm[] { EquivarianceTerm.Invariant(perm) }, n: 32, options: Seeded);
         using var scope = NewDisposeScope();
         Assert.That(shared.call().ToDouble(), Is.LessThanOrEqualTo(1e-6));
         Assert.That(invariance.call().ToDouble(), Is.GreaterThan(0.05));
@@ -119,8 +120,7 @@ public class EquivarianceErrorTests
         using var scope = NewDisposeScope();
         using var g = new Generator(9);
         var x = rand(32, 2, 6, 6);
-        using var r = EquivarianceKernel.Evaluate(model, x, new[] { TransformPair.Same(new RotationByQuarterTurns()) }, Distances.Distance.L2, g);
-        Assert.That(r.InputElements[0], Is.SameAs(r.OutputElements[0]));
+        using var r = EquivarianceKernel.Evaluate(model, x, new[] { Symmetry.Equivariant(new RotationByQuarterTurns()) }, Distances.Distance.L2, g);
         Assert.That(r.InputElements[0].Values.data<long>().ToArray().Distinct().Count(), Is.EqualTo(4), "32 samples draw every quarter turn");
         Assert.That(r.Distances[0].max().ToDouble(), Is.LessThanOrEqualTo(1e-6));
     }
@@ -129,7 +129,7 @@ public class EquivarianceErrorTests
     public void Seed_MakesEveryDrawReproducible()
     {
         using var model = new PlainCnn(1, 6, 3);
-        var transforms = new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()), TransformSpec.Invariance(Flip.Horizontal()), TransformSpec.Invariance(new CyclicShift(6)) };
+        var transforms = new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()), EquivarianceTerm.Invariant(Flip.Horizontal()), EquivarianceTerm.Invariant(new CyclicShift(6)) };
         using var a = new EquivarianceError(model, new long[] { 1, 6, 6 }, transforms, n: 8, options: Seeded);
         using var b = new EquivarianceError(model, new long[] { 1, 6, 6 }, transforms, n: 8, options: Seeded);
         using var scope = NewDisposeScope();
@@ -146,7 +146,7 @@ public class EquivarianceErrorTests
     {
         using var model = new PlainCnn(1, 6, 3, withBatchNorm: true);
         using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 },
-            new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()), TransformSpec.Invariance(new CyclicShift(6)) }, dist: Distance.CrossEntropyLogits, n: 8, numFuncs: 2, options: Seeded);
+            new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()), EquivarianceTerm.Invariant(new CyclicShift(6)) }, dist: Distance.CrossEntropyLogits, n: 8, numFuncs: 2, options: Seeded);
         using var scope = NewDisposeScope();
         var penalty = reg.call();
         Assert.That(penalty.ToDouble(), Is.GreaterThan(0));
@@ -163,7 +163,7 @@ public class EquivarianceErrorTests
     {
         using var model = new PlainCnn(1, 6, 3, withBatchNorm: true);
         var bn = (TestBatchNorm)model.named_children().Single().module;
-        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()) }, n: 16, options: Seeded);
+        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 16, options: Seeded);
         using var scope = NewDisposeScope();
         var before = bn.RunningMean.clone();
         reg.call().backward();
@@ -179,7 +179,7 @@ public class EquivarianceErrorTests
     {
         using var model = new PlainCnn(1, 6, 3);
         model.to(ScalarType.Float64);
-        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()) }, n: 4, options: Seeded);
+        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 4, options: Seeded);
         using var scope = NewDisposeScope();
         Assert.That(reg.SamplePoints().dtype, Is.EqualTo(ScalarType.Float64));
         Assert.That(reg.call().dtype, Is.EqualTo(ScalarType.Float64));
@@ -191,7 +191,7 @@ public class EquivarianceErrorTests
     public void NumFuncs_ChoosesWithoutReplacement_WithUniformFrequencies()
     {
         using var model = new IdentityModel();
-        var ts = Enumerable.Range(0, 4).Select(i => (TransformSpec)(IdentityTransform.Instance, AddConstant(i), 0.0, 1.0)).ToArray();
+        var ts = Enumerable.Range(0, 4).Select(i => (EquivarianceTerm)(IdentityTransform.Instance, AddConstant(i), 0.0, 1.0)).ToArray();
         using var reg = new EquivarianceError(model, new long[] { 2 }, ts, numFuncs: 2, options: Seeded);
         var counts = new int[4];
         const int trials = 4000;
@@ -211,8 +211,8 @@ public class EquivarianceErrorTests
         using var model = new IdentityModel();
         var ts = new[]
         {
-            new TransformSpec(IdentityTransform.Instance, AddConstant(0)) { Weight = 3 },
-            new TransformSpec(IdentityTransform.Instance, AddConstant(1)) { Weight = 1 },
+            EquivarianceTerm.Invariant(AddConstant(0)) with { Weight = 3 },
+            EquivarianceTerm.Invariant(AddConstant(1)) with { Weight = 1 },
         };
         using var reg = new EquivarianceError(model, new long[] { 2 }, ts, numFuncs: 1, options: Seeded);
         int first = Enumerable.Range(0, 4000).Count(_ => reg.ChooseTerms()[0] == 0);
@@ -223,7 +223,7 @@ public class EquivarianceErrorTests
     public void NumFuncs_AtLeastTheCount_UsesEveryTerm()
     {
         using var model = new IdentityModel();
-        var ts = Enumerable.Range(0, 3).Select(i => (TransformSpec)(IdentityTransform.Instance, AddConstant(i), 0.0, 1.0)).ToArray();
+        var ts = Enumerable.Range(0, 3).Select(i => (EquivarianceTerm)(IdentityTransform.Instance, AddConstant(i), 0.0, 1.0)).ToArray();
         using var reg = new EquivarianceError(model, new long[] { 2 }, ts, numFuncs: 5, options: Seeded);
         Assert.That(reg.ChooseTerms(), Is.EqualTo(new[] { 0, 1, 2 }));
     }
@@ -235,7 +235,7 @@ public class EquivarianceErrorTests
         // A classifier's 3 logits cannot be rotated like an image: f_out(model(v)) vs model(f_in(v)).
         using var model = new PointwiseConvModel(1, 2);
         var crop = new LambdaTransform("crop", x => x.narrow(3, 0, 3));
-        using var reg = new EquivarianceError(model, new long[] { 1, 4, 4 }, new TransformSpec[] { (IdentityTransform.Instance, crop, 0.0, 1.0) }, n: 2, options: Seeded);
+        using var reg = new EquivarianceError(model, new long[] { 1, 4, 4 }, new EquivarianceTerm[] { (IdentityTransform.Instance, crop, 0.0, 1.0) }, n: 2, options: Seeded);
         using var scope = NewDisposeScope();
         Assert.That(() => reg.call(), Throws.ArgumentException
             .With.Message.Contains("f_out(model(v)) has shape [2, 2, 4, 4]").And.Message.Contains("model(f_in(v)) has shape [2, 2, 4, 3]"));
@@ -245,14 +245,14 @@ public class EquivarianceErrorTests
     [TestCase(0.0, -1.0, "λ")]
     [TestCase(double.NaN, 1.0, "ε")]
     public void NegativeEpsilonOrLambda_Throws(double epsilon, double lambda, string which) =>
-        Assert.That(() => new TransformSpec(IdentityTransform.Instance, new RotationByQuarterTurns(), epsilon, lambda),
+        Assert.That(() => EquivarianceTerm.Invariant(new RotationByQuarterTurns(), epsilon, lambda),
             Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains(which));
 
     [Test]
     public void BadBounds_ThrowWithTheBoundsArgument()
     {
         using var model = new IdentityModel();
-        var ts = new TransformSpec[] { TransformSpec.Same(new RotationByQuarterTurns()) };
+        var ts = new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new RotationByQuarterTurns()) };
         Assert.That(() => new EquivarianceError(model, new long[] { 4, 4 }, ts, bounds: new double[] { 1, 0 }), Throws.ArgumentException.With.Message.Contains("lower ≤ upper"));
         Assert.That(() => new EquivarianceError(model, new long[] { 4, 4 }, ts, bounds: new double[,] { { 0, 1 }, { 0, 1 }, { 0, 1 } }),
             Throws.ArgumentException.With.Property("ParamName").EqualTo("bounds").And.Message.Contains("[4, 4, 2]"));
@@ -262,7 +262,7 @@ public class EquivarianceErrorTests
     public void PBelowOne_Throws()
     {
         using var model = new IdentityModel();
-        Assert.That(() => new EquivarianceError(model, new long[] { 4 }, new TransformSpec[] { TransformSpec.Same(new CyclicShift(4)) }, dist: Distance.Lp(0.5)),
+        Assert.That(() => new EquivarianceError(model, new long[] { 4 }, new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new CyclicShift(4)) }, dist: Distance.Lp(0.5)),
             Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
@@ -270,7 +270,7 @@ public class EquivarianceErrorTests
     public void NaNOutputs_Throw()
     {
         using var model = new NaNModel();
-        using var reg = new EquivarianceError(model, new long[] { 4 }, new TransformSpec[] { TransformSpec.Same(new CyclicShift(4)) }, n: 2, options: Seeded);
+        using var reg = new EquivarianceError(model, new long[] { 4 }, new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new CyclicShift(4)) }, n: 2, options: Seeded);
         using var scope = NewDisposeScope();
         Assert.That(() => reg.call(), Throws.InvalidOperationException.With.Message.Contains("NaN"));
     }
@@ -279,10 +279,10 @@ public class EquivarianceErrorTests
     public void OtherInvalidArguments_Throw()
     {
         using var model = new IdentityModel();
-        var ts = new TransformSpec[] { TransformSpec.Same(new CyclicShift(4)) };
+        var ts = new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new CyclicShift(4)) };
         Assert.That(() => new EquivarianceError(model, new long[] { 4 }, ts, n: 0), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("n"));
         Assert.That(() => new EquivarianceError(model, new long[] { 4 }, ts, numFuncs: 0), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("numFuncs"));
-        Assert.That(() => new EquivarianceError(model, new long[] { 4 }, Array.Empty<TransformSpec>()), Throws.ArgumentException.With.Property("ParamName").EqualTo("transforms"));
+        Assert.That(() => new EquivarianceError(model, new long[] { 4 }, Array.Empty<EquivarianceTerm>()), Throws.ArgumentException.With.Property("ParamName").EqualTo("transforms"));
         using var reg = new EquivarianceError(model, new long[] { 4 }, ts, options: Seeded);
         using var scope = NewDisposeScope();
         Assert.That(() => reg.call(zeros(2, 5)), Throws.ArgumentException.With.Message.Contains("(batch, 4)"));
@@ -294,7 +294,7 @@ public class EquivarianceErrorTests
     {
         // The reference concatenates inputs with outputs to share randomness: impossible for 3 channels in, 10 out.
         using var model = new PointwiseConvModel(3, 10);
-        using var reg = new EquivarianceError(model, new long[] { 3, 5, 5 }, new TransformSpec[] { (new DihedralTransform(), 0.0, 1.0) }, n: 16, options: Seeded);
+        using var reg = new EquivarianceError(model, new long[] { 3, 5, 5 }, new EquivarianceTerm[] { (new DihedralTransform(), 0.0, 1.0) }, n: 16, options: Seeded);
         using var scope = NewDisposeScope();
         Assert.That(reg.call().ToDouble(), Is.LessThanOrEqualTo(1e-6));
     }
@@ -309,9 +309,9 @@ public class EquivarianceErrorTests
         var x = rand(8, 1, 6, 6);
         var rot = new RotationByQuarterTurns();
         var flip = Flip.Horizontal();
-        using var er = rot.Element(1, 8);
-        using var ef = flip.Element(1, 8);
-        var pairs = new[] { TransformPair.Invariance(rot), TransformPair.Invariance(flip) };
+        using var er = rot.Group.Element(1, 8);
+        using var ef = flip.Group.Element(1, 8);
+        var pairs = new[] { Symmetry.Invariant(rot), Symmetry.Invariant(flip) };
         using var both = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { er, ef });
         using var aloneR = EquivarianceKernel.Evaluate(model, x, new[] { pairs[0] }, Distances.Distance.L2, inputElements: new[] { er });
         using var aloneF = EquivarianceKernel.Evaluate(model, x, new[] { pairs[1] }, Distances.Distance.L2, inputElements: new[] { ef });
@@ -323,7 +323,7 @@ public class EquivarianceErrorTests
     public void CallingWithABatch_DoesNotChangeNForLaterSampledCalls()
     {
         using var model = new PlainCnn(1, 6, 3);
-        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()) }, n: 5, options: Seeded);
+        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 5, options: Seeded);
         using var scope = NewDisposeScope();
         reg.call(rand(7, 1, 6, 6));
         Assert.That(reg.LastTerms![0].Samples, Is.EqualTo(7));
@@ -338,7 +338,7 @@ public class EquivarianceErrorTests
         using var model = new PlainCnn(1, 6, 3);
         using var scope = NewDisposeScope();
         var bounds = tensor(new float[] { -1, 1 }, new long[] { 1, 1, 1, 2 });
-        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()) }, n: 64, bounds: bounds, options: Seeded);
+        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 64, bounds: bounds, options: Seeded);
         var points = reg.SamplePoints();
         Assert.That(points.min().ToDouble(), Is.LessThan(-0.5), "negative values come from the tensor bounds");
         Assert.That(reg.call().ToDouble(), Is.GreaterThan(0));
@@ -348,10 +348,10 @@ public class EquivarianceErrorTests
     public void ModelOutputOnOriginalPoints_IsComputedOnceForAllTerms()
     {
         using var model = new PlainCnn(1, 6, 3);
-        var ts = new TransformSpec[]
+        var ts = new EquivarianceTerm[]
         {
-            TransformSpec.Invariance(new RotationByQuarterTurns()), TransformSpec.Invariance(Flip.Horizontal()),
-            TransformSpec.Invariance(Flip.Vertical()), TransformSpec.Invariance(new DihedralTransform()),
+            EquivarianceTerm.Invariant(new RotationByQuarterTurns()), EquivarianceTerm.Invariant(Flip.Horizontal()),
+            EquivarianceTerm.Invariant(Flip.Vertical()), EquivarianceTerm.Invariant(new DihedralTransform()),
         };
         using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, ts, n: 10, numFuncs: 4, options: Seeded);
         using var scope = NewDisposeScope();
@@ -373,8 +373,8 @@ public class EquivarianceErrorTests
         using var scope = NewDisposeScope();
         var x = rand(10, 1, 6, 6);
         var rot = new RotationByQuarterTurns();
-        using var e = rot.Element(1, 10);
-        var pairs = new[] { TransformPair.Invariance(rot) };
+        using var e = rot.Group.Element(1, 10);
+        var pairs = new[] { Symmetry.Invariant(rot) };
         using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { e });
         int before = model.Forwards;
         // 6·6·4 bytes × 64 per row; a 20 KiB budget allows 2 rows per forward: 20 rows → 10 forwards.
@@ -391,8 +391,8 @@ public class EquivarianceErrorTests
         using var scope = NewDisposeScope();
         var x = rand(10, 1, 6, 6);
         var flips = new IGroupTransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() };
-        var pairs = flips.Select(TransformPair.Invariance).ToArray();
-        var elements = flips.Select(f => ((IndexedFiniteTransform)f).Element(1, 10)).ToArray();
+        var pairs = flips.Select(Symmetry.Invariant).ToArray();
+        var elements = flips.Select(f => ((IndexedFiniteTransform)f).Group.Element(1, 10)).ToArray();
         using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: elements);
         int before = model.Forwards;
         // 144 input bytes × 64 = 9 KiB per row; a budget of 25 rows holds two parts of 10: 5 parts → 3 forwards.
@@ -407,7 +407,7 @@ public class EquivarianceErrorTests
     public void StepRegularizerOnly_BackpropagatesOnlyThePenalty()
     {
         using var model = new PlainCnn(1, 6, 3);
-        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new TransformSpec[] { TransformSpec.Invariance(new RotationByQuarterTurns()) }, n: 8, options: Seeded);
+        using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 8, options: Seeded);
         using var scope = NewDisposeScope();
         var w = model.named_parameters().First().parameter;
         var before = w.detach().clone();

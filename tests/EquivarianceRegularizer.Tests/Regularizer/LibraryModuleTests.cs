@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
 using TorchSharp;
@@ -22,7 +23,7 @@ public class LibraryModuleTests
     public void BatchNorm2d_RunningStatisticsAndBatchCount_AreUntouchedByTheRegularizer(NormLayerMode mode)
     {
         using var model = Cnn();
-        using var reg = new EquivarianceError(model, new long[] { 1, 12, 12 }, new[] { TransformSpec.Invariance(new RotationByQuarterTurns()) },
+        using var reg = new EquivarianceError(model, new long[] { 1, 12, 12 }, new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) },
             dist: Distance.CrossEntropyLogits, n: 16, options: new EquivarianceErrorOptions { Seed = 1, Kernel = KernelOptions.Default with { NormLayers = mode } });
         using var scope = NewDisposeScope();
         model.call(rand(4, 1, 12, 12)); // a training forward first, so the statistics are not at their initial values
@@ -47,8 +48,8 @@ public class LibraryModuleTests
         using var scope = NewDisposeScope();
         var x = rand(6, 1, 12, 12) * 3.0;
         var rot = new RotationByQuarterTurns();
-        using var e = rot.Element(0, 6); // identity element: model(f_in(v)) = model(v)
-        var pairs = new[] { TransformPair.Invariance(rot) };
+        using var e = rot.Group.Element(0, 6); // identity element: model(f_in(v)) = model(v)
+        var pairs = new[] { Symmetry.Invariant(rot) };
         Tensor trainOut, evalOut;
         using (new NormStatisticsGuard(model)) trainOut = model.call(cat(new[] { x, x }));
         using (new NormStatisticsGuard(model, NormLayerMode.Eval)) evalOut = model.call(x);
@@ -64,7 +65,7 @@ public class LibraryModuleTests
     public void LiePenalty_ThroughAConvNet_IsFiniteAndReachesEveryWeight()
     {
         using var model = Cnn();
-        using var reg = new EquivarianceError(model, new long[] { 1, 12, 12 }, new[] { TransformSpec.Lie(new Rotation()) },
+        using var reg = new EquivarianceError(model, new long[] { 1, 12, 12 }, new[] { EquivarianceTerm.Lie(new Rotation()) },
             n: 8, options: new EquivarianceErrorOptions { Seed = 2 });
         using var scope = NewDisposeScope();
         var penalty = reg.call();
@@ -89,8 +90,8 @@ public class LibraryModuleTests
             * (-(arange(0, 24, dtype: ScalarType.Float64) - 9).square().view(1, 1, 24, 1) / 6.0).exp();
         x = x.expand(2, 1, 24, 24).contiguous();
         var rotation = new Rotation();
-        var equivariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, rotation, new VectorRotation2D())).mean().ToDouble();
-        var invariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, rotation, IdentityTransform.Instance)).mean().ToDouble();
+        var equivariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, Symmetry.Equivariant(rotation, new VectorRotation2D()))).mean().ToDouble();
+        var invariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, Symmetry.Invariant(rotation))).mean().ToDouble();
         TestContext.Out.WriteLine($"E||L f||²: with the vector rotation {equivariant:E2}, as an invariance {invariant:E2}");
         Assert.That(invariant, Is.GreaterThan(1.0));
         Assert.That(equivariant, Is.LessThan(1e-3 * invariant));

@@ -68,7 +68,7 @@ public class SamplingTests
     public void SobolOption_DrivesTheRegularizersPoints()
     {
         using var model = new IdentityModel();
-        using var reg = new EquivarianceError(model, new long[] { 2 }, new TransformSpec[] { TransformSpec.Same(new EquivarianceRegularizer.Transforms.CyclicShift(2)) },
+        using var reg = new EquivarianceError(model, new long[] { 2 }, new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new EquivarianceRegularizer.Transforms.CyclicShift(2)) },
             n: 16, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 1, Sampler = ScrambledSobolSampler.Instance });
         using var scope = NewDisposeScope();
         var x = reg.SamplePoints();
@@ -81,7 +81,7 @@ public class SamplingTests
     {
         using var model = new PlainCnn(1, 6, 3, withBatchNorm: true);
         using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 },
-            new TransformSpec[] { TransformSpec.Invariance(new EquivarianceRegularizer.Transforms.RotationByQuarterTurns()), TransformSpec.Invariance(EquivarianceRegularizer.Transforms.Flip.Horizontal()) },
+            new EquivarianceTerm[] { EquivarianceTerm.Invariant(new EquivarianceRegularizer.Transforms.RotationByQuarterTurns()), EquivarianceTerm.Invariant(EquivarianceRegularizer.Transforms.Flip.Horizontal()) },
             n: 8, numFuncs: 2, options: new EquivarianceErrorOptions { Seed = 2 });
         void Step()
         {

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Kernels;
 using TorchSharp;
 using EquivarianceRegularizer.Transforms;
@@ -53,7 +54,7 @@ public class VectorRotationTests
         using var scope = NewDisposeScope();
         var t = new VectorRotation3D();
         using var g = new Generator(21);
-        using var e = t.Sample(4000, g);
+        using var e = t.Group.Sample(4000, g);
         var r = t.Matrices(e);
         var rtr = r.transpose(1, 2).matmul(r);
         var eye3 = eye(3, dtype: ScalarType.Float64).unsqueeze(0).expand(4000, 3, 3);
@@ -109,10 +110,10 @@ public class VectorRotationTests
         using var model = new VectorNeuron(d);
         IGroupTransform onPoints = d == 2 ? new VectorRotation2D() : new VectorRotation3D();
         IGroupTransform onVector = d == 2 ? new VectorRotation2D() : new VectorRotation3D();
-        using var reg = new EquivarianceError(model, new long[] { 7, d }, new TransformSpec[] { (onVector, onPoints, 0.0, 1.0) },
+        using var reg = new EquivarianceError(model, new long[] { 7, d }, new EquivarianceTerm[] { (onVector, onPoints, 0.0, 1.0) },
             n: 64, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 8 });
         using var linear = new VectorNeuron(d, linear: true);
-        using var mismatched = new EquivarianceError(linear, new long[] { 7, d }, new TransformSpec[] { (onVector, onPoints, 0.0, 1.0) },
+        using var mismatched = new EquivarianceError(linear, new long[] { 7, d }, new EquivarianceTerm[] { (onVector, onPoints, 0.0, 1.0) },
             n: 64, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 8 });
         using var scope = NewDisposeScope();
         Assert.That(reg.call().ToDouble(), Is.LessThanOrEqualTo(1e-6));
@@ -120,14 +121,25 @@ public class VectorRotationTests
     }
 
     [Test]
-    public void DifferentGroupNames_DoNotShareTheDraw()
+    public void ActionsOfDifferentGroups_AreRefused_NamingBothGroups()
     {
+        var ex = Assert.Throws<ArgumentException>(() => _ = (EquivarianceTerm)(new VectorRotation2D(), new RotationByQuarterTurns(), 0.0, 1.0));
+        Assert.That(ex!.Message, Does.Contain("SO(2)").And.Contain("C4").And.Contain("so2-vector").And.Contain("rot90"));
+        Assert.That(ex.ParamName, Is.EqualTo("output"));
+    }
+
+    [Test]
+    public void ActionsOfOneGroup_WithDifferentSamplers_ShareTheInputsDraw()
+    {
+        // The output's group samples the whole circle, the input's only ±0.1 rad: the input's group draws for both.
+        var narrow = new VectorRotation2D(group: new PlaneRotationGroup(ParameterRange.Symmetric(0.1)));
+        var symmetry = Symmetry.Equivariant(narrow, new VectorRotation2D());
+        Assert.That(symmetry.Group, Is.SameAs(narrow.Group));
         using var model = new VectorNeuron(2);
-        using var reg = new EquivarianceError(model, new long[] { 7, 2 },
-            new TransformSpec[] { (new VectorRotation2D(group: "SO(2) output"), new VectorRotation2D(), 0.0, 1.0) },
+        using var reg = new EquivarianceError(model, new long[] { 7, 2 }, new[] { new EquivarianceTerm(symmetry) },
             n: 64, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 8 });
         using var scope = NewDisposeScope();
-        Assert.That(reg.call().ToDouble(), Is.GreaterThan(0.05));
+        Assert.That(reg.call().ToDouble(), Is.LessThan(1e-6), "one drawn angle rotates input and output: the equivariant neuron has no error");
     }
 
     [Test]
@@ -138,11 +150,11 @@ public class VectorRotationTests
         using var equivariant = new VectorNeuron(2);
         using var linear = new VectorNeuron(2, linear: true);
         var x = rand(16, 7, 2) * 2.0 - 1.0;
-        var zero = InfinitesimalKernel.LieDerivative(equivariant, x, rot, rot);
+        var zero = InfinitesimalKernel.LieDerivative(equivariant, x, Symmetry.Equivariant(rot));
         Assert.That(zero.abs().max().ToDouble(), Is.LessThan(1e-5));
 
         // L f(x) = d/dt R(−t) f(R(t)x) at 0, by a symmetric difference.
-        var lie = InfinitesimalKernel.LieDerivative(linear, x, rot, rot);
+        var lie = InfinitesimalKernel.LieDerivative(linear, x, Symmetry.Equivariant(rot));
         const double h = 1e-3;
         Tensor At(double t) => rot.ApplyAt(linear.call(rot.ApplyAt(x, t)), -t);
         var fd = (At(h) - At(-h)) / (2 * h);
@@ -154,11 +166,11 @@ public class VectorRotationTests
     {
         using var model = new VectorNeuron(2, linear: true);
         var rot = new VectorRotation2D();
-        using var reg = new EquivarianceError(model, new long[] { 7, 2 }, new[] { TransformSpec.Lie(rot, rot, lambda: 2.0) },
+        using var reg = new EquivarianceError(model, new long[] { 7, 2 }, new[] { EquivarianceTerm.Lie(rot, rot, lambda: 2.0) },
             n: 32, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 4 });
         using var scope = NewDisposeScope();
         var x = reg.SamplePoints();
-        var expected = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, rot, rot)).mean().ToDouble() * 2.0;
+        var expected = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, Symmetry.Equivariant(rot))).mean().ToDouble() * 2.0;
         var penalty = reg.call(x);
         Assert.That(penalty.ToDouble(), Is.EqualTo(expected).Within(1e-5 * Math.Max(1, expected)));
         Assert.That(reg.LastTerms![0].Name, Does.StartWith("d/dt"));
@@ -170,7 +182,7 @@ public class VectorRotationTests
 
     [Test]
     public void InfinitesimalTerm_NeedsAContinuousInput() =>
-        Assert.That(() => new TransformSpec(IdentityTransform.Instance, new RotationByQuarterTurns()) { Infinitesimal = true },
+        Assert.That(() => EquivarianceTerm.Invariant(new RotationByQuarterTurns()) with { Infinitesimal = true },
             Throws.ArgumentException.With.Message.Contains("continuous"));
 
     [Test]
@@ -179,7 +191,7 @@ public class VectorRotationTests
         using var scope = NewDisposeScope();
         var t = new VectorRotation3D();
         using var g = new Generator(1);
-        using var e = t.Sample(2, g);
+        using var e = t.Group.Sample(2, g);
         Assert.That(() => t.Apply(zeros(2, 5, 2), e), Throws.ArgumentException.With.Message.Contains("expected 3 vector components"));
     }
 }

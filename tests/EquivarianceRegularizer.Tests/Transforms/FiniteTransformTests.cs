@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Data;
 using TorchSharp;
 using EquivarianceRegularizer.Transforms;
@@ -17,7 +18,7 @@ public class FiniteTransformTests
     {
         using var scope = NewDisposeScope();
         var x = randn(3, 2, 5, 5);
-        using var e = t.Element(0, 3);
+        using var e = t.Group.Element(0, 3);
         Assert.That(t.Apply(x, e).allclose(x, 0, 0), Is.True);
     }
 
@@ -26,11 +27,11 @@ public class FiniteTransformTests
     {
         using var scope = NewDisposeScope();
         var x = randn(2, 1, 5, 5);
-        for (int k = 0; k < t.Order; k++)
+        for (int k = 0; k < t.Group.Order; k++)
         {
-            using var e = t.Element(k, 2);
+            using var e = t.Group.Element(k, 2);
             var y = x;
-            for (int r = 0; r < t.Order; r++) y = t.Apply(y, e);
+            for (int r = 0; r < t.Group.Order; r++) y = t.Apply(y, e);
             Assert.That(y.allclose(x, 0, 0), Is.True, $"{t.Name} element {k}");
         }
     }
@@ -42,7 +43,7 @@ public class FiniteTransformTests
         var t = new RotationByQuarterTurns();
         using var g = new Generator(7);
         var x = randn(16, 1, 4, 4);
-        using var e = t.Sample(16, g);
+        using var e = t.Group.Sample(16, g);
         var y = t.Apply(x, e);
         long[] ks = e.Values.data<long>().ToArray();
         Assert.That(ks.Distinct().Count(), Is.GreaterThan(1), "the seed should draw several elements");
@@ -57,7 +58,7 @@ public class FiniteTransformTests
         var p = new Permutation(6, 0);
         using var g = new Generator(3);
         var x = randn(4, 6, 3);
-        using var e = p.Sample(4, g);
+        using var e = p.Group.Sample(4, g);
         var y = p.Apply(x, e);
         long[] perms = e.Values.data<long>().ToArray();
         for (int b = 0; b < 4; b++)
@@ -73,7 +74,7 @@ public class FiniteTransformTests
         using var scope = NewDisposeScope();
         var p = new Permutation(2) { ForceNonIdentity = true };
         using var g = new Generator(1);
-        using var e = p.Sample(50, g);
+        using var e = p.Group.Sample(50, g);
         long[] v = e.Values.data<long>().ToArray();
         for (int b = 0; b < 50; b++) Assert.That(v[2 * b], Is.EqualTo(1));
     }
@@ -82,7 +83,7 @@ public class FiniteTransformTests
     public void Apply_WithElementsOfAnotherGroup_Throws()
     {
         using var scope = NewDisposeScope();
-        using var e = Flip.Horizontal().Element(1, 2);
+        using var e = Flip.Horizontal().Group.Element(1, 2);
         var ex = Assert.Throws<ArgumentException>(() => new RotationByQuarterTurns().Apply(zeros(2, 1, 3, 3), e));
         Assert.That(ex!.Message, Does.Contain("C4"));
     }
@@ -96,7 +97,7 @@ public class FiniteTransformTests
         var c = new ComposedTransform(rot, flip);
         using var g = new Generator(5);
         var x = randn(4, 1, 3, 3);
-        using var e = c.Sample(4, g);
+        using var e = c.Group.Sample(4, g);
         var expected = rot.Apply(flip.Apply(x, e.Parts[1]), e.Parts[0]);
         Assert.That(c.Apply(x, e).allclose(expected, 0, 0), Is.True);
     }

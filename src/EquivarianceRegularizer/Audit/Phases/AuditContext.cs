@@ -6,11 +6,11 @@ namespace EquivarianceRegularizer.Audit.Phases;
 /// What every phase of one audit shares: the model, the symmetry, the options, the generator, the dtype and
 /// thresholds chosen by <see cref="SetupPhase"/>, the masks chosen by <see cref="InputsPhase"/>, and the notes.
 /// </summary>
-internal sealed class AuditContext(IAuditModel model, SymmetrySpec spec, AuditOptions options, Generator generator)
+internal sealed class AuditContext(IAuditModel model, Symmetry spec, AuditOptions options, Generator generator)
 {
     public IAuditModel Model => model;
 
-    public SymmetrySpec Spec => spec;
+    public Symmetry Spec => spec;
 
     public AuditOptions Options => options;
 

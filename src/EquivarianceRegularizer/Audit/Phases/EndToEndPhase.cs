@@ -48,11 +48,11 @@ internal static class EndToEndPhase
         using var scope = NewDisposeScope();
         try
         {
-            if (spec.Input is IFiniteTransform f)
+            if (spec.Input.Group is FiniteGroup f)
             {
                 using var e = f.Element(0, x.size(0));
                 var y1 = ctx.Forward(spec.Input.Apply(x, e));
-                var y2 = spec.Output.Apply(y, e);
+                var y2 = spec.ActOnOutput(y, e);
                 var (_, rel) = AuditKernels.Errors(y1, y2);
                 return (rel.Max(), $"identity element of {spec.Input.Group}: f(e·x) vs e·f(x)", null);
             }
@@ -79,7 +79,7 @@ internal static class EndToEndPhase
         {
             using var inner = NewDisposeScope();
             var y1 = ctx.Masked(ctx.Forward(spec.Input.Apply(x, plan[k])));
-            var y2 = ctx.Masked(spec.Output.Apply(y, plan[k]));
+            var y2 = ctx.Masked(spec.ActOnOutput(y, plan[k]));
             if (!y1.shape.SequenceEqual(y2.shape))
                 throw new InvalidOperationException($"f(T x) has shape [{string.Join(",", y1.shape.Skip(1))}] but the output action gives [{string.Join(",", y2.shape.Skip(1))}].");
             if (!y1.all_finite()) data.NonFinite = true;

@@ -9,18 +9,18 @@ namespace EquivarianceRegularizer.Audit.Phases;
 /// </summary>
 internal static class LayerPhase
 {
-    private static TensorAction DefaultAction(SymmetrySpec spec, Tensor t, long[] modelOutputShape, int inputRank)
+    private static LayerAction DefaultAction(Symmetry spec, Tensor t, long[] modelOutputShape, int inputRank)
     {
         bool isOutputShaped = t.shape.Skip(1).SequenceEqual(modelOutputShape.Skip(1));
-        if (!spec.IsInvariant && isOutputShaped && t.Rank() != inputRank) return spec.Output;
+        if (!spec.IsInvariant && isOutputShaped && t.Rank() != inputRank) return LayerAction.By(spec.Output);
         // Same rank, maybe another resolution (after a stride or pooling): a shift maps through the change of resolution.
         if (t.Rank() == inputRank)
-            return TensorAction.By(spec.Input is IResolutionAware aware && aware.AtResolutionOf(t) is { } mapped ? mapped : spec.Input);
-        if (t.Rank() < inputRank) return TensorAction.Invariant;
-        return TensorAction.NotTestable($"its rank {t.Rank() - 1} exceeds the input's {inputRank - 1}; give a per-layer action");
+            return LayerAction.By(spec.Input is IResolutionAware aware && aware.AtResolutionOf(t) is { } mapped ? mapped : spec.Input);
+        if (t.Rank() < inputRank) return LayerAction.Invariant;
+        return LayerAction.NotTestable($"its rank {t.Rank() - 1} exceeds the input's {inputRank - 1}; give a per-layer action");
     }
 
-    private static TensorAction Checked(TensorAction a, Tensor t, GroupElements g)
+    private static LayerAction Checked(LayerAction a, Tensor t, GroupElements g)
     {
         if (a.NotTestableReason is not null) return a;
         try { using var probe = a.Apply(t, g); return a; }
@@ -28,7 +28,7 @@ internal static class LayerPhase
         {
             // ArgumentException.Message ends with " (Parameter 'x')": .NET's, not the user's.
             string why = e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message;
-            return TensorAction.NotTestable($"{a} cannot act on shape [{string.Join(",", t.shape.Skip(1))}] ({why.FirstLine()})");
+            return LayerAction.NotTestable($"{a} cannot act on shape [{string.Join(",", t.shape.Skip(1))}] ({why.FirstLine()})");
         }
     }
 
@@ -55,11 +55,12 @@ internal static class LayerPhase
             }
             var inShape = cap.Input.shape;
             var outShape = cap.Output.shape;
-            TensorAction inAct, outAct;
+            LayerAction inAct, outAct;
             if (options.LayerActions.TryGetValue(baseName, out var ov) || options.LayerActions.TryGetValue(name, out ov))
             {
-                inAct = ov.Input;
-                outAct = ov.Output;
+                (inAct, outAct) = ov.Symmetry is { } layerSymmetry
+                    ? (LayerAction.By(layerSymmetry.Input), layerSymmetry.IsInvariant ? LayerAction.Invariant : LayerAction.By(layerSymmetry.Output))
+                    : (LayerAction.NotTestable(ov.NotTestableReason!), LayerAction.NotTestable(ov.NotTestableReason!));
             }
             else
             {
@@ -71,7 +72,7 @@ internal static class LayerPhase
             if (cap.Input.size(0) != xs.size(0) || cap.Output.size(0) != xs.size(0))
             {
                 long seen = cap.Input.size(0) != xs.size(0) ? cap.Input.size(0) : cap.Output.size(0);
-                inAct = TensorAction.NotTestable($"the model calls it on batches of {seen}, not on the {xs.size(0)} samples together, so the group elements drawn per sample cannot be matched to its inputs");
+                inAct = LayerAction.NotTestable($"the model calls it on batches of {seen}, not on the {xs.size(0)} samples together, so the group elements drawn per sample cannot be matched to its inputs");
             }
             inAct = Checked(inAct, cap.Input, plan[0]);
             outAct = Checked(outAct, cap.Output, plan[0]);
@@ -181,7 +182,7 @@ internal static class LayerPhase
     }
 
     /// <summary>True when the action only moves entries (finite index groups, permutations, invariance): exact in any dtype.</summary>
-    private static bool ExactAction(TensorAction a) => a.IsInvariant || a.Transform is IndexedFiniteTransform or Permutation;
+    private static bool ExactAction(LayerAction a) => a.IsInvariant || a.Transform is IndexedFiniteTransform or Permutation;
 
     /// <summary>The grade of a layer's own error, judged against the interpolation baseline of its tensors.</summary>
     private static ErrorGrade LayerGrade(Thresholds th, double own, double baseline)
@@ -192,7 +193,7 @@ internal static class LayerPhase
     }
 
     /// <summary>Largest relative round-trip error ‖ρ(g)⁻¹ρ(g)t − t‖ / ‖t‖ of an action on a tensor (0 when the action is exact or trivial).</summary>
-    private static double RoundTrip(AuditContext ctx, TensorAction action, Tensor t, GroupElements g)
+    private static double RoundTrip(AuditContext ctx, LayerAction action, Tensor t, GroupElements g)
     {
         if (action.Transform is not IContinuousTransform { IsExactOnGrid: false } c) return 0;
         using var scope = NewDisposeScope();

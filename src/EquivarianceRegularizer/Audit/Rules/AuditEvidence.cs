@@ -7,7 +7,7 @@ namespace EquivarianceRegularizer.Audit.Rules;
 /// judged against (<see cref="Th"/>) and from the conclusions (diagnoses, verdict, reasons).
 /// </summary>
 internal sealed record AuditEvidence(
-    SymmetrySpec Spec, Thresholds Th, ScalarType DType, bool Training, bool WasTraining, EvaluationMode Mode,
+    Symmetry Spec, Thresholds Th, ScalarType DType, bool Training, bool WasTraining, EvaluationMode Mode,
     EndToEndResult? EndToEnd, double IdentityRel, string? OutputActionError, PrecisionCheck? Precision,
     InterpolationBaseline? Baseline, IReadOnlyList<LayerResult> Layers, string? FirstFailing, GradientResult? Gradient,
     Probes Probes, int InputRank)

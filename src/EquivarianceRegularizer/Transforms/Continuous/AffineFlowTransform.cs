@@ -12,8 +12,12 @@ public class AffineFlowTransform : ImageFlowTransform
     /// <summary>
     /// Creates the flow exp(tA) for the 2×3 generator <paramref name="generator"/> = [L | b] (rows: u, v).
     /// </summary>
-    public AffineFlowTransform(string name, string group, double[,] generator, ParameterRange range, ImageFlowOptions? options = null)
-        : base(name, group, range, options)
+    public AffineFlowTransform(string name, double[,] generator, ParameterRange range, ImageFlowOptions? options = null)
+        : this(name, new RealGroup(range, describe: ContinuousGroup.DescribedAs(name)), generator, options) { }
+
+    /// <summary>The flow exp(tA) acting by <paramref name="group"/> (a named subgroup such as SO(2) for rotations).</summary>
+    protected AffineFlowTransform(string name, ContinuousGroup group, double[,] generator, ImageFlowOptions? options)
+        : base(name, group, options)
     {
         ArgumentNullException.ThrowIfNull(generator);
         if (generator.GetLength(0) != 2 || generator.GetLength(1) != 3)

@@ -6,7 +6,7 @@ namespace EquivarianceRegularizer.Transforms;
 public sealed class Brightness : ChannelFlowTransform
 {
     /// <summary>Creates it; default range ±0.2 (factors 0.82…1.22).</summary>
-    public Brightness(ParameterRange? range = null) : base("brightness", "R+(brightness)", range ?? ParameterRange.Symmetric(0.2)) { }
+    public Brightness(ParameterRange? range = null) : base("brightness", new RealGroup(range ?? ParameterRange.Symmetric(0.2), describe: ContinuousGroup.DescribedAs("brightness"))) { }
 
     /// <inheritdoc/>
     public override double[,] GeneratorFor(long channels)

@@ -11,42 +11,31 @@ namespace EquivarianceRegularizer.Transforms;
 public abstract class ChannelFlowTransform : IContinuousTransform
 {
     /// <summary>Creates the transform.</summary>
-    protected ChannelFlowTransform(string name, string group, ParameterRange range)
+    protected ChannelFlowTransform(string name, ContinuousGroup group)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentException.ThrowIfNullOrEmpty(group);
+        ArgumentNullException.ThrowIfNull(group);
+        if (group.ParameterCount != 1) throw new ArgumentException($"A channel flow is a one-parameter group; {group.Name} has {group.ParameterCount} parameters.", nameof(group));
         Name = name;
         Group = group;
-        Range = range;
     }
 
     /// <inheritdoc/>
     public string Name { get; }
 
-    /// <inheritdoc/>
-    public string Group { get; }
+    /// <summary>The one-parameter group acting.</summary>
+    public ContinuousGroup Group { get; }
+
+    Group IGroupTransform.Group => Group;
 
     /// <summary>The interval each drawn parameter comes from (uniformly).</summary>
-    public ParameterRange Range { get; }
+    public ParameterRange Range => Group.Range;
 
     /// <inheritdoc/>
     public bool IsExactOnGrid => true;
 
     /// <summary>The generator G (C×C) for tensors with <paramref name="channels"/> channels; throws when C is unsupported.</summary>
     public abstract double[,] GeneratorFor(long channels);
-
-    /// <inheritdoc/>
-    public GroupElements Sample(long batch, Generator generator)
-    {
-        ArgumentNullException.ThrowIfNull(generator);
-        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "Batch size must be at least 1.");
-        using var scope = NewDisposeScope();
-        var u = rand(new[] { batch, 1L }, dtype: ScalarType.Float64, generator: generator);
-        var values = (u * (Range.Max - Range.Min) + Range.Min).MoveToOuterDisposeScope();
-        var data = values.ToArrayDouble();
-        string name = Name;
-        return new GroupElements(Group, values, i => name + " " + data[i].ToString("G4", CultureInfo.InvariantCulture));
-    }
 
     /// <inheritdoc/>
     public Tensor Apply(Tensor x, GroupElements elements)

@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Transforms;
 public sealed class Hue : ChannelFlowTransform
 {
     /// <summary>Creates it; default range ±π/6.</summary>
-    public Hue(ParameterRange? range = null) : base("hue", "SO(2)(hue)", range ?? ParameterRange.Symmetric(Math.PI / 6)) { }
+    public Hue(ParameterRange? range = null) : base("hue", new PlaneRotationGroup(range ?? ParameterRange.Symmetric(Math.PI / 6), ContinuousGroup.DescribedAs("hue"))) { }
 
     /// <inheritdoc/>
     public override double[,] GeneratorFor(long channels)

@@ -23,24 +23,25 @@ namespace EquivarianceRegularizer.Transforms;
 public abstract class ImageFlowTransform : IContinuousTransform
 {
     /// <summary>Creates the transform.</summary>
-    protected ImageFlowTransform(string name, string group, ParameterRange range, ImageFlowOptions? options)
+    protected ImageFlowTransform(string name, ContinuousGroup group, ImageFlowOptions? options)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentException.ThrowIfNullOrEmpty(group);
+        ArgumentNullException.ThrowIfNull(group);
         Name = name;
         Group = group;
-        Range = range;
         Options = options ?? ImageFlowOptions.Default;
     }
 
     /// <inheritdoc/>
     public string Name { get; }
 
-    /// <inheritdoc/>
-    public string Group { get; }
+    /// <summary>The Lie group acting; it draws the parameters and names the one-parameter subgroup.</summary>
+    public ContinuousGroup Group { get; }
+
+    Group IGroupTransform.Group => Group;
 
     /// <summary>The interval each drawn parameter comes from (uniformly).</summary>
-    public ParameterRange Range { get; }
+    public ParameterRange Range => Group.Range;
 
     /// <summary>Resampling and differentiation settings.</summary>
     public ImageFlowOptions Options { get; }
@@ -49,10 +50,10 @@ public abstract class ImageFlowTransform : IContinuousTransform
     public bool IsExactOnGrid => false;
 
     /// <summary>Number of parameters per group element (1 for one-parameter groups).</summary>
-    public virtual int ParameterCount => 1;
+    public int ParameterCount => Group.ParameterCount;
 
-    /// <summary>The parameters of the element g_t of the one-parameter subgroup that ApplyAt and Tangent use.</summary>
-    protected virtual double[] SubgroupParameters(double t) => new[] { t };
+    /// <summary>The parameters of the element g_t of the group's one-parameter subgroup, which ApplyAt and Tangent use.</summary>
+    protected double[] SubgroupParameters(double t) => Group.Generator.Select(g => g * t).ToArray();
 
     /// <summary>
     /// The velocity Y of the one-parameter subgroup at every pixel centre, in pixels per unit t:
@@ -71,21 +72,6 @@ public abstract class ImageFlowTransform : IContinuousTransform
 
     /// <summary>Converts a distance in pixels of a <paramref name="width"/>-wide image to frame units.</summary>
     public double PixelsToFrame(double pixels, long width) => pixels / FrameUnitPixels(width);
-
-    /// <inheritdoc/>
-    public GroupElements Sample(long batch, Generator generator)
-    {
-        ArgumentNullException.ThrowIfNull(generator);
-        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "Batch size must be at least 1.");
-        using var scope = NewDisposeScope();
-        var u = rand(new[] { batch, ParameterCount }, dtype: ScalarType.Float64, generator: generator);
-        var values = (u * (Range.Max - Range.Min) + Range.Min).MoveToOuterDisposeScope();
-        var data = values.ToArrayDouble();
-        int d = ParameterCount;
-        string name = Name;
-        return new GroupElements(Group, values, i => name + " " + string.Join(",",
-            Enumerable.Range(0, d).Select(k => data[i * d + k].ToString("G4", CultureInfo.InvariantCulture))));
-    }
 
     /// <inheritdoc/>
     public Tensor Apply(Tensor x, GroupElements elements)

@@ -8,7 +8,7 @@ public sealed class LinearChannelFlowTransform : ChannelFlowTransform
     private readonly double[,] _generator;
 
     /// <summary>Creates the flow of <paramref name="generator"/> (square, finite).</summary>
-    public LinearChannelFlowTransform(string name, double[,] generator, ParameterRange range) : base(name, "flow(" + name + ")", range)
+    public LinearChannelFlowTransform(string name, double[,] generator, ParameterRange range) : base(name, new RealGroup(range, describe: ContinuousGroup.DescribedAs(name)))
     {
         ArgumentNullException.ThrowIfNull(generator);
         if (generator.GetLength(0) != generator.GetLength(1) || generator.GetLength(0) < 1)

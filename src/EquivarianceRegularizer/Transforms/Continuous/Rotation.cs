@@ -5,5 +5,5 @@ public sealed class Rotation : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±π/6.</summary>
     public Rotation(ParameterRange? range = null, ImageFlowOptions? options = null)
-        : base("rotate", "SO(2)", new double[,] { { 0, 1, 0 }, { -1, 0, 0 } }, range ?? ParameterRange.Symmetric(Math.PI / 6), options) { }
+        : base("rotate", new PlaneRotationGroup(range ?? ParameterRange.Symmetric(Math.PI / 6), ContinuousGroup.DescribedAs("rotate")), new double[,] { { 0, 1, 0 }, { -1, 0, 0 } }, options) { }
 }

@@ -12,7 +12,7 @@ public sealed class Saturation : ChannelFlowTransform
     public static readonly double[] LumaWeights = { 0.299, 0.587, 0.114 };
 
     /// <summary>Creates it; default range ±0.3.</summary>
-    public Saturation(ParameterRange? range = null) : base("saturation", "R+(saturation)", range ?? ParameterRange.Symmetric(0.3)) { }
+    public Saturation(ParameterRange? range = null) : base("saturation", new RealGroup(range ?? ParameterRange.Symmetric(0.3), describe: ContinuousGroup.DescribedAs("saturation"))) { }
 
     /// <inheritdoc/>
     public override double[,] GeneratorFor(long channels)

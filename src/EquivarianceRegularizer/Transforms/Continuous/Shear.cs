@@ -5,5 +5,5 @@ public sealed class Shear : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±0.2.</summary>
     public Shear(ParameterRange? range = null, ImageFlowOptions? options = null)
-        : base("shear", "shear(x)", new double[,] { { 0, 1, 0 }, { 0, 0, 0 } }, range ?? ParameterRange.Symmetric(0.2), options) { }
+        : base("shear", new RealGroup(range ?? ParameterRange.Symmetric(0.2), describe: ContinuousGroup.DescribedAs("shear")), new double[,] { { 0, 1, 0 }, { 0, 0, 0 } }, options) { }
 }

@@ -8,5 +8,5 @@ public sealed class Stretch : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±0.2.</summary>
     public Stretch(ParameterRange? range = null, ImageFlowOptions? options = null)
-        : base("stretch", "stretch", new double[,] { { 1, 0, 0 }, { 0, -1, 0 } }, range ?? ParameterRange.Symmetric(0.2), options) { }
+        : base("stretch", new RealGroup(range ?? ParameterRange.Symmetric(0.2), describe: ContinuousGroup.DescribedAs("stretch")), new double[,] { { 1, 0, 0 }, { 0, -1, 0 } }, options) { }
 }

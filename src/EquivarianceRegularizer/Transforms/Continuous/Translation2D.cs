@@ -8,10 +8,18 @@ public sealed class Translation2D : AffineFlowTransform
 {
     /// <summary>Creates it; the direction (default (1, 1)/√2) is normalized.</summary>
     public Translation2D(ParameterRange? range = null, ImageFlowOptions? options = null, double directionU = 1, double directionV = 1)
-        : base("translate", "T(2)", DirectionGenerator(directionU, directionV), range ?? ParameterRange.Symmetric(0.25), options)
+        : base("translate", Plane(range ?? ParameterRange.Symmetric(0.25), directionU, directionV), DirectionGenerator(directionU, directionV), options)
     {
         double norm = Math.Sqrt(directionU * directionU + directionV * directionV);
         Direction = (directionU / norm, directionV / norm);
+    }
+
+    private static RealGroup Plane(ParameterRange range, double du, double dv)
+    {
+        double norm = Math.Sqrt(du * du + dv * dv);
+        if (!(norm > 0) || !double.IsFinite(norm))
+            throw new ArgumentException($"The direction must be a finite non-zero vector, got ({du}, {dv}).", nameof(du));
+        return new RealGroup(range, 2, new[] { du / norm, dv / norm }, ContinuousGroup.DescribedAs("translate"));
     }
 
     private static double[,] DirectionGenerator(double du, double dv)
@@ -24,12 +32,6 @@ public sealed class Translation2D : AffineFlowTransform
 
     /// <summary>The unit direction of the subgroup used by ApplyAt and Tangent.</summary>
     public (double u, double v) Direction { get; }
-
-    /// <inheritdoc/>
-    public override int ParameterCount => 2;
-
-    /// <inheritdoc/>
-    protected override double[] SubgroupParameters(double t) => new[] { t * Direction.u, t * Direction.v };
 
     /// <inheritdoc/>
     public override double[,] GroupMatrix(IReadOnlyList<double> parameters)

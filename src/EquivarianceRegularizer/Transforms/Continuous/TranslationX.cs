@@ -5,5 +5,5 @@ public sealed class TranslationX : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±0.25 frame units (±W/8 pixels).</summary>
     public TranslationX(ParameterRange? range = null, ImageFlowOptions? options = null)
-        : base("translate-x", "T(x)", new double[,] { { 0, 0, 1 }, { 0, 0, 0 } }, range ?? ParameterRange.Symmetric(0.25), options) { }
+        : base("translate-x", new RealGroup(range ?? ParameterRange.Symmetric(0.25), describe: ContinuousGroup.DescribedAs("translate-x")), new double[,] { { 0, 0, 1 }, { 0, 0, 0 } }, options) { }
 }

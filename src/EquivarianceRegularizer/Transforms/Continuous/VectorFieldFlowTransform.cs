@@ -14,7 +14,7 @@ public sealed class VectorFieldFlowTransform : ImageFlowTransform
     /// <summary>Creates the flow of <paramref name="field"/>; <paramref name="steps"/> RK4 steps per unit |t| (at least 4 per call).</summary>
     public VectorFieldFlowTransform(string name, Func<double, double, (double du, double dv)> field, ParameterRange range,
         ImageFlowOptions? options = null, int steps = 32)
-        : base(name, "flow(" + name + ")", range, options)
+        : base(name, new RealGroup(range, describe: ContinuousGroup.DescribedAs(name)), options)
     {
         ArgumentNullException.ThrowIfNull(field);
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "Needs at least one RK4 step per unit t.");

@@ -1,3 +1,5 @@
+using EquivarianceRegularizer.Groups;
+
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Cyclic shift (torch.roll) by s pixels along one sample axis: the group Z_n, n the axis length.</summary>
@@ -8,11 +10,8 @@ public sealed class CyclicShift(int axisLength, int axis = -1) : IndexedFiniteTr
     /// <inheritdoc />
     public override string Name => "roll";
     /// <inheritdoc />
-    public override string Group => $"Z{_n}";
-    /// <inheritdoc />
-    public override int Order => _n;
-    /// <inheritdoc />
-    public override string DescribeElement(int index) => $"cyclic shift by {index} along axis {axis}";
+    public override FiniteGroup Group => _group ??= new CyclicGroup(_n, k => $"cyclic shift by {k} along axis {axis}");
+    private CyclicGroup? _group;
     /// <inheritdoc />
     protected override Tensor ApplyElement(Tensor x, int index)
     {

@@ -1,3 +1,5 @@
+using EquivarianceRegularizer.Groups;
+
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>
@@ -9,12 +11,7 @@ public sealed class DihedralTransform(int axis0 = -2, int axis1 = -1) : IndexedF
     /// <inheritdoc />
     public override string Name => "d4";
     /// <inheritdoc />
-    public override string Group => "D4";
-    /// <inheritdoc />
-    public override int Order => 8;
-    /// <inheritdoc />
-    public override string DescribeElement(int index) =>
-        (index >= 4 ? "flip, then " : string.Empty) + $"rotation by {90 * (index % 4)}°";
+    public override FiniteGroup Group { get; } = new DihedralGroup(4, k => (k >= 4 ? "flip, then " : string.Empty) + $"rotation by {90 * (k % 4)}°");
     /// <inheritdoc />
     protected override Tensor ApplyElement(Tensor x, int index)
     {

@@ -1,3 +1,5 @@
+using EquivarianceRegularizer.Groups;
+
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Mirror along one sample axis (the group C2); default the last axis (a horizontal flip of images).</summary>
@@ -14,11 +16,7 @@ public sealed class Flip(int axis = -1, string name = "flip-h") : IndexedFiniteT
     /// <inheritdoc />
     public override string Name => _name;
     /// <inheritdoc />
-    public override string Group => $"C2(axis {axis})";
-    /// <inheritdoc />
-    public override int Order => 2;
-    /// <inheritdoc />
-    public override string DescribeElement(int index) => index == 0 ? "identity" : $"flip of axis {axis}";
+    public override FiniteGroup Group { get; } = new CyclicGroup(2, k => k == 0 ? "identity" : $"flip of axis {axis}");
     /// <inheritdoc />
     protected override Tensor ApplyElement(Tensor x, int index) => index == 0 ? x.alias() : x.flip(Axes.Resolve(x, axis, Name));
 }

@@ -1,3 +1,5 @@
+using EquivarianceRegularizer.Groups;
+
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>The identity transform (trivial group); the natural f_out of an invariance.</summary>
@@ -9,11 +11,7 @@ public sealed class IdentityTransform : IndexedFiniteTransform
     /// <inheritdoc />
     public override string Name => "identity";
     /// <inheritdoc />
-    public override string Group => "trivial";
-    /// <inheritdoc />
-    public override int Order => 1;
-    /// <inheritdoc />
-    public override string DescribeElement(int index) => "identity";
+    public override FiniteGroup Group => TrivialGroup.Instance;
     /// <inheritdoc />
     protected override Tensor ApplyElement(Tensor x, int index) => x.alias();
 }

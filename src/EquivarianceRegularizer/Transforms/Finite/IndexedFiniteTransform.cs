@@ -1,57 +1,23 @@
+using EquivarianceRegularizer.Groups;
+
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>
-/// Shared machinery of finite-group transforms whose element is one int64 index per sample:
-/// uniform sampling, enumeration, and applying per-sample elements by grouping samples with equal elements.
+/// Shared machinery of the transforms of a <see cref="FiniteGroup"/>, whose element is one int64 index per sample:
+/// applying per-sample elements by grouping samples with equal elements.
 /// </summary>
-public abstract class IndexedFiniteTransform : IFiniteTransform
+public abstract class IndexedFiniteTransform : IGroupTransform
 {
     /// <inheritdoc />
     public abstract string Name { get; }
 
-    /// <inheritdoc />
-    public abstract string Group { get; }
+    /// <summary>The finite group acting.</summary>
+    public abstract FiniteGroup Group { get; }
 
-    /// <inheritdoc />
-    public abstract int Order { get; }
-
-    /// <summary>Describes element <paramref name="index"/> (e.g. "rotation by 180°").</summary>
-    public abstract string DescribeElement(int index);
+    Group IGroupTransform.Group => Group;
 
     /// <summary>Applies element <paramref name="index"/> to a batch.</summary>
     protected abstract Tensor ApplyElement(Tensor x, int index);
-
-    /// <inheritdoc />
-    public GroupElements Sample(long batch, Generator generator)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        ArgumentNullException.ThrowIfNull(generator);
-        return Wrap(randint(0, Order, new[] { batch }, generator: generator));
-    }
-
-    /// <summary>Draws elements uniformly among the non-identity ones (for audits).</summary>
-    public GroupElements SampleNonIdentity(long batch, Generator generator)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        ArgumentNullException.ThrowIfNull(generator);
-        if (Order < 2) throw new InvalidOperationException($"{Name} has no non-identity element.");
-        return Wrap(randint(1, Order, new[] { batch }, generator: generator));
-    }
-
-    /// <inheritdoc />
-    public GroupElements Element(int index, long batch)
-    {
-        if (index < 0 || index >= Order)
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"{Name} has elements 0..{Order - 1}.");
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        return Wrap(full(new[] { batch }, index, ScalarType.Int64));
-    }
-
-    private GroupElements Wrap(Tensor indices)
-    {
-        long[] values = indices.data<long>().ToArray();
-        return new GroupElements(Group, indices, i => DescribeElement((int)values[i]));
-    }
 
     /// <inheritdoc />
     public Tensor Apply(Tensor x, GroupElements elements)

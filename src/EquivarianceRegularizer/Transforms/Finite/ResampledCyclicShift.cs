@@ -1,3 +1,5 @@
+using EquivarianceRegularizer.Groups;
+
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>
@@ -21,11 +23,8 @@ public sealed class ResampledCyclicShift : IndexedFiniteTransform
     /// <inheritdoc />
     public override string Name => $"roll (length {_n} mapped to {_m})";
     /// <inheritdoc />
-    public override string Group => $"Z{_n}";
-    /// <inheritdoc />
-    public override int Order => _n;
-    /// <inheritdoc />
-    public override string DescribeElement(int index) => $"cyclic shift by {index} at length {_n}, {MappedShift(index)} at length {_m}";
+    public override FiniteGroup Group => _group ??= new CyclicGroup(_n, k => $"cyclic shift by {k} at length {_n}, {MappedShift(k)} at length {_m}");
+    private CyclicGroup? _group;
 
     /// <summary>Whether element <paramref name="index"/> maps to a shift at length m exactly.</summary>
     public bool IsExact(int index) => (long)index * _m % _n == 0;

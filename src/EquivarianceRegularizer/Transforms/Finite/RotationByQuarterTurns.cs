@@ -1,3 +1,5 @@
+using EquivarianceRegularizer.Groups;
+
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Rotation by k quarter turns (the cyclic group C4) in the plane of two sample axes (default the last two: H, W).</summary>
@@ -6,11 +8,7 @@ public sealed class RotationByQuarterTurns(int axis0 = -2, int axis1 = -1) : Ind
     /// <inheritdoc />
     public override string Name => "rot90";
     /// <inheritdoc />
-    public override string Group => "C4";
-    /// <inheritdoc />
-    public override int Order => 4;
-    /// <inheritdoc />
-    public override string DescribeElement(int index) => $"rotation by {90 * index}°";
+    public override FiniteGroup Group { get; } = new CyclicGroup(4, k => $"rotation by {90 * k}°");
     /// <inheritdoc />
     protected override Tensor ApplyElement(Tensor x, int index) =>
         x.rot90(index, (Axes.Resolve(x, axis0, Name), Axes.Resolve(x, axis1, Name)));

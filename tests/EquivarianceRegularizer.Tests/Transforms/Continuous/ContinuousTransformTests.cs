@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Groups;
 using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
@@ -10,11 +11,11 @@ public class ContinuousTransformTests
 
     public static IEnumerable<TestCaseData> AllTransforms()
     {
-        foreach (var name in ContinuousTransforms.Names)
+        foreach (var name in TransformCatalogue.ContinuousNames)
             yield return new TestCaseData(name).SetName("ApplyAtZero_IsIdentity_" + name);
     }
 
-    private static IContinuousTransform Make(string name, ImageFlowOptions? options = null) => ContinuousTransforms.Create(name, options);
+    private static IContinuousTransform Make(string name, ImageFlowOptions? options = null) => TransformCatalogue.CreateContinuous(name, options);
 
     private static Tensor Image(long n = 2, long c = 3, long h = 9, long w = 11, ulong seed = 1)
     {
@@ -172,10 +173,10 @@ public class ContinuousTransformTests
         using var scope = NewDisposeScope();
         var x = Image(n: 3);
         using var gen = new Generator(7);
-        foreach (var name in ContinuousTransforms.Names.Where(n => n != "translate"))
+        foreach (var name in TransformCatalogue.ContinuousNames.Where(n => n != "translate"))
         {
             var t = Make(name);
-            using var e = t.Sample(3, gen);
+            using var e = t.Group.Sample(3, gen);
             var y = t.Apply(x, e);
             var ts = e.Values.ToArrayDouble();
             for (int i = 0; i < 3; i++)
@@ -192,8 +193,8 @@ public class ContinuousTransformTests
         var t = new Rotation(new ParameterRange(0.1, 0.3));
         using var g1 = new Generator(3);
         using var g2 = new Generator(3);
-        using var a = t.Sample(500, g1);
-        using var b = t.Sample(500, g2);
+        using var a = t.Group.Sample(500, g1);
+        using var b = t.Group.Sample(500, g2);
         var va = a.Values.ToArrayDouble();
         Assert.That(a.Values.shape, Is.EqualTo(new long[] { 500, 1 }));
         Assert.That(va, Is.All.InRange(0.1, 0.3));
@@ -242,8 +243,8 @@ public class ContinuousTransformTests
         var ex2 = Assert.Throws<ArgumentException>(() => new Hue().Tangent(four));
         Assert.That(ex2!.Message, Does.Contain("3 channels"));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new ParameterRange(1, 0));
-        Assert.Throws<ArgumentException>(() => ContinuousTransforms.Create("warp-drive"));
-        using var e = new GroupElements("SO(2)", zeros(new long[] { 3, 1 }, ScalarType.Float64));
+        Assert.Throws<ArgumentException>(() => TransformCatalogue.CreateContinuous("warp-drive"));
+        using var e = new PlaneRotationGroup().Elements(zeros(new long[] { 3, 1 }, ScalarType.Float64));
         Assert.Throws<ArgumentException>(() => new Rotation().Apply(Image(n: 2), e));
     }
 }

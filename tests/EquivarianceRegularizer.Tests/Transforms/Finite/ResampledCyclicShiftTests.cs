@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Transforms;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,12 +22,12 @@ public class ResampledCyclicShiftTests
         Assert.That(mapped, Is.Not.Null);
         foreach (int s in new[] { 2, 4, 6 })
         {
-            var lhs = Conv(shift.Apply(x, shift.Element(s, 2)), w);
-            var rhs = mapped!.Apply(y, shift.Element(s, 2));
+            var lhs = Conv(shift.Apply(x, shift.Group.Element(s, 2)), w);
+            var rhs = mapped!.Apply(y, shift.Group.Element(s, 2));
             Assert.That(mapped.IsExact(s), Is.True);
             Assert.That((lhs - rhs).abs().max().ToDouble(), Is.LessThan(1e-5), $"shift {s}");
         }
-        var odd = (Conv(shift.Apply(x, shift.Element(1, 2)), w) - mapped!.Apply(y, shift.Element(1, 2))).abs().max().ToDouble();
+        var odd = (Conv(shift.Apply(x, shift.Group.Element(1, 2)), w) - mapped!.Apply(y, shift.Group.Element(1, 2))).abs().max().ToDouble();
         Assert.That(mapped.IsExact(1), Is.False);
         Assert.That(odd, Is.GreaterThan(1e-3), "an odd shift cannot pass through stride 2: the layer aliases");
     }
@@ -37,7 +38,7 @@ public class ResampledCyclicShiftTests
         using var scope = NewDisposeScope();
         var pooled = rand(2, 3, 1, 1);
         var mapped = new CyclicShift(12).AtResolutionOf(pooled)!;
-        Assert.That((mapped.Apply(pooled, new CyclicShift(12).Element(5, 2)) - pooled).abs().max().ToDouble(), Is.EqualTo(0));
+        Assert.That((mapped.Apply(pooled, new CyclicShift(12).Group.Element(5, 2)) - pooled).abs().max().ToDouble(), Is.EqualTo(0));
     }
 
     [Test]

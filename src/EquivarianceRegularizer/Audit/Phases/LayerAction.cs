@@ -1,14 +1,14 @@
 using EquivarianceRegularizer.Transforms;
 
-namespace EquivarianceRegularizer.Audit;
+namespace EquivarianceRegularizer.Audit.Phases;
 
 /// <summary>
-/// How a group element acts on one tensor: by a transform (sharing the drawn element), trivially (the tensor
-/// is invariant), or not at all (the tensor cannot be tested, with the reason).
+/// How the symmetry's drawn element acts on one tensor the layer phase looks at (a layer's input or output): by a
+/// transform, trivially (the tensor is invariant), or not at all (the tensor cannot be tested, with the reason).
 /// </summary>
-public sealed class TensorAction
+internal sealed class LayerAction
 {
-    private TensorAction(IGroupTransform? transform, bool invariant, string? notTestableReason)
+    private LayerAction(IGroupTransform? transform, bool invariant, string? notTestableReason)
     {
         Transform = transform;
         IsInvariant = invariant;
@@ -25,13 +25,13 @@ public sealed class TensorAction
     public string? NotTestableReason { get; }
 
     /// <summary>The group acts through <paramref name="transform"/>.</summary>
-    public static TensorAction By(IGroupTransform transform) => new(transform ?? throw new ArgumentNullException(nameof(transform)), false, null);
+    public static LayerAction By(IGroupTransform transform) => new(transform ?? throw new ArgumentNullException(nameof(transform)), false, null);
 
     /// <summary>The group acts trivially.</summary>
-    public static TensorAction Invariant { get; } = new(null, true, null);
+    public static LayerAction Invariant { get; } = new(null, true, null);
 
     /// <summary>The tensor cannot be tested; <paramref name="reason"/> says why (it appears in the report).</summary>
-    public static TensorAction NotTestable(string reason)
+    public static LayerAction NotTestable(string reason)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         return new(null, false, reason);

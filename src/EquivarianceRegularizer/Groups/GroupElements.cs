@@ -1,17 +1,17 @@
-namespace EquivarianceRegularizer.Transforms;
+namespace EquivarianceRegularizer.Groups;
 
 /// <summary>
 /// Group elements drawn for a batch: one row per sample. <see cref="Values"/> is float64 (batch × d) or int64
-/// for index-valued groups (e.g. permutations); the transform that drew them knows how to read them.
+/// for index-valued groups (e.g. permutations); the group that drew them defines how to read them.
 /// Sharing one <see cref="GroupElements"/> between an input and an output transform is what makes a random
 /// transform act identically on both.
 /// </summary>
 public sealed class GroupElements : IDisposable
 {
     /// <summary>Wraps drawn parameters; takes ownership of <paramref name="values"/>.</summary>
-    public GroupElements(string group, Tensor values, Func<int, string>? describe = null, IReadOnlyList<GroupElements>? parts = null)
+    public GroupElements(Group group, Tensor values, Func<int, string>? describe = null, IReadOnlyList<GroupElements>? parts = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(group);
+        ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(values);
         Group = group;
         Values = values.DetachFromDisposeScope();
@@ -25,8 +25,8 @@ public sealed class GroupElements : IDisposable
 
     private readonly Func<int, string>? _describe;
 
-    /// <summary>The group the elements belong to (e.g. "C4", "SO(2)", "S_n(axis 0)").</summary>
-    public string Group { get; }
+    /// <summary>The group the elements belong to.</summary>
+    public Group Group { get; }
 
     /// <summary>One row of parameters per sample.</summary>
     public Tensor Values { get; }

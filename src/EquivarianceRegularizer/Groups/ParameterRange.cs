@@ -1,4 +1,4 @@
-namespace EquivarianceRegularizer.Transforms;
+namespace EquivarianceRegularizer.Groups;
 
 /// <summary>A closed interval [Min, Max] from which a transform draws its parameter uniformly.</summary>
 public readonly record struct ParameterRange

@@ -1,0 +1,30 @@
+namespace EquivarianceRegularizer.Transforms;
+
+/// <summary>One named transform of the <see cref="TransformCatalogue"/>: how it is written, what it does, how it is built.</summary>
+public sealed class TransformEntry
+{
+    private readonly Func<string?, long[], string, IGroupTransform> _create;
+
+    internal TransformEntry(string syntax, string description, bool continuous, Func<string?, long[], string, IGroupTransform> create)
+    {
+        Syntax = syntax;
+        Description = description;
+        Continuous = continuous;
+        _create = create;
+    }
+
+    /// <summary>The name with its parameters, e.g. "roll[:dim=K]".</summary>
+    public string Syntax { get; }
+
+    /// <summary>What it does, with its group and its parameter ranges.</summary>
+    public string Description { get; }
+
+    /// <summary>Whether it is an <see cref="IContinuousTransform"/> (it has a Lie derivative; image flows interpolate).</summary>
+    public bool Continuous { get; }
+
+    /// <summary>The name without parameters ("roll").</summary>
+    public string Name => Syntax.Split('[', ':')[0];
+
+    /// <summary>Builds it for samples of <paramref name="sampleShape"/> (batch axis excluded); <paramref name="argument"/> is what followed ':'.</summary>
+    internal IGroupTransform Create(string? argument, long[] sampleShape, string written) => _create(argument, sampleShape, written);
+}
