@@ -110,6 +110,17 @@ public static class EquivarianceKernel
         KernelOptions? options = null, Tensor? modelOutput = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return Evaluate(new KernelModel(model.call, model.DType, model.Module), inputs, symmetries, distance, generator, inputElements, options, modelOutput);
+    }
+
+    /// <summary>
+    /// The kernel over any forward function (the audit's models, run in the dtype it chose). With
+    /// <see cref="KernelModel.ActInInputDtype"/> the group acts on the inputs and outputs in the inputs' own dtype (the
+    /// audit passes float64, as e3nn computes the action in float64) and only the forward runs in the model's.
+    /// </summary>
+    internal static KernelResult Evaluate(KernelModel model, Tensor inputs, IReadOnlyList<Symmetry> symmetries, Distance distance,
+        Generator? generator, IReadOnlyList<GroupElements?>? inputElements, KernelOptions? options, Tensor? modelOutput)
+    {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(symmetries);
         ArgumentNullException.ThrowIfNull(distance);
@@ -136,14 +147,14 @@ public static class EquivarianceKernel
             }
 
             using var scope = NewDisposeScope();
-            var dtype = ModelDtype(model);
-            var v = inputs.dtype == dtype ? inputs : inputs.to(dtype);
+            var dtype = model.DType;
+            var v = model.ActInInputDtype || inputs.dtype == dtype ? inputs : inputs.to(dtype);
             var transformed = new Tensor[symmetries.Count];
             for (int k = 0; k < symmetries.Count; k++) transformed[k] = symmetries[k].Input.Apply(v, inEl[k]);
 
             Tensor y0;
             Tensor[] yk;
-            using (new NormStatisticsGuard(model.Module, options.NormLayers))
+            using (model.Module is { } module ? new NormStatisticsGuard(module, options.NormLayers) : null)
                 (y0, yk) = Forward(model, v, transformed, modelOutput, options);
             if (modelOutput is not null) y0 = modelOutput.alias(); // the result owns its handles, never the caller's
 
@@ -192,7 +203,7 @@ public static class EquivarianceKernel
         return e;
     }
 
-    private static (Tensor y0, Tensor[] yk) Forward(TensorModel model, Tensor v, Tensor[] transformed, Tensor? modelOutput, KernelOptions options)
+    private static (Tensor y0, Tensor[] yk) Forward(KernelModel model, Tensor v, Tensor[] transformed, Tensor? modelOutput, KernelOptions options)
     {
         if (!options.Batched)
         {
@@ -214,7 +225,7 @@ public static class EquivarianceKernel
     // One forward over the concatenation of same-shaped batches, in chunks under the memory budget. Chunks hold whole
     // parts when a part fits (so a training-mode BatchNorm normalises model(v) and each model(f_in(v)) over whole
     // batches, never over an arbitrary cut), else equal pieces of each part.
-    private static Tensor[] ForwardChunked(TensorModel model, Tensor[] parts, KernelOptions options)
+    private static Tensor[] ForwardChunked(KernelModel model, Tensor[] parts, KernelOptions options)
     {
         long rows = parts.Sum(p => p.size(0));
         long n = parts.Max(p => p.size(0));
@@ -250,10 +261,12 @@ public static class EquivarianceKernel
 
     // Each call in its own dispose scope: the model's intermediate handles are released right away instead of
     // piling up until the end of the evaluation (measured: fresh memory for every chunk cost ~25% in page faults).
-    private static Tensor CallScoped(TensorModel model, Tensor input)
+    private static Tensor CallScoped(KernelModel model, Tensor input)
     {
         using var scope = NewDisposeScope();
-        return model.call(input).MoveToOuterDisposeScope();
+        var y = model.Call(input.dtype == model.DType || !input.dtype.IsFloatingPoint() ? input : input.to(model.DType));
+        if (model.ActInInputDtype && y.dtype != input.dtype && y.dtype.IsFloatingPoint()) y = y.to(input.dtype);
+        return y.MoveToOuterDisposeScope();
     }
 
     private static void CheckFinite(Tensor t, string what)

@@ -1,5 +1,4 @@
 using EquivarianceRegularizer.Models;
-using EquivarianceRegularizer.Differentiation;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Kernels;
@@ -25,24 +24,19 @@ public static class InfinitesimalKernel
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(symmetry);
-        var input = symmetry.Input as IContinuousTransform
-            ?? throw new ArgumentException($"The infinitesimal penalty needs a continuous input transform; '{symmetry.Input.Name}' is not one.", nameof(symmetry));
-        var continuousOut = symmetry.Output as IContinuousTransform;
-        if (continuousOut is null && !symmetry.IsInvariant)
-            throw new ArgumentException($"The infinitesimal penalty needs a continuous or identity output transform; {symmetry.Output.Name} ({symmetry.Output.Group}) is neither.", nameof(symmetry));
+        var along = Lie.LieDerivative.Along(symmetry);
         using var scope = NewDisposeScope();
         var dtype = EquivarianceKernel.ModelDtype(model);
         var v = inputs.dtype == dtype ? inputs : inputs.to(dtype);
-        var tangentIn = input.Tangent(v);
-        Tensor y, jv;
+        Tensor y, lie;
+        // The one Lie derivative (Lie/LieDerivative.cs); differentiable with respect to the parameters whenever grad mode is on.
         using (new NormStatisticsGuard(model.Module, normLayers))
-            (y, jv) = Jvp.Compute(model.call, v, tangentIn, createGraph: is_grad_enabled());
-        var lie = continuousOut is null ? jv : jv - continuousOut.Tangent(y);
+            (y, lie) = Lie.LieDerivative.Evaluate(model.call, v, along, differentiable: is_grad_enabled());
         if (!throwOnNonFinite) lie = lie + y.detach() * 0.0; // NaN exactly where model(v) is non-finite
         else if (!y.all_finite())
-            throw new InvalidOperationException($"model(v) contains NaN or infinite values; the Lie derivative along {input.Name} is undefined there.");
+            throw new InvalidOperationException($"model(v) contains NaN or infinite values; the Lie derivative along {along.Input.Name} is undefined there.");
         else if (!lie.all_finite())
-            throw new InvalidOperationException($"The Lie derivative along {input.Name} contains NaN or infinite values.");
+            throw new InvalidOperationException($"The Lie derivative along {along.Input.Name} contains NaN or infinite values.");
         return lie.MoveToOuterDisposeScope();
     }
 

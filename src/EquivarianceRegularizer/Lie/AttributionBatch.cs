@@ -10,7 +10,7 @@ internal sealed class AttributionBatch
     public required Tensor Lie { get; init; }
 
     /// <summary>How the group acted on the output.</summary>
-    public required OutputRepresentation Used { get; init; }
+    public required bool EquivariantOutput { get; init; }
 
     /// <summary>Leaf modules and functional code: a partition of the computation, in completion order.</summary>
     public required List<(AttributionRow Row, Tensor Whole, Tensor? Border)> Rows { get; init; }

@@ -11,7 +11,7 @@ public static class LayerwiseLieDerivative
     /// Attributes the Lie derivative of the chain <paramref name="stages"/> along <paramref name="transform"/> to its
     /// stages, over the samples of <paramref name="x"/>. The group acts on every intermediate feature map
     /// (N×C×H×W, H, W ≥ 2) for geometric transforms and trivially on other intermediates (and on every
-    /// intermediate for colour transforms); the output follows <see cref="LieOptions.Output"/>. Only forward mode
+    /// intermediate for colour transforms); the output is equivariant when it is such a feature map of a geometric transform. Only forward mode
     /// is supported here.
     /// </summary>
     public static LayerwiseLeeReport Measure(IReadOnlyList<LieStage> stages, Tensor x, IContinuousTransform transform, LieOptions? options = null)
@@ -34,7 +34,8 @@ public static class LayerwiseLieDerivative
         var roles = stages.Select(s => s.Role).ToArray();
         var shapes = new IReadOnlyList<long>[count];
         var equivariant = new bool[count];
-        OutputRepresentation used = options.Output;
+        bool equivariantOutput = false;
+        var along = LieDerivative.Along(transform);
 
         Tensor Chain(Tensor h, int from)
         {
@@ -51,8 +52,8 @@ public static class LayerwiseLieDerivative
             hs[0] = xb;
             for (int i = 0; i < count; i++) hs[i + 1] = stages[i].Forward(hs[i]);
             var y = hs[count];
-            bool outputActs = LieDerivative.ActsOnOutput(y, transform, options.Output);
-            used = outputActs ? OutputRepresentation.Equivariant : OutputRepresentation.Invariant;
+            bool outputActs = along.ActsOnOutput(y);
+            equivariantOutput = outputActs;
             bool Acts(int boundary) => boundary == 0 || (boundary == count ? outputActs : transform is ImageFlowTransform && LieDerivative.IsFeatureMap(hs[boundary]));
 
             // End-to-end, independently of the per-layer terms.
@@ -98,12 +99,12 @@ public static class LayerwiseLieDerivative
             double denominator = Math.Max(Math.Max(lieNorm, maxContribution), 1e-30);
             residual = Math.Max(residual, (sum - lie).norm().ToDouble() / denominator);
 
-            total.AddRange(LocalEquivarianceError.PerSample(lie, y, options.Aggregation, used));
+            total.AddRange(LocalEquivarianceError.PerSample(lie, y, options.Aggregation, equivariantOutput));
             var lieMeasured = Measured(lie, y, options.Aggregation);
             totalSquare += lieMeasured.square().sum().ToDouble();
             for (int i = 0; i < count; i++)
             {
-                perLayer[i].AddRange(LocalEquivarianceError.PerSample(contributions[i], y, options.Aggregation, used));
+                perLayer[i].AddRange(LocalEquivarianceError.PerSample(contributions[i], y, options.Aggregation, equivariantOutput));
                 projection[i] += (Measured(contributions[i], y, options.Aggregation) * lieMeasured).sum().ToDouble();
             }
         }
@@ -136,7 +137,7 @@ public static class LayerwiseLieDerivative
         {
             Transform = transform.Name,
             Aggregation = options.Aggregation,
-            Total = LeeResult.Of(transform.Name, options.Aggregation, used, LieDerivativeMethod.ForwardMode, total),
+            Total = LeeResult.Of(transform.Name, options.Aggregation, equivariantOutput, LieDerivativeMethod.ForwardMode, total),
             Layers = layers,
             ShareByRole = byRole,
             SumRelativeResidual = residual,

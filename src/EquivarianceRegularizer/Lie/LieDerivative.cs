@@ -8,53 +8,105 @@ namespace EquivarianceRegularizer.Lie;
 /// L_X f(x) = d/dt [ρ₂(g_t)⁻¹ f(ρ₁(g_t) x)] at t = 0 = J_f(x)·dρ₁(x) − dρ₂(f(x)).
 /// The input tangent dρ₁(x) comes from <see cref="IContinuousTransform.Tangent"/> (computed directly, because
 /// grid_sample has no forward-mode derivative), then one jvp carries it through the model.
+/// <para>
+/// Every method takes either a <see cref="Symmetry"/> (its input action continuous, its output action continuous or
+/// trivial: ρ₂ is given) or just the continuous transform: then ρ₂ is inferred from the output, the transform itself
+/// for N×C×H×W feature maps of an image flow and trivial otherwise (logits, embeddings).
+/// </para>
 /// </summary>
 public static class LieDerivative
 {
-    /// <summary>L_X f(x) for a batch x (same shape as f(x)), by the method in <paramref name="options"/>.</summary>
-    public static Tensor Compute(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    /// <summary>L_X f(x) for a batch x (same shape as f(x)), by the method in <paramref name="options"/>; ρ₂ inferred from the output.</summary>
+    public static Tensor Compute(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform, LieOptions? options = null) =>
+        Compute(model, x, Along(transform), options);
+
+    /// <summary>L_X f(x) for a batch x (same shape as f(x)) for <paramref name="symmetry"/>, by the method in <paramref name="options"/>.</summary>
+    public static Tensor Compute(Func<Tensor, Tensor> model, Tensor x, Symmetry symmetry, LieOptions? options = null) =>
+        Compute(model, x, Along(symmetry), options);
+
+    /// <summary>
+    /// (f(x), L_X f(x)) by one forward-mode jvp; ρ₂ inferred from the output. With <paramref name="differentiable"/> the
+    /// result keeps its autograd graph (backpropagate it to train against the LEE); otherwise it runs under no_grad.
+    /// </summary>
+    public static (Tensor output, Tensor lie) Evaluate(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform, bool differentiable = false) =>
+        Evaluate(model, x, Along(transform), differentiable);
+
+    /// <summary>(f(x), L_X f(x)) by one forward-mode jvp for <paramref name="symmetry"/> (see the other overload).</summary>
+    public static (Tensor output, Tensor lie) Evaluate(Func<Tensor, Tensor> model, Tensor x, Symmetry symmetry, bool differentiable = false) =>
+        Evaluate(model, x, Along(symmetry), differentiable);
+
+    /// <summary>
+    /// L_X f(x) by the reverse-of-reverse trick (two backward passes, the first with create_graph): the baseline a
+    /// binding without forward-mode AD has to use. ρ₂ inferred from the output.
+    /// </summary>
+    public static Tensor ByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform) => ByDoubleBackward(model, x, Along(transform));
+
+    /// <summary>L_X f(x) by double backward for <paramref name="symmetry"/>.</summary>
+    public static Tensor ByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, Symmetry symmetry) => ByDoubleBackward(model, x, Along(symmetry));
+
+    /// <summary>
+    /// The symmetric finite-difference estimate [ρ₂(g_h)⁻¹f(ρ₁(g_h)x) − ρ₂(g_−h)⁻¹f(ρ₁(g_−h)x)] / 2h; ρ₂ inferred from
+    /// the output. Symmetric on purpose: bilinear resampling has a kink at t = 0, so a one-sided quotient measures the
+    /// interpolation.
+    /// </summary>
+    public static Tensor ByFiniteDifference(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform, double step = 1e-3) =>
+        ByFiniteDifference(model, x, Along(transform), step);
+
+    /// <summary>The symmetric finite-difference estimate for <paramref name="symmetry"/> (see the other overload).</summary>
+    public static Tensor ByFiniteDifference(Func<Tensor, Tensor> model, Tensor x, Symmetry symmetry, double step = 1e-3) =>
+        ByFiniteDifference(model, x, Along(symmetry), step);
+
+    /// <summary>N×C×H×W with H, W ≥ 2: a tensor a geometric transform can act on.</summary>
+    public static bool IsFeatureMap(Tensor t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        var s = t.shape;
+        return s.Length == 4 && s[2] >= 2 && s[3] >= 2;
+    }
+
+    internal static LieAction Along(IContinuousTransform transform) => new(transform ?? throw new ArgumentNullException(nameof(transform)), null);
+
+    internal static LieAction Along(Symmetry symmetry)
+    {
+        ArgumentNullException.ThrowIfNull(symmetry);
+        var input = symmetry.Input as IContinuousTransform
+            ?? throw new ArgumentException($"A Lie derivative needs a continuous input transform; '{symmetry.Input.Name}' is not one.", nameof(symmetry));
+        if (!symmetry.IsInvariant && symmetry.Output is not IContinuousTransform)
+            throw new ArgumentException($"A Lie derivative needs a continuous or trivial output action; '{symmetry.Output.Name}' ({symmetry.Output.Group}) is neither.", nameof(symmetry));
+        return new(input, symmetry);
+    }
+
+    internal static Tensor Compute(Func<Tensor, Tensor> model, Tensor x, LieAction along, LieOptions? options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(transform);
         options ??= LieOptions.Default;
         return options.Method switch
         {
-            LieDerivativeMethod.ForwardMode => Evaluate(model, x, transform, options.Output, options.Differentiable).lie,
-            LieDerivativeMethod.DoubleBackward => ByDoubleBackward(model, x, transform, options.Output),
-            LieDerivativeMethod.FiniteDifference => ByFiniteDifference(model, x, transform, options.FiniteDifferenceStep, options.Output),
+            LieDerivativeMethod.ForwardMode => Evaluate(model, x, along, options.Differentiable).lie,
+            LieDerivativeMethod.DoubleBackward => ByDoubleBackward(model, x, along),
+            LieDerivativeMethod.FiniteDifference => ByFiniteDifference(model, x, along, options.FiniteDifferenceStep),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "Unknown method."),
         };
     }
 
-    /// <summary>
-    /// (f(x), L_X f(x)) by one forward-mode jvp. With <paramref name="differentiable"/> the result keeps its autograd
-    /// graph (backpropagate it to train against the LEE); otherwise it runs under no_grad.
-    /// </summary>
-    public static (Tensor output, Tensor lie) Evaluate(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform,
-        OutputRepresentation output = OutputRepresentation.Auto, bool differentiable = false)
+    internal static (Tensor output, Tensor lie) Evaluate(Func<Tensor, Tensor> model, Tensor x, LieAction along, bool differentiable)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(transform);
         using var scope = NewDisposeScope();
         // Forward-mode AD does not need the backward graph: no_grad saves recording it for trainable parameters.
         using var gradMode = differentiable ? enable_grad() : no_grad();
-        var v = transform.Tangent(x);
+        var v = along.Input.Tangent(x);
         var (y, jv) = Jvp.Compute(model, x, v, createGraph: differentiable);
-        var lie = SubtractOutputTangent(jv, y, transform, output);
+        var lie = along.SubtractOutputTangent(jv, y);
         return (y.MoveToOuterDisposeScope(), lie.MoveToOuterDisposeScope());
     }
 
-    /// <summary>
-    /// L_X f(x) by the reverse-of-reverse trick (two backward passes, the first with create_graph): the baseline a
-    /// binding without forward-mode AD has to use.
-    /// </summary>
-    public static Tensor ByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform,
-        OutputRepresentation output = OutputRepresentation.Auto)
+    internal static Tensor ByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, LieAction along)
     {
         using var scope = NewDisposeScope();
-        var (_, lie) = EvaluateByDoubleBackward(model, x, transform, output);
+        var (_, lie) = EvaluateByDoubleBackward(model, x, along);
         return lie.MoveToOuterDisposeScope();
     }
 
@@ -62,14 +114,12 @@ public static class LieDerivative
     /// (f(x), L_X f(x)) by double backward: f(x) is the output of the pass the two backward passes differentiate, so
     /// measuring needs no further forward.
     /// </summary>
-    internal static (Tensor output, Tensor lie) EvaluateByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform,
-        OutputRepresentation output = OutputRepresentation.Auto)
+    internal static (Tensor output, Tensor lie) EvaluateByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, LieAction along)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(transform);
         using var scope = NewDisposeScope();
-        var v = transform.Tangent(x);
+        var v = along.Input.Tangent(x);
         Tensor y, jv;
         using (enable_grad())
         {
@@ -82,61 +132,25 @@ public static class LieDerivative
                 ?? throw new InvalidOperationException("Double backward produced no gradient for the output direction.");
         }
         y = y.detach();
-        var lie = SubtractOutputTangent(jv.detach(), y, transform, output);
+        var lie = along.SubtractOutputTangent(jv.detach(), y);
         return (y.MoveToOuterDisposeScope(), lie.MoveToOuterDisposeScope());
     }
 
-    /// <summary>
-    /// The symmetric finite-difference estimate [ρ₂(g_h)⁻¹f(ρ₁(g_h)x) − ρ₂(g_−h)⁻¹f(ρ₁(g_−h)x)] / 2h. Symmetric on
-    /// purpose: bilinear resampling has a kink at t = 0, so a one-sided quotient measures the interpolation.
-    /// </summary>
-    public static Tensor ByFiniteDifference(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform, double step = 1e-3,
-        OutputRepresentation output = OutputRepresentation.Auto)
+    internal static Tensor ByFiniteDifference(Func<Tensor, Tensor> model, Tensor x, LieAction along, double step)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(transform);
         if (!(step > 0) || !double.IsFinite(step)) throw new ArgumentOutOfRangeException(nameof(step), step, "The step must be positive and finite.");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var plus = model(transform.ApplyAt(x, step));
-        var minus = model(transform.ApplyAt(x, -step));
-        if (ActsOnOutput(plus, transform, output))
+        var plus = model(along.Input.ApplyAt(x, step));
+        var minus = model(along.Input.ApplyAt(x, -step));
+        if (along.ActsOnOutput(plus))
         {
-            plus = transform.ApplyAt(plus, -step);
-            minus = transform.ApplyAt(minus, step);
+            var output = along.OutputTransform;
+            plus = output.ApplyAt(plus, -step);
+            minus = output.ApplyAt(minus, step);
         }
         return ((plus - minus) / (2 * step)).MoveToOuterDisposeScope();
     }
-
-    /// <summary>Whether ρ₂ is non-trivial for this output under <paramref name="output"/>.</summary>
-    public static bool ActsOnOutput(Tensor y, IContinuousTransform transform, OutputRepresentation output)
-    {
-        ArgumentNullException.ThrowIfNull(y);
-        ArgumentNullException.ThrowIfNull(transform);
-        return output switch
-        {
-            OutputRepresentation.Invariant => false,
-            OutputRepresentation.Equivariant => true,
-            _ => transform is ImageFlowTransform && IsFeatureMap(y),
-        };
-    }
-
-    /// <summary>N×C×H×W with H, W ≥ 2: a tensor a geometric transform can act on.</summary>
-    public static bool IsFeatureMap(Tensor t)
-    {
-        ArgumentNullException.ThrowIfNull(t);
-        var s = t.shape;
-        return s.Length == 4 && s[2] >= 2 && s[3] >= 2;
-    }
-
-    internal static Tensor SubtractOutputTangent(Tensor jv, Tensor y, IContinuousTransform transform, OutputRepresentation output)
-    {
-        if (!ActsOnOutput(y, transform, output)) return jv.alias();
-        using var dy = transform.Tangent(y);
-        return jv - dy;
-    }
-
-    // A new handle on the same tensor (keeps the autograd graph).
-    private static Tensor alias(this Tensor t) => t * 1.0;
 }

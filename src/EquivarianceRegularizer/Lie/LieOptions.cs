@@ -15,17 +15,6 @@ public enum LieAggregation
     MeanAbsoluteSoftmax,
 }
 
-/// <summary>How the group acts on the model's output (ρ₂).</summary>
-public enum OutputRepresentation
-{
-    /// <summary>Equivariant for N×C×H×W outputs of geometric transforms, invariant otherwise.</summary>
-    Auto,
-    /// <summary>ρ₂ trivial: L_X f(x) = J_f(x)·dρ₁(x) (logits, embeddings).</summary>
-    Invariant,
-    /// <summary>ρ₂ is the same transform acting on the output: L_X f(x) = J_f(x)·dρ₁(x) − dρ₂(f(x)) (feature maps).</summary>
-    Equivariant,
-}
-
 /// <summary>How L_X f(x) is computed.</summary>
 public enum LieDerivativeMethod
 {
@@ -43,14 +32,11 @@ public enum LieDerivativeMethod
 /// <summary>Settings of a Lie-derivative measurement.</summary>
 public sealed record LieOptions
 {
-    /// <summary>Defaults: mean square, automatic output representation, forward mode, batches of 64.</summary>
+    /// <summary>Defaults: mean square, forward mode, batches of 64.</summary>
     public static LieOptions Default { get; } = new();
 
     /// <summary>The aggregation convention.</summary>
     public LieAggregation Aggregation { get; init; } = LieAggregation.MeanSquare;
-
-    /// <summary>How the group acts on the output.</summary>
-    public OutputRepresentation Output { get; init; } = OutputRepresentation.Auto;
 
     /// <summary>How the Lie derivative is computed.</summary>
     public LieDerivativeMethod Method { get; init; } = LieDerivativeMethod.ForwardMode;

@@ -13,8 +13,8 @@ public sealed record LeeResult
     /// <summary>The aggregation convention used.</summary>
     public required LieAggregation Aggregation { get; init; }
 
-    /// <summary>Whether the output was treated as invariant or equivariant.</summary>
-    public required OutputRepresentation Output { get; init; }
+    /// <summary>How the symmetry acted on the output: "Invariant" (trivially) or "Equivariant" (by a transform).</summary>
+    public required string Output { get; init; }
 
     /// <summary>How the Lie derivative was computed.</summary>
     public required LieDerivativeMethod Method { get; init; }
@@ -35,14 +35,14 @@ public sealed record LeeResult
     public string ToJson() => JsonSerializer.Serialize(this, LieJson.Options);
 
     /// <summary>The LEE of <paramref name="perSample"/>: its mean and standard error, with how it was measured.</summary>
-    internal static LeeResult Of(string transform, LieAggregation aggregation, OutputRepresentation output, LieDerivativeMethod method, IReadOnlyList<double> perSample)
+    internal static LeeResult Of(string transform, LieAggregation aggregation, bool equivariantOutput, LieDerivativeMethod method, IReadOnlyList<double> perSample)
     {
         var (mean, se) = LocalEquivarianceError.MeanAndStandardError(perSample);
         return new LeeResult
         {
             Transform = transform,
             Aggregation = aggregation,
-            Output = output,
+            Output = equivariantOutput ? "Equivariant" : "Invariant",
             Method = method,
             Value = mean,
             StandardError = se,
@@ -70,12 +70,25 @@ public static class LieJson
 /// </summary>
 public static class LocalEquivarianceError
 {
-    /// <summary>Measures the LEE of <paramref name="model"/> on the samples of <paramref name="x"/> (first axis).</summary>
+    /// <summary>Measures the LEE of <paramref name="model"/> on the samples of <paramref name="x"/> (first axis); ρ₂ inferred from the output (see <see cref="LieDerivative"/>).</summary>
     public static LeeResult Measure(Func<Tensor, Tensor> model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        return Measure(model, x, LieDerivative.Along(transform), options);
+    }
+
+    /// <summary>Measures the LEE of <paramref name="model"/> for <paramref name="symmetry"/> on the samples of <paramref name="x"/> (first axis).</summary>
+    public static LeeResult Measure(Func<Tensor, Tensor> model, Tensor x, Symmetry symmetry, LieOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(symmetry);
+        return Measure(model, x, LieDerivative.Along(symmetry), options);
+    }
+
+    private static LeeResult Measure(Func<Tensor, Tensor> model, Tensor x, LieAction along, LieOptions? options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(transform);
+        var transform = along.Input;
         options ??= LieOptions.Default;
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
         if (x.Rank() == 0) throw new ArgumentException("x needs a batch axis (samples first).", nameof(x));
@@ -85,7 +98,7 @@ public static class LocalEquivarianceError
             using (no_grad())
                 if (!x.all_finite()) throw new ArgumentException("x contains NaN or infinite values; the Lie derivative is undefined there.", nameof(x));
         var perSample = new List<double>((int)n);
-        OutputRepresentation used = options.Output;
+        bool equivariantOutput = along.Symmetry is { IsInvariant: false };
         for (long start = 0; start < n; start += options.BatchSize)
         {
             using var scope = NewDisposeScope();
@@ -93,28 +106,28 @@ public static class LocalEquivarianceError
             Tensor y, lie;
             // f(x) comes with the Lie derivative wherever the method computes it (the jvp's own forward).
             if (options.Method == LieDerivativeMethod.ForwardMode)
-                (y, lie) = LieDerivative.Evaluate(model, xb, transform, options.Output);
+                (y, lie) = LieDerivative.Evaluate(model, xb, along, false);
             else if (options.Method == LieDerivativeMethod.DoubleBackward)
-                (y, lie) = LieDerivative.EvaluateByDoubleBackward(model, xb, transform, options.Output);
+                (y, lie) = LieDerivative.EvaluateByDoubleBackward(model, xb, along);
             else
             {
-                lie = LieDerivative.Compute(model, xb, transform, options);
+                lie = LieDerivative.Compute(model, xb, along, options);
                 using (no_grad()) y = model(xb);
             }
-            used = LieDerivative.ActsOnOutput(y, transform, options.Output) ? OutputRepresentation.Equivariant : OutputRepresentation.Invariant;
-            perSample.AddRange(PerSample(lie, y, options.Aggregation, used));
+            equivariantOutput = along.ActsOnOutput(y);
+            perSample.AddRange(PerSample(lie, y, options.Aggregation, equivariantOutput));
         }
         int nonFinite = perSample.Count(v => !double.IsFinite(v));
         if (nonFinite > 0)
             throw new InvalidOperationException($"The Lie derivative along {transform.Name} is NaN or infinite for {nonFinite} of {n} samples (the model's output or its derivative is non-finite there); the LEE is undefined.");
-        return LeeResult.Of(transform.Name, options.Aggregation, used, options.Method, perSample);
+        return LeeResult.Of(transform.Name, options.Aggregation, equivariantOutput, options.Method, perSample);
     }
 
     /// <summary>
     /// Per-sample values of a batch of Lie derivatives: ||L||²/dim (mean square), or mean |d softmax(y)| for the
     /// softmax convention (the Lie derivative of the probabilities, p ⊙ (L − ⟨p, L⟩), from logits y and L).
     /// </summary>
-    public static double[] PerSample(Tensor lie, Tensor output, LieAggregation aggregation, OutputRepresentation representation = OutputRepresentation.Invariant)
+    public static double[] PerSample(Tensor lie, Tensor output, LieAggregation aggregation, bool equivariantOutput = false)
     {
         ArgumentNullException.ThrowIfNull(lie);
         ArgumentNullException.ThrowIfNull(output);
@@ -123,8 +136,8 @@ public static class LocalEquivarianceError
         var flat = lie.detach().reshape(n, -1).to(ScalarType.Float64);
         if (aggregation == LieAggregation.MeanSquare)
             return flat.square().mean(new long[] { 1 }).ToArrayDouble();
-        if (output.Rank() != 2 || representation == OutputRepresentation.Equivariant)
-            throw new ArgumentException($"The softmax convention needs invariant N×K logits, got an output of shape [{string.Join(", ", output.shape)}] ({representation}).", nameof(output));
+        if (output.Rank() != 2 || equivariantOutput)
+            throw new ArgumentException($"The softmax convention needs invariant N×K logits, got an output of shape [{string.Join(", ", output.shape)}] ({(equivariantOutput ? "equivariant" : "invariant")}).", nameof(output));
         var probabilities = SoftmaxTangent(output.detach().to(ScalarType.Float64), flat);
         return probabilities.abs().mean(new long[] { 1 }).ToArrayDouble();
     }

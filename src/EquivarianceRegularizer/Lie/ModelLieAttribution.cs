@@ -66,7 +66,7 @@ public static class ModelLieAttribution
         var total = new List<double>();
         double totalSquare = 0, residual = 0, borderProjection = 0;
         bool bandMeasured = false;
-        OutputRepresentation used = options.Output;
+        bool equivariantOutput = false;
         for (long start = 0; start < n; start += options.BatchSize)
         {
             using var scope = NewDisposeScope();
@@ -81,9 +81,9 @@ public static class ModelLieAttribution
             }
             else if (!batch.Rows.Select(r => r.Row.Name).SequenceEqual(rows.Select(r => r.Name), StringComparer.Ordinal))
                 throw new InvalidOperationException($"The modules {source.ModelName} calls differ between batches (its forward depends on the data), so one attribution cannot cover them; measure batches that take the same path separately.");
-            used = batch.Used;
+            equivariantOutput = batch.EquivariantOutput;
             var y = batch.Output;
-            total.AddRange(LocalEquivarianceError.PerSample(batch.Lie, y, options.Aggregation, used));
+            total.AddRange(LocalEquivarianceError.PerSample(batch.Lie, y, options.Aggregation, equivariantOutput));
             var lieMeasured = RowStatistics.Measured(batch.Lie, y, options.Aggregation);
             totalSquare += lieMeasured.square().sum().ToDouble();
 
@@ -94,7 +94,7 @@ public static class ModelLieAttribution
                 var (_, whole, border) = batch.Rows[i];
                 sum = sum + whole;
                 largest = Math.Max(largest, whole.norm().ToDouble());
-                rowStats![i].Add(whole, border, y, lieMeasured, options.Aggregation, used);
+                rowStats![i].Add(whole, border, y, lieMeasured, options.Aggregation, equivariantOutput);
                 if (border is not null)
                 {
                     bandMeasured = true;
@@ -102,7 +102,7 @@ public static class ModelLieAttribution
                 }
             }
             for (int i = 0; i < batch.Containers.Count; i++)
-                containerStats![i].Add(batch.Containers[i].Whole, null, y, lieMeasured, options.Aggregation, used);
+                containerStats![i].Add(batch.Containers[i].Whole, null, y, lieMeasured, options.Aggregation, equivariantOutput);
             double denominator = Math.Max(Math.Max(batch.Lie.norm().ToDouble(), largest), 1e-30);
             residual = Math.Max(residual, (sum - batch.Lie).norm().ToDouble() / denominator);
         }
@@ -130,7 +130,7 @@ public static class ModelLieAttribution
         {
             Transform = transform.Name,
             Aggregation = options.Aggregation,
-            Total = LeeResult.Of(transform.Name, options.Aggregation, used, LieDerivativeMethod.ForwardMode, total),
+            Total = LeeResult.Of(transform.Name, options.Aggregation, equivariantOutput, LieDerivativeMethod.ForwardMode, total),
             Layers = layers,
             ShareByRole = layers.GroupBy(l => l.Role.ToString()).ToDictionary(g => g.Key, g => g.Sum(l => l.Share), StringComparer.Ordinal),
             SumRelativeResidual = residual,

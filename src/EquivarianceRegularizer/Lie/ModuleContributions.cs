@@ -21,8 +21,9 @@ internal static class ModuleContributions
     public static AttributionBatch Compute(ILieCallSource source, Tensor xb, IContinuousTransform transform, LieOptions options, ISet<string> notes)
     {
         // The end-to-end Lie derivative by its own forward-mode jvp: the residual checks the attribution against it.
-        var (y0, lie) = LieDerivative.Evaluate(source.Forward, xb, transform, options.Output);
-        bool outputActs = LieDerivative.ActsOnOutput(y0, transform, options.Output);
+        var along = LieDerivative.Along(transform);
+        var (y0, lie) = LieDerivative.Evaluate(source.Forward, xb, along, false);
+        bool outputActs = along.ActsOnOutput(y0);
         bool flow = transform is ImageFlowTransform;
         bool Acts(Tensor t, bool isInput, bool isOutput) => isOutput ? outputActs : isInput || (flow && LieDerivative.IsFeatureMap(t));
 
@@ -119,7 +120,7 @@ internal static class ModuleContributions
             {
                 Output = y0,
                 Lie = lie,
-                Used = outputActs ? OutputRepresentation.Equivariant : OutputRepresentation.Invariant,
+                EquivariantOutput = outputActs,
                 Rows = rows,
                 Containers = containers,
             };

@@ -12,14 +12,14 @@ internal sealed class RowStatistics
     /// <summary>The row's LEE so far.</summary>
     public double Lee => _whole.Count == 0 ? 0 : _whole.Average();
 
-    public void Add(Tensor whole, Tensor? border, Tensor y, Tensor lieMeasured, LieAggregation aggregation, OutputRepresentation used)
+    public void Add(Tensor whole, Tensor? border, Tensor y, Tensor lieMeasured, LieAggregation aggregation, bool equivariantOutput)
     {
-        _whole.AddRange(LocalEquivarianceError.PerSample(whole, y, aggregation, used));
+        _whole.AddRange(LocalEquivarianceError.PerSample(whole, y, aggregation, equivariantOutput));
         _projection += (Measured(whole, y, aggregation) * lieMeasured).sum().ToDouble();
         if (border is null) return;
         _hasBand = true;
-        _border.AddRange(LocalEquivarianceError.PerSample(border, y, aggregation, used));
-        _interior.AddRange(LocalEquivarianceError.PerSample(whole - border, y, aggregation, used));
+        _border.AddRange(LocalEquivarianceError.PerSample(border, y, aggregation, equivariantOutput));
+        _interior.AddRange(LocalEquivarianceError.PerSample(whole - border, y, aggregation, equivariantOutput));
     }
 
     public LayerContribution ToContribution(AttributionRow row, int index, double share, double cumulative, double totalSquare, double borderOnlyRatio)

@@ -122,9 +122,11 @@ public class LieDerivativeTests
         var t = new TranslationX(options: Circular);
         // A circular convolution commutes with the (circular central-difference) generator: exactly equivariant.
         Assert.That(MaxAbs(LieDerivative.Compute(Conv, x, t)), Is.LessThan(1e-12));
-        Assert.That(LocalEquivarianceError.Measure(Conv, x, t).Output, Is.EqualTo(OutputRepresentation.Equivariant));
+        Assert.That(LocalEquivarianceError.Measure(Conv, x, t).Output, Is.EqualTo("Equivariant"));
+        Assert.That(MaxAbs(LieDerivative.Compute(Conv, x, Symmetry.Equivariant(t))), Is.LessThan(1e-12), "the inferred ρ₂ is the explicit one");
         // Read as invariant, the same map is not.
-        Assert.That(MaxAbs(LieDerivative.Compute(Conv, x, t, new LieOptions { Output = OutputRepresentation.Invariant })), Is.GreaterThan(1e-3));
+        Assert.That(MaxAbs(LieDerivative.Compute(Conv, x, Symmetry.Invariant(t))), Is.GreaterThan(1e-3));
+        Assert.That(LocalEquivarianceError.Measure(Conv, x, Symmetry.Invariant(t)).Output, Is.EqualTo("Invariant"));
         // With a nonlinearity and the equivariant output, forward mode still agrees with finite differences.
         var forward = LieDerivative.Compute(ConvTanh, x, t);
         var fd = LieDerivative.Compute(ConvTanh, x, t, new LieOptions { Method = LieDerivativeMethod.FiniteDifference, FiniteDifferenceStep = 1e-6 });

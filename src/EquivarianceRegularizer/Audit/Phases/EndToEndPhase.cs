@@ -1,3 +1,5 @@
+using EquivarianceRegularizer.Distances;
+using EquivarianceRegularizer.Kernels;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Audit.Phases;
@@ -75,13 +77,25 @@ internal static class EndToEndPhase
         bool yFinite = y.all_finite();
         data.NonFinite = !yFinite;
         data.MeanOutputNorm = AuditKernels.PerSampleNorm(y).Average();
+        // The shared kernel (Kernels/EquivarianceKernel.cs) runs model(ρ_in(g)·x) for every planned element, acting in
+        // float64 and batched unless training-mode normalization would see the concatenation; the audit measures the result.
+        using var nograd = no_grad();
+        var kernelModel = new KernelModel(ctx.Model.Forward, ctx.DType, null, ActInInputDtype: true);
+        var options = new KernelOptions { Batched = !ctx.Model.Training, NormLayers = NormLayerMode.Unchanged, ThrowOnNonFinite = false };
+        var symmetries = Enumerable.Repeat(spec, plan.Count).ToArray();
+        KernelResult result;
+        try { result = EquivarianceKernel.Evaluate(kernelModel, x, symmetries, Distance.L2, null, plan, options, y); }
+        catch (InvalidOperationException) when (options.Batched)
+        {
+            // A model that cannot take the concatenated batch (a fixed batch size in its code) runs once per element.
+            result = EquivarianceKernel.Evaluate(kernelModel, x, symmetries, Distance.L2, null, plan, options with { Batched = false }, y);
+        }
+        using var owned = result;
         for (int k = 0; k < plan.Count; k++)
         {
             using var inner = NewDisposeScope();
-            var y1 = ctx.Masked(ctx.Forward(spec.Input.Apply(x, plan[k])));
+            var y1 = ctx.Masked(result.TransformedOutputs[k]);
             var y2 = ctx.Masked(spec.ActOnOutput(y, plan[k]));
-            if (!y1.shape.SequenceEqual(y2.shape))
-                throw new InvalidOperationException($"f(T x) has shape [{string.Join(",", y1.shape.Skip(1))}] but the output action gives [{string.Join(",", y2.shape.Skip(1))}].");
             if (!y1.all_finite()) data.NonFinite = true;
             var (abs, rel) = AuditKernels.Errors(y1, y2);
             for (int i = 0; i < abs.Length; i++)
