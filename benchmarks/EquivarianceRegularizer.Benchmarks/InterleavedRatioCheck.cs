@@ -7,16 +7,25 @@ namespace EquivarianceRegularizer.Benchmarks;
 /// (<see cref="ThreadCpuClock"/>; libtorch runs on one intra-op thread, so all the work is on this thread), and each
 /// ratio is the median of the per-round ratios. It reuses the benchmark classes' setups and methods, so it measures
 /// exactly what they do. Run:
-/// <c>dotnet run -c Release --project benchmarks/EquivarianceRegularizer.Benchmarks -- --interleaved [rounds]</c>
+/// <c>dotnet run -c Release --project benchmarks/EquivarianceRegularizer.Benchmarks -- --interleaved [rounds] [lee]</c>
+/// (<c>lee</c>: the LEE section only, for quick checks; its ratios then start from a fresh heap, and the first
+/// computations of each round may fault pages in that the full run's earlier sections already hold: compare the page
+/// faults printed with each median, see <see cref="PageFaults"/>).
 /// </summary>
 internal static class InterleavedRatioCheck
 {
     public const string Flag = "--interleaved";
 
-    public static void Run(int rounds)
+    public static void Run(int rounds, bool leeOnly = false)
     {
         const int warmUp = 5;
         Console.WriteLine($"Interleaved medians of thread CPU time, {rounds} rounds after {warmUp} warm-up rounds, 1 libtorch thread.");
+        if (!leeOnly) RunStepAndKernel(rounds, warmUp);
+        RunLee(rounds, warmUp);
+    }
+
+    private static void RunStepAndKernel(int rounds, int warmUp)
+    {
         foreach (int numFuncs in new[] { 1, 4 })
         {
             using var step = new RegularizedStepBenchmarks { NumFuncs = numFuncs };
@@ -35,7 +44,10 @@ internal static class InterleavedRatioCheck
                 ("batched", () => kernel.Batched()),
                 ("reference loop (8 calls)", () => kernel.ReferenceLoop()));
         }
+    }
 
+    private static void RunLee(int rounds, int warmUp)
+    {
         var lie = new LieDerivativeBenchmarks { Batch = 64 };
         lie.Setup();
         try
@@ -57,15 +69,22 @@ internal static class InterleavedRatioCheck
     private static void Report(string title, int rounds, int warmUp, params (string Name, Func<double> Run)[] computations)
     {
         var times = computations.Select(_ => new List<double>()).ToArray();
+        var faults = computations.Select(_ => new List<double>()).ToArray();
         for (int round = 0; round < rounds + warmUp; round++)
         {
             for (int i = 0; i < computations.Length; i++)
             {
+                long f0 = PageFaults.Minor();
                 long t0 = ThreadCpuClock.Instance.GetTimestamp();
                 double value = computations[i].Run();
                 long t1 = ThreadCpuClock.Instance.GetTimestamp();
+                long f1 = PageFaults.Minor();
                 if (!double.IsFinite(value)) throw new InvalidOperationException($"{computations[i].Name} returned {value}.");
-                if (round >= warmUp) times[i].Add((t1 - t0) / 1e6);
+                if (round >= warmUp)
+                {
+                    times[i].Add((t1 - t0) / 1e6);
+                    faults[i].Add(f1 - f0);
+                }
             }
         }
         Console.WriteLine(title + ":");
@@ -73,7 +92,7 @@ internal static class InterleavedRatioCheck
         {
             var ratios = times[i].Zip(times[0], (t, baseline) => t / baseline).ToList();
             Console.WriteLine(FormattableString.Invariant(
-                $"  {computations[i].Name,-26} median {Quantile(times[i], 0.5),9:F2} ms   ratio to {computations[0].Name}: median {Quantile(ratios, 0.5):F3} (quartiles {Quantile(ratios, 0.25):F3}..{Quantile(ratios, 0.75):F3})"));
+                $"  {computations[i].Name,-26} median {Quantile(times[i], 0.5),9:F2} ms   ratio to {computations[0].Name}: median {Quantile(ratios, 0.5):F3} (quartiles {Quantile(ratios, 0.25):F3}..{Quantile(ratios, 0.75):F3}), page faults {Quantile(faults[i], 0.5):F0}"));
         }
     }
 

@@ -44,6 +44,13 @@ public class LieDerivativeBenchmarks
         _v = _translation.Tangent(_x).DetachFromDisposeScope();
     }
 
+    /// <summary>The benchmark's model, batch and input tangent (for <see cref="LeeProfile"/>).</summary>
+    internal nn.Module<Tensor, Tensor> Model => _model;
+
+    internal Tensor Input => _x;
+
+    internal Tensor InputTangent => _v;
+
     [GlobalCleanup]
     public void Cleanup()
     {

@@ -5,7 +5,12 @@ using EquivarianceRegularizer.Benchmarks;
 if (args.Length >= 1 && args[0] == InterleavedRatioCheck.Flag)
 {
     int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
-    InterleavedRatioCheck.Run(rounds);
+    InterleavedRatioCheck.Run(rounds, leeOnly: args.Length > 2 && args[2] == "lee");
+    return;
+}
+if (args.Length >= 1 && args[0] == LeeProfile.Flag)
+{
+    LeeProfile.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -38,7 +38,9 @@ internal static class DoubleBackwardJvp
         {
             try
             {
-                tangent = Gradients.Of(g, [u], v, createGraph: createGraph)[0];
+                // The last pass through the graph: without createGraph nothing differentiates it again, so it frees
+                // each node's saved tensors as it goes (a lower peak; same values).
+                tangent = Gradients.Of(g, [u], v, createGraph, retainGraph: createGraph)[0];
             }
             catch (NotSupportedException e)
             {

@@ -18,6 +18,15 @@ public static class Gradients
     /// <exception cref="InvalidOperationException">The output does not require grad, or libtorch cannot differentiate the graph.</exception>
     /// <exception cref="NotSupportedException">An operation has no derivative of the needed order (grid_sampler_2d_backward).</exception>
     public static Tensor?[] Of(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? gradOutput = null, bool createGraph = false)
+        => Of(output, inputs, gradOutput, createGraph, retainGraph: true);
+
+    /// <summary>
+    /// <see cref="Of(Tensor, IReadOnlyList{Tensor}, Tensor?, bool)"/>, choosing whether the graph outlives the pass.
+    /// With <paramref name="retainGraph"/> false libtorch frees each node's saved tensors as the pass goes through it
+    /// (less memory at the peak); the graph can then not be differentiated again, so pass false only for the last
+    /// pass through it, and never with <paramref name="createGraph"/> (a differentiable result needs the graph).
+    /// </summary>
+    internal static Tensor?[] Of(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? gradOutput, bool createGraph, bool retainGraph)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -38,7 +47,7 @@ public static class Gradients
         {
             try
             {
-                output.backward(gradOutput is null ? null : new[] { gradOutput }, retain_graph: true, create_graph: createGraph, inputs: inputs.ToArray());
+                output.backward(gradOutput is null ? null : new[] { gradOutput }, retain_graph: retainGraph || createGraph, create_graph: createGraph, inputs: inputs.ToArray());
             }
             catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("not implemented", StringComparison.Ordinal))
             {

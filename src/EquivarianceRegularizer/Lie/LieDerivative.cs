@@ -128,7 +128,8 @@ public static class LieDerivative
             var u = zeros_like(y).requires_grad_();
             var g = Gradients.Of(y, new[] { xg }, u, createGraph: true)[0]
                 ?? throw new InvalidOperationException("The model output does not depend on its input.");
-            jv = Gradients.Of(g, new[] { u }, v)[0]
+            // The last pass through the graph: it may free the saved tensors as it goes.
+            jv = Gradients.Of(g, new[] { u }, v, createGraph: false, retainGraph: false)[0]
                 ?? throw new InvalidOperationException("Double backward produced no gradient for the output direction.");
         }
         y = y.detach();
