@@ -90,7 +90,13 @@ public static class LieDerivative
         };
     }
 
-    internal static (Tensor output, Tensor lie) Evaluate(Func<Tensor, Tensor> model, Tensor x, LieAction along, bool differentiable)
+    /// <summary>
+    /// (f(x), L_X f(x)) by one jvp of the model with the input tangent (<see cref="Jvp.Compute"/>: forward mode where
+    /// libtorch's is reachable, else double backward; or double backward when asked). f(x) comes from the jvp's own
+    /// pass, so measuring needs no further forward.
+    /// </summary>
+    internal static (Tensor output, Tensor lie) Evaluate(Func<Tensor, Tensor> model, Tensor x, LieAction along, bool differentiable,
+        JvpMethod method = JvpMethod.Auto)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
@@ -98,7 +104,7 @@ public static class LieDerivative
         // Forward-mode AD does not need the backward graph: no_grad saves recording it for trainable parameters.
         using var gradMode = differentiable ? enable_grad() : no_grad();
         var v = along.Input.Tangent(x);
-        var (y, jv) = Jvp.Compute(model, x, v, createGraph: differentiable);
+        var (y, jv) = Jvp.Compute(model, x, v, method, createGraph: differentiable);
         var lie = along.SubtractOutputTangent(jv, y);
         return (y.MoveToOuterDisposeScope(), lie.MoveToOuterDisposeScope());
     }
@@ -106,35 +112,8 @@ public static class LieDerivative
     internal static Tensor ByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, LieAction along)
     {
         using var scope = NewDisposeScope();
-        var (_, lie) = EvaluateByDoubleBackward(model, x, along);
+        var (_, lie) = Evaluate(model, x, along, false, JvpMethod.DoubleBackward);
         return lie.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// (f(x), L_X f(x)) by double backward: f(x) is the output of the pass the two backward passes differentiate, so
-    /// measuring needs no further forward.
-    /// </summary>
-    internal static (Tensor output, Tensor lie) EvaluateByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, LieAction along)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(x);
-        using var scope = NewDisposeScope();
-        var v = along.Input.Tangent(x);
-        Tensor y, jv;
-        using (enable_grad())
-        {
-            var xg = x.detach().requires_grad_();
-            y = model(xg);
-            var u = zeros_like(y).requires_grad_();
-            var g = Gradients.Of(y, new[] { xg }, u, createGraph: true)[0]
-                ?? throw new InvalidOperationException("The model output does not depend on its input.");
-            // The last pass through the graph: it may free the saved tensors as it goes.
-            jv = Gradients.Of(g, new[] { u }, v, createGraph: false, retainGraph: false)[0]
-                ?? throw new InvalidOperationException("Double backward produced no gradient for the output direction.");
-        }
-        y = y.detach();
-        var lie = along.SubtractOutputTangent(jv.detach(), y);
-        return (y.MoveToOuterDisposeScope(), lie.MoveToOuterDisposeScope());
     }
 
     internal static Tensor ByFiniteDifference(Func<Tensor, Tensor> model, Tensor x, LieAction along, double step)

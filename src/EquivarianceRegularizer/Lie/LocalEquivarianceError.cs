@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Differentiation;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EquivarianceRegularizer.Transforms;
@@ -108,7 +109,7 @@ public static class LocalEquivarianceError
             if (options.Method == LieDerivativeMethod.ForwardMode)
                 (y, lie) = LieDerivative.Evaluate(model, xb, along, false);
             else if (options.Method == LieDerivativeMethod.DoubleBackward)
-                (y, lie) = LieDerivative.EvaluateByDoubleBackward(model, xb, along);
+                (y, lie) = LieDerivative.Evaluate(model, xb, along, false, JvpMethod.DoubleBackward);
             else
             {
                 lie = LieDerivative.Compute(model, xb, along, options);
