@@ -7,7 +7,3 @@ internal sealed record ProbeLine(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("ok")] bool Ok,
     [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
-
-/// <summary>Source-generated serializer (no reflection), so the probe starts fast.</summary>
-[JsonSerializable(typeof(ProbeLine))]
-internal sealed partial class ProbeJson : JsonSerializerContext;

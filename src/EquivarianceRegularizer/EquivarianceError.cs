@@ -1,8 +1,7 @@
-using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer;
 

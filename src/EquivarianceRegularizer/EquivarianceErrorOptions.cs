@@ -1,8 +1,5 @@
-using EquivarianceRegularizer.Models;
-using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Kernels;
 using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer;
 

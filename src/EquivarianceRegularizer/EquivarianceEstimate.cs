@@ -1,9 +1,3 @@
-using EquivarianceRegularizer.Models;
-using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
-using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Transforms;
-
 namespace EquivarianceRegularizer;
 
 /// <summary>The result of one evaluation: the differentiable penalty and, next to it, each chosen term's estimate.</summary>

@@ -1,9 +1,3 @@
-using EquivarianceRegularizer.Models;
-using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
-using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Transforms;
-
 namespace EquivarianceRegularizer;
 
 /// <summary>Handling of samples whose model outputs or distances are NaN or infinite.</summary>

@@ -1,9 +1,3 @@
-using EquivarianceRegularizer.Models;
-using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
-using EquivarianceRegularizer.Sampling;
-using EquivarianceRegularizer.Transforms;
-
 namespace EquivarianceRegularizer;
 
 /// <summary>One term's measurement in an <see cref="EquivarianceEstimate"/>.</summary>

@@ -2,15 +2,6 @@ using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Lie;
 
-/// <summary>Where the boundary handling of a Lie-derivative report came from.</summary>
-public enum BoundarySource
-{
-    /// <summary>The transform's own <see cref="ImageFlowOptions.Padding"/>, as given.</summary>
-    Transform,
-    /// <summary>Taken from the model: its padded layers agree on one convention.</summary>
-    Model,
-}
-
 /// <summary>
 /// The boundary convention of the tangent's spatial derivative −∇x·Y in a report: which padding the central differences
 /// used at the image border, and why. Conventions change numbers: with zero padding an exactly equivariant

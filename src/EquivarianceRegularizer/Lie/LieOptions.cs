@@ -1,34 +1,5 @@
 namespace EquivarianceRegularizer.Lie;
 
-/// <summary>
-/// How per-sample Lie derivatives are turned into one number. The two conventions give numbers of different scale;
-/// state which one you report.
-/// </summary>
-public enum LieAggregation
-{
-    /// <summary>The paper's LEE: ||L_X f(x)||² / dim(output), averaged over samples.</summary>
-    MeanSquare,
-    /// <summary>
-    /// The Lie-derivative paper's public code: the Lie derivative of the softmax probabilities of the logits,
-    /// mean absolute value over classes, averaged over samples. Needs N×K logits and an invariant output.
-    /// </summary>
-    MeanAbsoluteSoftmax,
-}
-
-/// <summary>How L_X f(x) is computed.</summary>
-public enum LieDerivativeMethod
-{
-    /// <summary>One forward-mode jvp of the model with the input tangent (exact; the default).</summary>
-    ForwardMode,
-    /// <summary>
-    /// The reverse-of-reverse trick: J·v = ∂/∂u ⟨J^T u, v⟩ by two backward passes with create_graph. Exact; slower;
-    /// for models whose ops lack forward-mode derivatives.
-    /// </summary>
-    DoubleBackward,
-    /// <summary>Symmetric finite difference [ρ₂(g_h)⁻¹f(ρ₁(g_h)x) − ρ₂(g_−h)⁻¹f(ρ₁(g_−h)x)] / 2h (a cross-check).</summary>
-    FiniteDifference,
-}
-
 /// <summary>Settings of a Lie-derivative measurement.</summary>
 public sealed record LieOptions
 {

@@ -5,66 +5,6 @@ using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Lie;
 
-/// <summary>A local equivariance error (LEE) with its standard error over samples. JSON-serialisable.</summary>
-public sealed record LeeResult
-{
-    /// <summary>The transform's name (e.g. "translate-x").</summary>
-    public required string Transform { get; init; }
-
-    /// <summary>The aggregation convention used.</summary>
-    public required LieAggregation Aggregation { get; init; }
-
-    /// <summary>How the symmetry acted on the output: "Invariant" (trivially) or "Equivariant" (by a transform).</summary>
-    public required string Output { get; init; }
-
-    /// <summary>How the Lie derivative was computed.</summary>
-    public required LieDerivativeMethod Method { get; init; }
-
-    /// <summary>The mean over samples.</summary>
-    public required double Value { get; init; }
-
-    /// <summary>Standard error of the mean (sample standard deviation / √n; 0 for one sample).</summary>
-    public required double StandardError { get; init; }
-
-    /// <summary>Number of samples.</summary>
-    public required int Samples { get; init; }
-
-    /// <summary>The per-sample values whose mean is <see cref="Value"/>.</summary>
-    public required IReadOnlyList<double> PerSample { get; init; }
-
-    /// <summary>Indented JSON, enums as strings.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, LieJson.Options);
-
-    /// <summary>The LEE of <paramref name="perSample"/>: its mean and standard error, with how it was measured.</summary>
-    internal static LeeResult Of(string transform, LieAggregation aggregation, bool equivariantOutput, LieDerivativeMethod method, IReadOnlyList<double> perSample)
-    {
-        var (mean, se) = LocalEquivarianceError.MeanAndStandardError(perSample);
-        return new LeeResult
-        {
-            Transform = transform,
-            Aggregation = aggregation,
-            Output = equivariantOutput ? "Equivariant" : "Invariant",
-            Method = method,
-            Value = mean,
-            StandardError = se,
-            Samples = perSample.Count,
-            PerSample = perSample,
-        };
-    }
-}
-
-/// <summary>JSON settings shared by the Lie reports.</summary>
-public static class LieJson
-{
-    /// <summary>camelCase, indented, enums as strings.</summary>
-    public static JsonSerializerOptions Options { get; } = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter() },
-    };
-}
-
 /// <summary>
 /// The local equivariance error LEE(f) = E_x ||L_X f(x)||² / dim(output) (or the reference code's softmax
 /// convention, see <see cref="LieAggregation"/>), measured over a data set in batches.

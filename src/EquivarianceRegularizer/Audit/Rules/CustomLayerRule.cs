@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using static EquivarianceRegularizer.Audit.Rules.EvidenceText;
 
 namespace EquivarianceRegularizer.Audit.Rules;
@@ -25,10 +26,10 @@ internal sealed class CustomLayerRule : IDiagnosisRule
     public Diagnosis? ExplainLayer(LayerResult l, Severity severity, AuditEvidence c)
     {
         string ev = OfLayer(l);
-        if (LayerTypes.IsStandardLinear(l.TypeName))
+        if (LayerTaxonomy.IsStandardLinear(l.TypeName))
             return new(Kind, l.Name, severity, ev + ": its weights are not constrained by the symmetry",
                 "Constrain the weights (group convolution, kernels averaged over the group, or an equivariant library layer), or regularize them with the equivariance penalty.");
-        if (LayerTypes.ShortType(l.TypeName).Equals("Flatten", StringComparison.OrdinalIgnoreCase))
+        if (LayerTaxonomy.ShortType(l.TypeName).Equals("Flatten", StringComparison.OrdinalIgnoreCase))
             return new(Kind, l.Name, severity, ev + ": flattening keeps the spatial layout, so later layers see transformed features",
                 "Replace flatten + linear by global (average or max) pooling over space before the classifier.");
         return new(Kind, l.Name, severity, ev + ": the error is isolated to this module",

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using System.Globalization;
 
 namespace EquivarianceRegularizer.Audit.Rules;
@@ -10,7 +11,7 @@ internal static class EvidenceText
 
     /// <summary>"name (Type) has own relative error … (method; input acted on by …, output by …)".</summary>
     public static string OfLayer(LayerResult l) =>
-        $"{l.Name} ({LayerTypes.ShortType(l.TypeName)}) has own relative error {E(l.OwnMaxRelative)} ({l.Method}; input acted on by {l.InputAction}, output by {l.OutputAction})";
+        $"{l.Name} ({LayerTaxonomy.ShortType(l.TypeName)}) has own relative error {E(l.OwnMaxRelative)} ({l.Method}; input acted on by {l.InputAction}, output by {l.OutputAction})";
 
     /// <summary>True when the map's error is over 3× higher along a border than inside (maps of at least 6×6).</summary>
     public static bool IsBorderConcentrated(SpatialErrorMap map, out double ratio)

@@ -1,4 +1,4 @@
-using static EquivarianceRegularizer.Audit.Rules.LayerTypes;
+using static EquivarianceRegularizer.Models.LayerTaxonomy;
 
 namespace EquivarianceRegularizer.Audit.Rules;
 

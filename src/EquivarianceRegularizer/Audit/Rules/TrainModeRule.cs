@@ -1,5 +1,5 @@
 using static EquivarianceRegularizer.Audit.Rules.EvidenceText;
-using static EquivarianceRegularizer.Audit.Rules.LayerTypes;
+using static EquivarianceRegularizer.Models.LayerTaxonomy;
 
 namespace EquivarianceRegularizer.Audit.Rules;
 

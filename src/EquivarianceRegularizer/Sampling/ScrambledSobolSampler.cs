@@ -2,36 +2,6 @@ using System.Numerics;
 
 namespace EquivarianceRegularizer.Sampling;
 
-/// <summary>Draws n points of the unit cube [0, 1)^d for a Monte Carlo integral.</summary>
-public interface IPointSampler
-{
-    /// <summary>Name for reports ("monte-carlo", "sobol").</summary>
-    string Name { get; }
-
-    /// <summary>An n × d tensor of points in [0, 1)^d in <paramref name="dtype"/>; all randomness comes from <paramref name="generator"/>.</summary>
-    Tensor SampleUnitCube(long n, long dimensions, Generator generator, ScalarType dtype);
-}
-
-/// <summary>Plain Monte Carlo: independent uniform points.</summary>
-public sealed class MonteCarloSampler : IPointSampler
-{
-    /// <summary>The shared instance.</summary>
-    public static MonteCarloSampler Instance { get; } = new();
-
-    /// <inheritdoc />
-    public string Name => "monte-carlo";
-
-    /// <inheritdoc />
-    public Tensor SampleUnitCube(long n, long dimensions, Generator generator, ScalarType dtype)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
-        ArgumentNullException.ThrowIfNull(generator);
-        AllocationGuard.EnsureFits(new[] { n, dimensions }, dtype, "n");
-        return rand(new[] { n, dimensions }, dtype: dtype, generator: generator);
-    }
-}
-
 /// <summary>
 /// Randomized quasi-Monte Carlo: the first n points of a Sobol sequence, freshly scrambled on every call with a
 /// random linear matrix scramble and a random digital shift (Matoušek). Each call is an unbiased estimate whose
@@ -209,25 +179,5 @@ public sealed class ScrambledSobolSampler : IPointSampler
         for (int bit = 63; bit >= degree; bit--)
             if (((a >> bit) & 1) != 0) a ^= (ulong)poly << (bit - degree);
         return a;
-    }
-}
-
-/// <summary>Maps unit-cube points into <see cref="Bounds"/>.</summary>
-public static class PointSampling
-{
-    /// <summary>
-    /// n points of shape <paramref name="shape"/> (batch first: n × shape…) inside <paramref name="bounds"/>, in
-    /// <paramref name="dtype"/>, drawn by <paramref name="sampler"/> from <paramref name="generator"/>.
-    /// </summary>
-    public static Tensor Sample(IPointSampler sampler, long n, long[] shape, Bounds bounds, Generator generator, ScalarType dtype)
-    {
-        ArgumentNullException.ThrowIfNull(sampler);
-        ArgumentNullException.ThrowIfNull(shape);
-        ArgumentNullException.ThrowIfNull(bounds);
-        long dims = shape.Aggregate(1L, (a, b) => a * b);
-        using var scope = NewDisposeScope();
-        var (lower, width) = bounds.Resolve(shape, dtype);
-        var u = sampler.SampleUnitCube(n, dims, generator, dtype).view(new[] { n }.Concat(shape).ToArray());
-        return (u * width + lower).MoveToOuterDisposeScope();
     }
 }

@@ -1,8 +1,13 @@
+using EquivarianceRegularizer.Audit;
+using EquivarianceRegularizer.Lie;
 
-namespace EquivarianceRegularizer.Audit.Rules;
+namespace EquivarianceRegularizer.Models;
 
-/// <summary>What role a layer plays, judged by its type name (TorchSharp and TorchScript names alike).</summary>
-internal static class LayerTypes
+/// <summary>
+/// The one layer taxonomy: what a layer is, judged by its type name (TorchSharp and TorchScript names alike). The
+/// audit's diagnosis rules ask its predicates; the Lie attribution groups contributions by its <see cref="Role"/>.
+/// </summary>
+internal static class LayerTaxonomy
 {
     private static readonly HashSet<string> Activations = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -39,4 +44,20 @@ internal static class LayerTypes
     public static bool Shrinks(LayerResult l) =>
         l.InputShape.Length >= 2 && l.OutputShape.Length == l.InputShape.Length &&
         (l.OutputShape[^1] < l.InputShape[^1] || l.OutputShape[^2] < l.InputShape[^2]);
+
+    // Fragments of nonlinearity names in user-defined or scripted blocks ("MyReLUBlock", "activation").
+    private static readonly string[] NonlinearFragments = { "relu", "gelu", "silu", "tanh", "sigmoid", "elu", "softplus", "mish", "hardswish", "activation" };
+
+    /// <summary>The role of a layer of type <paramref name="typeName"/>, for grouping per-layer contributions.</summary>
+    public static LayerRole Role(string typeName)
+    {
+        ArgumentNullException.ThrowIfNull(typeName);
+        string t = typeName.ToLowerInvariant();
+        if (t.Contains("adaptive", StringComparison.Ordinal) || t.Contains("global", StringComparison.Ordinal)) return LayerRole.GlobalPooling;
+        if (IsPool(typeName) || t.Contains("downsample", StringComparison.Ordinal)) return LayerRole.Downsampling;
+        if (IsNorm(typeName)) return LayerRole.Normalization;
+        if (IsActivation(typeName) || NonlinearFragments.Any(n => t.Contains(n, StringComparison.Ordinal))) return LayerRole.Nonlinearity;
+        if (t.Contains("conv", StringComparison.Ordinal) || t.Contains("linear", StringComparison.Ordinal)) return LayerRole.Linear;
+        return LayerRole.Other;
+    }
 }
