@@ -162,7 +162,7 @@ public class EquivarianceErrorTests
     public void RegularizerPass_LeavesBatchNormRunningStatisticsAndModesUntouched()
     {
         using var model = new PlainCnn(1, 6, 3, withBatchNorm: true);
-        var bn = (TestBatchNorm)model.named_children().Single().module;
+        var bn = model.BatchNorm;
         using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 16, options: Seeded);
         using var scope = NewDisposeScope();
         var before = bn.RunningMean.clone();
@@ -269,7 +269,7 @@ public class EquivarianceErrorTests
     [Test]
     public void NaNOutputs_Throw()
     {
-        using var model = new NaNModel();
+        using var model = new ScaleModel(double.NaN);
         using var reg = new EquivarianceError(model, new long[] { 4 }, new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new CyclicShift(4)) }, n: 2, options: Seeded);
         using var scope = NewDisposeScope();
         Assert.That(() => reg.call(), Throws.InvalidOperationException.With.Message.Contains("NaN"));
