@@ -5,7 +5,7 @@ using EquivarianceRegularizer.Transforms;
 using MathNet.Numerics.LinearAlgebra;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Regularizer;
+namespace EquivarianceRegularizer.Tests.Transforms;
 
 public class VectorRotationTests
 {

@@ -6,7 +6,7 @@ using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace EquivarianceRegularizer.Tests.Audit;
+namespace EquivarianceRegularizer.Tests.Audit.Rules;
 
 /// <summary>Each failure mode of the auditor workflow is caught and diagnosed at the right layer.</summary>
 public class FailureModeTests

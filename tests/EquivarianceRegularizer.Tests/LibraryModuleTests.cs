@@ -5,7 +5,7 @@ using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Regularizer;
+namespace EquivarianceRegularizer.Tests;
 
 /// <summary>The regularizer with the library's nn modules and continuous image transforms.</summary>
 public class LibraryModuleTests
@@ -45,8 +45,8 @@ public class LibraryModuleTests
         Tensor trainOut, evalOut;
         using (new NormStatisticsGuard(model)) trainOut = model.call(cat(new[] { x, x }));
         using (new NormStatisticsGuard(model, NormLayerMode.Eval)) evalOut = model.call(x);
-        using var batch = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { e });
-        using var eval = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { e },
+        using var batch = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e });
+        using var eval = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e },
             options: KernelOptions.Default with { NormLayers = NormLayerMode.Eval });
         Assert.That(batch.ModelOutput.allclose(trainOut.narrow(0, 0, 6), 1e-4, 1e-5), Is.True);
         Assert.That(eval.ModelOutput.allclose(evalOut, 1e-4, 1e-5), Is.True);
