@@ -12,29 +12,6 @@ namespace EquivarianceRegularizer.Tests.Audit;
 /// </summary>
 public class AttentionModelAuditTests
 {
-    /// <summary>Tokens (N, L, E) → self-attention without positional encoding → mean over tokens → head: invariant to token order.</summary>
-    private sealed class TokenSetAttention : nn.Module<Tensor, Tensor>
-    {
-        private readonly MultiheadAttention attention;
-        private readonly TorchSharp.Modules.Linear head;
-
-        public TokenSetAttention() : base(nameof(TokenSetAttention))
-        {
-            using var g = new Generator(5);
-            attention = nn.MultiheadAttention(8, 2).Seeded(g);
-            head = nn.Linear(8, 3).Seeded(g);
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor x)
-        {
-            using var scope = NewDisposeScope();
-            var seqFirst = x.transpose(0, 1);
-            var (attended, _) = attention.call(seqFirst, seqFirst, seqFirst, null, false, null);
-            return head.call(attended.transpose(0, 1).mean(new long[] { 1 })).MoveToOuterDisposeScope();
-        }
-    }
-
     [Test]
     public void SelfAttentionOverTokens_UnderTokenPermutation_Passes_AndTheAttentionLayerIsReportedNotFailed()
     {

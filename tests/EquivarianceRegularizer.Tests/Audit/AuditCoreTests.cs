@@ -38,7 +38,7 @@ public class AuditCoreTests
     [Test]
     public void Float64Audit_UsesFloat64Thresholds_AndRestoresDtypeAndMode()
     {
-        using var model = Zoo.InvariantCnn();
+        using var model = Cnns.InvariantCnn();
         model.train();
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { DType = ScalarType.Float64 });
         Assert.That(r.DType, Is.EqualTo(ScalarType.Float64));
@@ -54,7 +54,7 @@ public class AuditCoreTests
     public void RandomPermutations_AreForcedNonIdentity()
     {
         // Reads the first set element: any non-identity permutation of 2 elements changes it.
-        using var model = new Seq(new Fn("First", x => x.select(1, 0)));
+        using var model = nn.Sequential(new Fn("First", x => x.select(1, 0)));
         var r = Auditor.Audit(model, Symmetry.Invariant(new Permutation(2, 0)), new AuditOptions { InputShape = new long[] { 2, 3 }, Samples = 16, RandomDraws = 2, Layers = false });
         Assert.That(r.EndToEnd!.Relative.Min, Is.GreaterThan(0), "no sample may be tested against the identity");
         Assert.That(r.EndToEnd.ElementSource, Does.Contain("non-identity permutations"));
@@ -64,7 +64,7 @@ public class AuditCoreTests
     public void DeepSets_IsPermutationInvariant()
     {
         using var g = new Generator(11);
-        using var model = new Seq(new Linear(3, 8, g), Zoo.Relu(), new Fn("SumOverSet", x => x.sum(new long[] { 1 })), new Linear(8, 2, g));
+        using var model = nn.Sequential(Layers.Linear(3, 8, g), Layers.Relu(), new Fn("SumOverSet", x => x.sum(new long[] { 1 })), Layers.Linear(8, 2, g));
         var r = Auditor.Audit(model, Symmetry.Invariant(new Permutation(5, 0)), new AuditOptions { InputShape = new long[] { 5, 3 }, Samples = 8 });
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(r));
         Assert.That(r.Layers.Where(l => !l.IsContainer).All(l => l.Tested), Is.True);
@@ -81,23 +81,10 @@ public class AuditCoreTests
         Assert.That(r.Layers.Select(l => l.Name), Is.SupersetOf(model.named_modules().Where(m => m.name.Length > 0).Select(m => m.name)));
     }
 
-    private sealed class WithUnusedChild : nn.Module<Tensor, Tensor>
-    {
-        private readonly Seq _body = Zoo.InvariantCnn();
-
-        public WithUnusedChild() : base("WithUnusedChild")
-        {
-            register_module("body", _body);
-            register_module("unused", Zoo.Relu());
-        }
-
-        public override Tensor forward(Tensor input) => _body.call(input);
-    }
-
     [Test]
     public void LayerActionOverride_IsUsed()
     {
-        using var model = Zoo.InvariantCnn();
+        using var model = Cnns.InvariantCnn();
         var options = Image() with
         {
             LayerActions = new Dictionary<string, LayerActionOverride> { ["1"] = LayerActionOverride.NotTestable("opaque by request") },
@@ -112,7 +99,7 @@ public class AuditCoreTests
     public void GradientsAtTheNumericalFloor_AreNotJudged_AndSayWhy()
     {
         using var g = new Generator(12);
-        using var model = new Seq(new Conv(1, 4, 3, g), Zoo.Relu(), Zoo.GlobalAvgPool(), new Fn("Tiny", x => x * 1e-12));
+        using var model = nn.Sequential(Layers.Conv(1, 4, 3, g), Layers.Relu(), Layers.GlobalAvgPool(), new Fn("Tiny", x => x * 1e-12));
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image());
         Assert.That(r.Gradient!.Judged, Is.False);
         Assert.That(r.Gradient.NotJudgedReason, Does.Contain("numerical floor"));
@@ -123,7 +110,7 @@ public class AuditCoreTests
     [Test]
     public void AllZeroOutputs_AreVacuous_NotPass()
     {
-        using var model = new Seq(new Fn("Zero", x => x.mean(new long[] { 1, 2, 3 }) * 0.0));
+        using var model = nn.Sequential(new Fn("Zero", x => x.mean(new long[] { 1, 2, 3 }) * 0.0));
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { Gradient = false });
         Assert.That(r.Verdict, Is.EqualTo(Verdict.NeedsAttention));
         Assert.That(r.Reasons, Has.Some.Contains("vacuous"));
@@ -132,7 +119,7 @@ public class AuditCoreTests
     [Test]
     public void BadOptions_AreArgumentExceptions()
     {
-        using var model = Zoo.InvariantCnn();
+        using var model = Cnns.InvariantCnn();
         var rot = Symmetry.Invariant(new RotationByQuarterTurns());
         Assert.Throws<ArgumentException>(() => Auditor.Audit(model, rot, new AuditOptions()));
         Assert.Throws<ArgumentOutOfRangeException>(() => Auditor.Audit(model, rot, Image() with { Samples = 0 }));
@@ -144,7 +131,7 @@ public class AuditCoreTests
     [Test]
     public void ContinuousRotation_IsJudgedAgainstTheInterpolationBaseline()
     {
-        using var model = Zoo.InvariantCnn();
+        using var model = Cnns.InvariantCnn();
         var r = Auditor.Audit(model, Symmetry.Invariant(TransformCatalogue.CreateContinuous("rotate")), Image(16, 6));
         Assert.That(r.Baseline, Is.Not.Null);
         Assert.That(r.Baseline!.Mask, Is.EqualTo("central disk"));
@@ -158,7 +145,7 @@ public class AuditCoreTests
     public void ContinuousRotation_OfUnconstrainedFlattenModel_Fails()
     {
         using var g = new Generator(13);
-        using var model = new Seq(new Conv(1, 2, 3, g, symmetric: false), Zoo.Flatten(), new Linear(2 * 16 * 16, 3, g));
+        using var model = nn.Sequential(Layers.Conv(1, 2, 3, g, symmetric: false), Layers.Flatten(), Layers.Linear(2 * 16 * 16, 3, g));
         var r = Auditor.Audit(model, Symmetry.Invariant(TransformCatalogue.CreateContinuous("rotate")), Image(16, 6));
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
     }
@@ -166,7 +153,7 @@ public class AuditCoreTests
     [Test]
     public void RandomInitBaseline_IsMeasured_AndParametersAreRestored()
     {
-        using var model = Zoo.InvariantCnn(symmetric: false);
+        using var model = Cnns.InvariantCnn(symmetric: false);
         var before = model.parameters().Select(p => p.ToArrayDouble()).ToList();
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { RandomInitBaseline = true, Layers = false, Gradient = false });
         Assert.That(r.RandomInit, Is.Not.Null);
@@ -177,7 +164,7 @@ public class AuditCoreTests
     [Test]
     public void JsonAndMarkdown_EscapeAndEncodeEdgeCases()
     {
-        using var model = Zoo.InvariantCnn();
+        using var model = Cnns.InvariantCnn();
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { ModelName = "a|b <x> \"q\"" });
         using var doc = JsonDocument.Parse(JsonReport.Render(r));
         Assert.That(doc.RootElement.GetProperty("model").GetString(), Is.EqualTo("a|b <x> \"q\""));
@@ -189,7 +176,7 @@ public class AuditCoreTests
     [Test]
     public void AsIsMode_KeepsTheModelsMode_AndSaysSo()
     {
-        using var model = Zoo.InvariantCnn();
+        using var model = Cnns.InvariantCnn();
         model.eval();
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { Mode = EvaluationMode.AsIs, Layers = false });
         Assert.That(r.EvaluationMode, Is.EqualTo("as-is (eval)"));
@@ -199,7 +186,7 @@ public class AuditCoreTests
     [Test]
     public void TextReport_FollowsTheSeedTemplate()
     {
-        using var model = Zoo.InvariantCnn(symmetric: false);
+        using var model = Cnns.InvariantCnn(symmetric: false);
         var text = ReportText.Render(Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image()));
         string[] sections =
         {
@@ -220,7 +207,7 @@ public class AuditCoreTests
     [Test]
     public void Audit_DoesNotLeakTensors()
     {
-        using var model = Zoo.InvariantCnn(symmetric: false);
+        using var model = Cnns.InvariantCnn(symmetric: false);
         var spec = Symmetry.Invariant(new RotationByQuarterTurns());
         Auditor.Audit(model, spec, Image());
         GC.Collect();

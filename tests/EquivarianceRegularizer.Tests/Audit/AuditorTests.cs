@@ -14,7 +14,7 @@ public class AuditorTests
     [Test]
     public void Rot90_OfSymmetricInvariantCnn_Passes_WithEveryLayerTested()
     {
-        using var model = Zoo.InvariantCnn();
+        using var model = Cnns.InvariantCnn();
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(r));
         Assert.That(r.EndToEnd!.Relative.Max, Is.LessThan(1e-5));
@@ -30,7 +30,7 @@ public class AuditorTests
     [Test]
     public void DihedralGroup_IsEnumeratedExhaustively()
     {
-        using var model = Zoo.InvariantCnn();
+        using var model = Cnns.InvariantCnn();
         var r = Auditor.Audit(model, Symmetry.Invariant(new DihedralTransform()), Image(4));
         Assert.That(r.EndToEnd!.Elements, Is.EqualTo(7));
         Assert.That(r.EndToEnd.Relative.Count, Is.EqualTo(28));
@@ -40,7 +40,7 @@ public class AuditorTests
     [Test]
     public void UnconstrainedConv_Fails_AtFirstConv_WithCustomLayerDiagnosis()
     {
-        using var model = Zoo.InvariantCnn(symmetric: false);
+        using var model = Cnns.InvariantCnn(symmetric: false);
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image());
         TestContext.Out.WriteLine(ReportText.Render(r));
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));

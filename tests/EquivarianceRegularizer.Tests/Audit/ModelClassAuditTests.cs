@@ -12,31 +12,10 @@ namespace EquivarianceRegularizer.Tests.Audit;
 /// </summary>
 public class ModelClassAuditTests
 {
-    private sealed class C4Averaged : nn.Module<Tensor, Tensor>
-    {
-        private readonly Sequential net;
-
-        public C4Averaged() : base(nameof(C4Averaged))
-        {
-            using var g = new Generator(11);
-            net = nn.Sequential(("conv1", nn.Conv2d(1, 6, 3, padding: 1).Seeded(g)), ("relu1", nn.ReLU()),
-                ("conv2", nn.Conv2d(6, 4, 3, padding: 1).Seeded(g)), ("relu2", nn.ReLU()), ("flatten", nn.Flatten()), ("fc", nn.Linear(4 * 12 * 12, 4).Seeded(g)));
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor x)
-        {
-            using var scope = NewDisposeScope();
-            var total = net.call(x);
-            for (int k = 1; k < 4; k++) total = total + net.call(x.rot90(k, (2, 3)));
-            return (total / 4.0).MoveToOuterDisposeScope();
-        }
-    }
-
     [Test]
     public void GroupAveragedModel_Passes_AndSaysItsLayersAreNotIndividuallyEquivariantByDesign()
     {
-        using var model = new C4Averaged();
+        using var model = new C4AveragedCnn();
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 8 });
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Pass), string.Join("; ", r.Reasons));
         Assert.That(r.Diagnoses, Is.Empty, "no custom_layer faults for a model symmetric by design");

@@ -16,15 +16,15 @@ public class JvpConcurrencyTests
             try
             {
                 using var scope = NewDisposeScope();
-                var model = JvpTestModels.SmallReluCnn(ScalarType.Float64, seed: 100 + worker);
-                var (x, v) = JvpTestModels.ImagesAndDirection(ScalarType.Float64, seed: 200 + worker);
+                var model = Cnns.EvalReluCnn(ScalarType.Float64, seed: 100 + worker);
+                var (x, v) = JvpReference.ImagesAndDirection(ScalarType.Float64, seed: 200 + worker);
                 var expected = Jvp.Compute(model.call, x, v, JvpMethod.DoubleBackward).Tangent;
                 start.SignalAndWait();
                 for (int run = 0; run < 25; run++)
                 {
                     using var runScope = NewDisposeScope();
                     var (_, tangent) = Jvp.Compute(model.call, x, v, method);
-                    double error = JvpTestModels.RelativeError(tangent, expected);
+                    double error = JvpReference.RelativeError(tangent, expected);
                     if (!(error < 1e-12)) failures.Enqueue($"worker {worker}, run {run}: relative error {error}");
                 }
             }

@@ -31,8 +31,8 @@ public class JvpLinearAndCnnTests
         var (output, tangent) = Jvp.Compute(t => t.matmul(a.t()) + b, x, v, method);
 
         double tolerance = dtype == ScalarType.Float64 ? 1e-14 : 1e-6;
-        Assert.That(JvpTestModels.RelativeError(tangent, v.matmul(a.t())), Is.LessThan(tolerance));
-        Assert.That(JvpTestModels.RelativeError(output, x.matmul(a.t()) + b), Is.LessThan(tolerance));
+        Assert.That(JvpReference.RelativeError(tangent, v.matmul(a.t())), Is.LessThan(tolerance));
+        Assert.That(JvpReference.RelativeError(output, x.matmul(a.t()) + b), Is.LessThan(tolerance));
         Assert.That(tangent.dtype, Is.EqualTo(dtype));
     }
 
@@ -40,53 +40,53 @@ public class JvpLinearAndCnnTests
     public void ForwardModeAndDoubleBackward_OnSmallReluCnn_AgreeAndMatchFloat64FiniteDifference()
     {
         using var scope = NewDisposeScope();
-        var model = JvpTestModels.SmallReluCnn(ScalarType.Float64);
-        var (x, v) = JvpTestModels.ImagesAndDirection(ScalarType.Float64);
+        var model = Cnns.EvalReluCnn(ScalarType.Float64);
+        var (x, v) = JvpReference.ImagesAndDirection(ScalarType.Float64);
 
         var forward = Jvp.Compute(model.call, x, v, JvpMethod.ForwardMode);
         var backward = Jvp.Compute(model.call, x, v, JvpMethod.DoubleBackward);
-        var difference = JvpTestModels.CentralDifference(model.call, x, v);
+        var difference = JvpReference.CentralDifference(model.call, x, v);
 
-        Assert.That(JvpTestModels.RelativeError(forward.Tangent, backward.Tangent), Is.LessThan(1e-12));
-        Assert.That(JvpTestModels.RelativeError(forward.Tangent, difference), Is.LessThan(1e-6));
-        Assert.That(JvpTestModels.RelativeError(backward.Tangent, difference), Is.LessThan(1e-6));
+        Assert.That(JvpReference.RelativeError(forward.Tangent, backward.Tangent), Is.LessThan(1e-12));
+        Assert.That(JvpReference.RelativeError(forward.Tangent, difference), Is.LessThan(1e-6));
+        Assert.That(JvpReference.RelativeError(backward.Tangent, difference), Is.LessThan(1e-6));
         Assert.That(forward.Tangent.abs().max().item<double>(), Is.GreaterThan(1e-3), "a tangent that is not zero");
         using var _ = no_grad();
         var plain = model.call(x);
-        Assert.That(JvpTestModels.RelativeError(forward.Output, plain), Is.LessThan(1e-15));
-        Assert.That(JvpTestModels.RelativeError(backward.Output, plain), Is.LessThan(1e-15));
+        Assert.That(JvpReference.RelativeError(forward.Output, plain), Is.LessThan(1e-15));
+        Assert.That(JvpReference.RelativeError(backward.Output, plain), Is.LessThan(1e-15));
     }
 
     [Test]
     public void ForwardModeAndDoubleBackward_OnSmallReluCnnInFloat32_AgreeAndMatchFiniteDifference()
     {
         using var scope = NewDisposeScope();
-        var model = JvpTestModels.SmallReluCnn(ScalarType.Float32);
-        var (x, v) = JvpTestModels.ImagesAndDirection(ScalarType.Float32);
+        var model = Cnns.EvalReluCnn(ScalarType.Float32);
+        var (x, v) = JvpReference.ImagesAndDirection(ScalarType.Float32);
 
         var forward = Jvp.Compute(model.call, x, v, JvpMethod.ForwardMode);
         var backward = Jvp.Compute(model.call, x, v, JvpMethod.DoubleBackward);
-        var model64 = JvpTestModels.SmallReluCnn(ScalarType.Float64);
-        var difference = JvpTestModels.CentralDifference(model64.call, x, v);
+        var model64 = Cnns.EvalReluCnn(ScalarType.Float64);
+        var difference = JvpReference.CentralDifference(model64.call, x, v);
 
         Assert.That(forward.Tangent.dtype, Is.EqualTo(ScalarType.Float32));
-        Assert.That(JvpTestModels.RelativeError(forward.Tangent, backward.Tangent), Is.LessThan(1e-5));
-        Assert.That(JvpTestModels.RelativeError(forward.Tangent, difference), Is.LessThan(1e-5));
+        Assert.That(JvpReference.RelativeError(forward.Tangent, backward.Tangent), Is.LessThan(1e-5));
+        Assert.That(JvpReference.RelativeError(forward.Tangent, difference), Is.LessThan(1e-5));
     }
 
     [Test]
     public void ForwardMode_OverRepeatedRuns_GivesTheSameTangentEachTime()
     {
         using var scope = NewDisposeScope();
-        var model = JvpTestModels.SmallReluCnn(ScalarType.Float64);
-        var (x, v) = JvpTestModels.ImagesAndDirection(ScalarType.Float64);
+        var model = Cnns.EvalReluCnn(ScalarType.Float64);
+        var (x, v) = JvpReference.ImagesAndDirection(ScalarType.Float64);
         var expected = Jvp.Compute(model.call, x, v, JvpMethod.DoubleBackward).Tangent;
 
         for (int run = 0; run < 20; run++)
         {
             using var runScope = NewDisposeScope();
             var (_, tangent) = Jvp.Compute(model.call, x, v, JvpMethod.ForwardMode);
-            Assert.That(JvpTestModels.RelativeError(tangent, expected), Is.LessThan(1e-12), $"run {run}");
+            Assert.That(JvpReference.RelativeError(tangent, expected), Is.LessThan(1e-12), $"run {run}");
         }
     }
 
@@ -94,8 +94,8 @@ public class JvpLinearAndCnnTests
     public void CreateGraph_GradientsOfTangentPenaltyWrtParameters_EqualBetweenMethods()
     {
         using var scope = NewDisposeScope();
-        var model = JvpTestModels.SmallReluCnn(ScalarType.Float64);
-        var (x, v) = JvpTestModels.ImagesAndDirection(ScalarType.Float64);
+        var model = Cnns.EvalReluCnn(ScalarType.Float64);
+        var (x, v) = JvpReference.ImagesAndDirection(ScalarType.Float64);
 
         var gradients = new Dictionary<JvpMethod, List<Tensor>>();
         foreach (var method in new[] { JvpMethod.ForwardMode, JvpMethod.DoubleBackward })
@@ -113,7 +113,7 @@ public class JvpLinearAndCnnTests
         for (int i = 0; i < forward.Count; i++)
         {
             if (backward[i].abs().max().item<double>() == 0) { Assert.That(forward[i].abs().max().item<double>(), Is.Zero); continue; }
-            Assert.That(JvpTestModels.RelativeError(forward[i], backward[i]), Is.LessThan(1e-10), $"parameter {i}");
+            Assert.That(JvpReference.RelativeError(forward[i], backward[i]), Is.LessThan(1e-10), $"parameter {i}");
         }
         Assert.That(backward[0].abs().max().item<double>(), Is.GreaterThan(0), "the first conv's weight gets a gradient");
     }
@@ -122,8 +122,8 @@ public class JvpLinearAndCnnTests
     public void WithoutCreateGraph_BothResultsAreDetached([ValueSource(nameof(ExactMethods))] JvpMethod method)
     {
         using var scope = NewDisposeScope();
-        var model = JvpTestModels.SmallReluCnn(ScalarType.Float32);
-        var (x, v) = JvpTestModels.ImagesAndDirection(ScalarType.Float32);
+        var model = Cnns.EvalReluCnn(ScalarType.Float32);
+        var (x, v) = JvpReference.ImagesAndDirection(ScalarType.Float32);
 
         var (output, tangent) = Jvp.Compute(model.call, x, v, method);
 
@@ -137,8 +137,8 @@ public class JvpLinearAndCnnTests
         [Values] bool createGraph)
     {
         using var scope = NewDisposeScope();
-        var model = JvpTestModels.SmallReluCnn(ScalarType.Float32);
-        var (x, v) = JvpTestModels.ImagesAndDirection(ScalarType.Float32);
+        var model = Cnns.EvalReluCnn(ScalarType.Float32);
+        var (x, v) = JvpReference.ImagesAndDirection(ScalarType.Float32);
         _ = Jvp.Compute(model.call, x, v, method, createGraph); // warm-up: one-time allocations
 
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;

@@ -45,8 +45,8 @@ public class JvpScriptModuleTests
         {
             using var runScope = NewDisposeScope();
             var (output, tangent) = Jvp.Compute(model.call, x, v, JvpMethod.ForwardMode);
-            Assert.That(JvpTestModels.RelativeError(tangent, expectedTangent), Is.LessThan(1e-12), $"run {run}");
-            Assert.That(JvpTestModels.RelativeError(output, expectedOutput), Is.LessThan(1e-12), $"run {run}");
+            Assert.That(JvpReference.RelativeError(tangent, expectedTangent), Is.LessThan(1e-12), $"run {run}");
+            Assert.That(JvpReference.RelativeError(output, expectedOutput), Is.LessThan(1e-12), $"run {run}");
         }
     }
 
@@ -56,14 +56,14 @@ public class JvpScriptModuleTests
         using var scope = NewDisposeScope();
         var model = LoadModel(ScalarType.Float64);
         var (x, v, _, expectedTangent) = Reference();
-        var difference = JvpTestModels.CentralDifference(model.call, x, v);
-        Assert.That(JvpTestModels.RelativeError(difference, expectedTangent), Is.LessThan(1e-6));
+        var difference = JvpReference.CentralDifference(model.call, x, v);
+        Assert.That(JvpReference.RelativeError(difference, expectedTangent), Is.LessThan(1e-6));
 
         for (int run = 0; run < 6; run++)
         {
             using var runScope = NewDisposeScope();
             var (_, tangent) = Jvp.Compute(model.call, x, v, JvpMethod.DoubleBackward);
-            Assert.That(JvpTestModels.RelativeError(tangent, expectedTangent), Is.LessThan(1e-12), $"run {run}");
+            Assert.That(JvpReference.RelativeError(tangent, expectedTangent), Is.LessThan(1e-12), $"run {run}");
         }
     }
 
@@ -82,7 +82,7 @@ public class JvpScriptModuleTests
             var method = run % 2 == 0 ? JvpMethod.ForwardMode : JvpMethod.DoubleBackward;
             var (_, tangent) = Jvp.Compute(model.call, x, v, method);
             Assert.That(tangent.dtype, Is.EqualTo(ScalarType.Float32));
-            Assert.That(JvpTestModels.RelativeError(tangent, expectedTangent), Is.LessThan(1e-5), $"run {run} ({method})");
+            Assert.That(JvpReference.RelativeError(tangent, expectedTangent), Is.LessThan(1e-5), $"run {run} ({method})");
         }
     }
 
@@ -105,8 +105,8 @@ public class JvpScriptModuleTests
         for (int i = 0; i < gradients[0].Count; i++)
         {
             if (gradients[1][i].abs().max().item<double>() == 0) continue;
-            Assert.That(JvpTestModels.RelativeError(gradients[0][i], gradients[1][i]), Is.LessThan(1e-10), $"parameter {i}");
-            Assert.That(JvpTestModels.RelativeError(gradients[2][i], gradients[1][i]), Is.LessThan(1e-10), $"parameter {i}, again");
+            Assert.That(JvpReference.RelativeError(gradients[0][i], gradients[1][i]), Is.LessThan(1e-10), $"parameter {i}");
+            Assert.That(JvpReference.RelativeError(gradients[2][i], gradients[1][i]), Is.LessThan(1e-10), $"parameter {i}, again");
         }
     }
 
@@ -126,13 +126,13 @@ public class JvpScriptModuleTests
             using var warmUpScope = NewDisposeScope();
             model.call(x.detach().requires_grad_(true)).sum().backward();
         }
-        var expected = JvpTestModels.CentralDifference(model.call, x, v);
+        var expected = JvpReference.CentralDifference(model.call, x, v);
 
         for (int run = 0; run < 4; run++)
         {
             using var runScope = NewDisposeScope();
             var (_, tangent) = Jvp.Compute(model.call, x, v, JvpMethod.ForwardMode, createGraph);
-            Assert.That(JvpTestModels.RelativeError(tangent, expected), Is.LessThan(1e-7), $"run {run}");
+            Assert.That(JvpReference.RelativeError(tangent, expected), Is.LessThan(1e-7), $"run {run}");
             model.call(x.detach().requires_grad_(true)).sum().backward();
         }
     }

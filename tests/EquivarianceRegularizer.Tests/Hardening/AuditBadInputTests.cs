@@ -17,7 +17,7 @@ public class AuditBadInputTests
     [Test]
     public void NullModelSpecOrOptions_ThrowArgumentNull()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         Assert.Throws<ArgumentNullException>(() => Auditor.Audit((nn.Module<Tensor, Tensor>)null!, Rot90Invariant, Options));
         Assert.Throws<ArgumentNullException>(() => Auditor.Audit(model, null!, Options));
         Assert.Throws<ArgumentNullException>(() => Auditor.Audit(model, Rot90Invariant, null!));
@@ -27,7 +27,7 @@ public class AuditBadInputTests
     [TestCase(-3)]
     public void Samples_BelowOne_ThrowsArgumentOutOfRange(int samples)
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions { InputShape = Image, Samples = samples }));
         Assert.That(ex!.ParamName, Is.EqualTo("Samples"));
     }
@@ -35,7 +35,7 @@ public class AuditBadInputTests
     [Test]
     public void Bounds_WithLowAboveHigh_ThrowArgumentException()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions { InputShape = Image, Bounds = (1, 0) }));
         Assert.That(ex!.ParamName, Is.EqualTo("Bounds"));
     }
@@ -43,7 +43,7 @@ public class AuditBadInputTests
     [Test]
     public void Bounds_WithNaN_ThrowArgumentException()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions { InputShape = Image, Bounds = (double.NaN, 1) }));
         Assert.That(ex!.ParamName, Is.EqualTo("Bounds"));
     }
@@ -51,7 +51,7 @@ public class AuditBadInputTests
     [Test]
     public void IntegerDType_ThrowsArgumentException()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, Options with { DType = ScalarType.Int64 }));
         Assert.That(ex!.ParamName, Is.EqualTo("DType"));
     }
@@ -59,7 +59,7 @@ public class AuditBadInputTests
     [Test]
     public void NeitherInputShapeNorInputs_ThrowsArgumentException()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions()));
         Assert.That(ex!.ParamName, Is.EqualTo("InputShape"));
     }
@@ -67,7 +67,7 @@ public class AuditBadInputTests
     [Test]
     public void InputShape_WithZeroSize_ThrowsArgumentException()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions { InputShape = new long[] { 1, 0, 4 } }));
         Assert.That(ex!.ParamName, Is.EqualTo("InputShape"));
     }
@@ -75,7 +75,7 @@ public class AuditBadInputTests
     [Test]
     public void Inputs_WithNaN_ThrowArgumentException_NamingInputs()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         using var x = rand(4, 1, 4, 4);
         using (var row = x[2]) row.fill_(double.NaN);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions { Inputs = x, Layers = false, Gradient = false }));
@@ -96,7 +96,7 @@ public class AuditBadInputTests
     public void OutputTransform_ThatDoesNotFitTheOutput_Fails_WithOutputTransformDiagnosis()
     {
         // Equivariance declared with rot90 on the output, but the model outputs logits (batch, 3).
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         var report = Auditor.Audit(model, Symmetry.Equivariant(new RotationByQuarterTurns()), Options);
         Assert.That(report.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(report.Diagnoses.Select(d => d.Kind), Does.Contain(DiagnosisKind.OutputTransform));
@@ -106,7 +106,7 @@ public class AuditBadInputTests
     public void InputShape_ThatTheModelRejects_ThrowsTheModelsError_NotACrash()
     {
         // The CNN expects 1 channel; 3 channels make conv2d throw inside the model.
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         var ex = Assert.Catch(() => Auditor.Audit(model, Rot90Invariant, Options with { InputShape = new long[] { 3, 4, 4 } }));
         Assert.That(ex, Is.InstanceOf<System.Runtime.InteropServices.ExternalException>().Or.InstanceOf<ArgumentException>());
         Assert.That(ex!.Message, Does.Contain("channels").Or.Contain("shape").Or.Contain("size"));

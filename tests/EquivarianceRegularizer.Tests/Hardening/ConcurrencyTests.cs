@@ -17,7 +17,7 @@ public class ConcurrencyTests
 
     private static string Audit(int k)
     {
-        using var model = HardeningModels.SmallCnn((ulong)(20 + k));
+        using var model = Cnns.NamedCnn((ulong)(20 + k));
         return DeterminismTests.WithoutTiming(DeterminismTests.AuditJson(model, (ulong)k, Transforms[k % Transforms.Length]));
     }
 
@@ -117,7 +117,7 @@ public class ForwardModeConcurrencyTests
 {
     private static string Lee(int k)
     {
-        using var model = HardeningModels.SmallCnn((ulong)(40 + k));
+        using var model = Cnns.NamedCnn((ulong)(40 + k));
         using var g = new Generator((ulong)k);
         using var x = rand(new long[] { 4, 1, 8, 8 }, generator: g);
         var result = EquivarianceRegularizer.Lie.LocalEquivarianceError.Measure(model.call, x, TransformCatalogue.CreateContinuous(k % 2 == 0 ? "rotate" : "translate-x"));

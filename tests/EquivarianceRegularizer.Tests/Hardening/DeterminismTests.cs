@@ -21,7 +21,7 @@ public class DeterminismTests
 
     private static double[] RegularizerValues(IPointSampler sampler, ulong seed)
     {
-        using var model = HardeningModels.SmallCnn(5);
+        using var model = Cnns.NamedCnn(5);
         using var reg = new EquivarianceError(model, Image,
             new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()), EquivarianceTerm.Invariant(Flip.Horizontal(), 0, 0.5) },
             dist: Distance.CrossEntropyLogits, n: 16, numFuncs: 1, options: new EquivarianceErrorOptions { Seed = seed, Sampler = sampler });
@@ -51,7 +51,7 @@ public class DeterminismTests
     /// <summary>100 steps of cross-entropy + regularizer with Adam, model and data from fixed generators.</summary>
     internal static double[] TrainingLosses(ulong seed, int steps = 100)
     {
-        using var model = HardeningModels.SmallCnn(seed);
+        using var model = Cnns.NamedCnn(seed);
         using var optimizer = optim.Adam(model.parameters(), lr: 1e-2);
         using var criterion = nn.CrossEntropyLoss();
         using var reg = new EquivarianceError(model, Image, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns(), 0, 0.5) },
@@ -89,7 +89,7 @@ public class DeterminismTests
     [Test]
     public void Audit_SameSeed_GivesIdenticalJson_ApartFromTheTiming()
     {
-        using var model = HardeningModels.SmallCnn(3);
+        using var model = Cnns.NamedCnn(3);
         var a = WithoutTiming(AuditJson(model, 11, new RotationByQuarterTurns()));
         var b = WithoutTiming(AuditJson(model, 11, new RotationByQuarterTurns()));
         Assert.That(b, Is.EqualTo(a));
@@ -100,7 +100,7 @@ public class DeterminismTests
     public void Audit_OfContinuousRotation_SameSeed_GivesIdenticalJson()
     {
         // Continuous groups are sampled (Haar draws), so this exercises the seeded generator, not just enumeration.
-        using var model = HardeningModels.SmallCnn(3);
+        using var model = Cnns.NamedCnn(3);
         var rotation = TransformCatalogue.CreateContinuous("rotate");
         var a = WithoutTiming(AuditJson(model, 11, rotation));
         var b = WithoutTiming(AuditJson(model, 11, rotation));

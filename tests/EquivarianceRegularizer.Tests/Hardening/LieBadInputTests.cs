@@ -17,7 +17,7 @@ public class LieBadInputTests
     [Test]
     public void Measure_WithNaNInputs_ThrowsArgumentException_NamingX()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         using var x = Images();
         using (var row = x[1]) row.fill_(double.NaN);
         var ex = Assert.Throws<ArgumentException>(() => LocalEquivarianceError.Measure(model.call, x, TransformCatalogue.CreateContinuous("translate-x")));
@@ -28,7 +28,7 @@ public class LieBadInputTests
     [Test]
     public void Measure_OfModelProducingNaN_ThrowsInvalidOperation_InsteadOfReturningNaN()
     {
-        using var model = HardeningModels.NaNProducingCnn(2);
+        using var model = FailureModes.NaNProducingCnn(2);
         using var x = Images();
         using var centred = x - 0.5;
         var ex = Assert.Throws<InvalidOperationException>(() => LocalEquivarianceError.Measure(model.call, centred, TransformCatalogue.CreateContinuous("translate-x")));
@@ -38,7 +38,7 @@ public class LieBadInputTests
     [Test]
     public void Measure_OfScalarOrEmptyInput_ThrowsArgumentException()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         using var scalar = tensor(new[] { 1.0f }).sum();
         using var empty = zeros(0, 1, 8, 8);
         Assert.That(Assert.Throws<ArgumentException>(() => LocalEquivarianceError.Measure(model.call, scalar, TransformCatalogue.CreateContinuous("rotate")))!.ParamName, Is.EqualTo("x"));
@@ -48,7 +48,7 @@ public class LieBadInputTests
     [Test]
     public void Measure_WithBatchSizeBelowOne_ThrowsArgumentOutOfRange()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         using var x = Images();
         Assert.Throws<ArgumentOutOfRangeException>(() => LocalEquivarianceError.Measure(model.call, x, TransformCatalogue.CreateContinuous("rotate"), new LieOptions { BatchSize = 0 }));
     }
@@ -58,7 +58,7 @@ public class LieBadInputTests
     [TestCase(double.NaN)]
     public void FiniteDifference_WithNonPositiveStep_ThrowsArgumentOutOfRange(double step)
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         using var x = Images();
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => LieDerivative.ByFiniteDifference(model.call, x, TransformCatalogue.CreateContinuous("rotate"), step));
         Assert.That(ex!.ParamName, Is.EqualTo("step"));

@@ -90,7 +90,7 @@ public class NonFiniteTests
     [Test]
     public void Regularizer_WithSkip_OnFiniteModel_MatchesTheDefault()
     {
-        using var model = HardeningModels.SmallCnn(4);
+        using var model = Cnns.NamedCnn(4);
         var spec = new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) };
         using var skipping = new EquivarianceError(model, Image, spec, n: 8, options: new EquivarianceErrorOptions { Seed = 9, NonFiniteSamples = NonFiniteSamples.Skip });
         using var strict = new EquivarianceError(model, Image, spec, n: 8, options: new EquivarianceErrorOptions { Seed = 9 });
@@ -103,7 +103,7 @@ public class NonFiniteTests
     [Test]
     public void Audit_OfModelProducingNaN_Fails_WithNonFiniteDiagnosis_NamingTheFirstLayer()
     {
-        using var model = HardeningModels.NaNProducingCnn(2);
+        using var model = FailureModes.NaNProducingCnn(2);
         var report = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = Image, Samples = 4, Seed = 1, Bounds = (-1, 1) });
         Assert.That(report.Verdict, Is.EqualTo(Verdict.Fail));

@@ -31,7 +31,7 @@ public class NullArgumentSweepTests
         if (t == typeof(Distance)) return Distance.L2;
         if (t == typeof(Generator)) return Own(new Generator(1));
         if (t == typeof(Func<Tensor, Tensor>)) return (Func<Tensor, Tensor>)(x => x * 1.0);
-        if (t == typeof(nn.Module<Tensor, Tensor>) || t == typeof(nn.Module)) return Own(new CopyModel());
+        if (t == typeof(nn.Module<Tensor, Tensor>) || t == typeof(nn.Module)) return Own(new IdentityModel());
         if (t == typeof(Symmetry)) return Symmetry.Invariant(new RotationByQuarterTurns());
         if (t == typeof(AuditOptions)) return new AuditOptions { InputShape = new long[] { 1, 4, 4 }, Samples = 2 };
         if (t == typeof(IEnumerable<EquivarianceTerm>) || t == typeof(EquivarianceTerm[])) return new[] { EquivarianceTerm.Equivariant(new RotationByQuarterTurns()) };

@@ -20,7 +20,7 @@ public class RegularizerBadInputTests
     public void ShapeMismatch_BetweenFOutOfModelAndModelOfFIn_ThrowsArgumentException_NamingBothShapes()
     {
         // f_out = identity, f_in = a crop: model(f_in(v)) is 4×3 while f_out(model(v)) stays 4×4.
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         var crop = new LambdaTransform("crop", x => x.narrow(-1, 0, 3));
         using var reg = new EquivarianceError(model, Image, new[] { EquivarianceTerm.Invariant(crop) }, n: 2, options: new EquivarianceErrorOptions { Seed = 1 });
         var ex = Assert.Throws<ArgumentException>(() => reg.call());
@@ -30,7 +30,7 @@ public class RegularizerBadInputTests
     [Test]
     public void Bounds_OfTheWrongShape_ThrowArgumentException_NamingBounds()
     {
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         var wrong = new double[3, 2] { { 0, 1 }, { 0, 1 }, { 0, 1 } };
         var ex = Assert.Throws<ArgumentException>(() => new EquivarianceError(model, Image, Rot90, bounds: wrong));
         Assert.That(ex!.ParamName, Is.EqualTo("bounds"));
@@ -86,7 +86,7 @@ public class RegularizerBadInputTests
     [TestCase(-5)]
     public void N_BelowOne_ThrowsArgumentOutOfRange(int n)
     {
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new EquivarianceError(model, Image, Rot90, n: n));
         Assert.That(ex!.ParamName, Is.EqualTo("n"));
     }
@@ -94,7 +94,7 @@ public class RegularizerBadInputTests
     [Test]
     public void NumFuncs_BelowOne_ThrowsArgumentOutOfRange()
     {
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new EquivarianceError(model, Image, Rot90, numFuncs: 0));
         Assert.That(ex!.ParamName, Is.EqualTo("numFuncs"));
     }
@@ -102,7 +102,7 @@ public class RegularizerBadInputTests
     [Test]
     public void EmptyTransformList_ThrowsArgumentException()
     {
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         var ex = Assert.Throws<ArgumentException>(() => new EquivarianceError(model, Image, Array.Empty<EquivarianceTerm>()));
         Assert.That(ex!.ParamName, Is.EqualTo("transforms"));
     }
@@ -110,7 +110,7 @@ public class RegularizerBadInputTests
     [Test]
     public void NullTransformEntry_ThrowsArgumentException()
     {
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         var ex = Assert.Throws<ArgumentException>(() => new EquivarianceError(model, Image, new EquivarianceTerm[] { null! }));
         Assert.That(ex!.ParamName, Is.EqualTo("transforms"));
     }
@@ -118,7 +118,7 @@ public class RegularizerBadInputTests
     [Test]
     public void NullModelShapeOrTransforms_ThrowArgumentNull()
     {
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         Assert.That(Assert.Throws<ArgumentNullException>(() => new EquivarianceError(null!, Image, Rot90))!.ParamName, Is.EqualTo("model"));
         Assert.That(Assert.Throws<ArgumentNullException>(() => new EquivarianceError(model, null!, Rot90))!.ParamName, Is.EqualTo("shape"));
         Assert.That(Assert.Throws<ArgumentNullException>(() => new EquivarianceError(model, Image, null!))!.ParamName, Is.EqualTo("transforms"));
@@ -127,7 +127,7 @@ public class RegularizerBadInputTests
     [Test]
     public void ShapeWithZeroSize_ThrowsArgumentException()
     {
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         var ex = Assert.Throws<ArgumentException>(() => new EquivarianceError(model, new long[] { 1, 0, 4 }, Rot90));
         Assert.That(ex!.ParamName, Is.EqualTo("shape"));
     }
@@ -135,7 +135,7 @@ public class RegularizerBadInputTests
     [Test]
     public void Points_OfTheWrongShape_ThrowArgumentException_NamingTheExpectedShape()
     {
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         using var reg = new EquivarianceError(model, Image, Rot90, options: new EquivarianceErrorOptions { Seed = 1 });
         using var points = rand(2, 1, 5, 5);
         var ex = Assert.Throws<ArgumentException>(() => reg.call(points));
@@ -146,7 +146,7 @@ public class RegularizerBadInputTests
     [Test]
     public void Points_WithNaN_ThrowArgumentException_NamingPoints()
     {
-        using var model = new CopyModel();
+        using var model = new IdentityModel();
         using var reg = new EquivarianceError(model, Image, Rot90, options: new EquivarianceErrorOptions { Seed = 1 });
         using var points = rand(2, 1, 4, 4);
         using (var row = points[1]) row.fill_(double.NaN);
@@ -182,7 +182,7 @@ public class RegularizerBadInputTests
     [Test]
     public void Points_OfIntegerOrDoubleDtype_AreConvertedToTheModelsDtype()
     {
-        using var model = HardeningModels.SmallCnn(1);
+        using var model = Cnns.NamedCnn(1);
         var spec = new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) };
         using var regA = new EquivarianceError(model, Image, spec, options: new EquivarianceErrorOptions { Seed = 1 });
         using var regB = new EquivarianceError(model, Image, spec, options: new EquivarianceErrorOptions { Seed = 1 });

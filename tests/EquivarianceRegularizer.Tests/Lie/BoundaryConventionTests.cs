@@ -16,7 +16,7 @@ public class BoundaryConventionTests
         using var scope = NewDisposeScope();
         using var model = new CircularCnn();
         model.to(ScalarType.Float64);
-        var x = LieTestModels.Images(4, 1, 12, 12);
+        var x = LieModels.Images(4, 1, 12, 12);
         var report = ModelLieAttribution.Measure(model, x, new TranslationX());
 
         Assert.That(report.Boundary!.Padding, Is.EqualTo(ImagePadding.Circular));
@@ -37,7 +37,7 @@ public class BoundaryConventionTests
         using var scope = NewDisposeScope();
         using var model = new CircularCnn();
         model.to(ScalarType.Float64);
-        var x = LieTestModels.Images(4, 1, 12, 12);
+        var x = LieModels.Images(4, 1, 12, 12);
         var report = ModelLieAttribution.Measure(model, x, new TranslationX(), new LieOptions { BoundaryFromModel = false });
 
         Assert.That(report.Boundary!.Source, Is.EqualTo(BoundarySource.Transform));
@@ -60,7 +60,7 @@ public class BoundaryConventionTests
         using var scope = NewDisposeScope();
         using var model = new FunctionalCnn();
         model.to(ScalarType.Float64);
-        var x = LieTestModels.Images(2, 1, 12, 12);
+        var x = LieModels.Images(2, 1, 12, 12);
         var report = ModelLieAttribution.Measure(model, x, new TranslationY());
         Assert.That(report.Boundary!.Padding, Is.EqualTo(ImagePadding.Zeros));
         Assert.That(report.Boundary.Source, Is.EqualTo(BoundarySource.Model));
@@ -81,7 +81,7 @@ public class BoundaryConventionTests
         using var scope = NewDisposeScope();
         using var tapped = TappedScriptModule.Load(Fixture("circular_cnn.pt"));
         tapped.Module.to(ScalarType.Float64);
-        var x = LieTestModels.Images(3, 1, 10, 10);
+        var x = LieModels.Images(3, 1, 10, 10);
         var report = ModelLieAttribution.Measure(tapped, x, new TranslationY());
         Assert.That(report.Boundary!.Padding, Is.EqualTo(ImagePadding.Circular));
         Assert.That(report.Boundary.Source, Is.EqualTo(BoundarySource.Model));
@@ -94,7 +94,7 @@ public class BoundaryConventionTests
         using var scope = NewDisposeScope();
         using var tapped = TappedScriptModule.Load(Fixture("mixed_padding_cnn.pt"));
         tapped.Module.to(ScalarType.Float64);
-        var x = LieTestModels.Images(2, 1, 10, 10);
+        var x = LieModels.Images(2, 1, 10, 10);
         var report = ModelLieAttribution.Measure(tapped, x, new TranslationX());
         Assert.That(report.Boundary!.Source, Is.EqualTo(BoundarySource.Transform));
         Assert.That(report.Boundary.PaddedLayers["conv1"], Is.EqualTo(ImagePadding.Circular));

@@ -8,25 +8,6 @@ using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Lie;
 
-/// <summary>Zhang (2019)'s anti-aliased downsampling: a depthwise [1 2 1]⊗[1 2 1]/16 blur, stride 2.</summary>
-internal sealed class BlurPool2d : nn.Module<Tensor, Tensor>
-{
-    private readonly long _channels;
-
-    public BlurPool2d(long channels) : base("BlurPool2d")
-    {
-        _channels = channels;
-        using var k = tensor(new float[] { 1, 2, 1, 2, 4, 2, 1, 2, 1 }, new long[] { 1, 1, 3, 3 });
-        register_buffer("kernel", (k / 16.0).repeat(channels, 1, 1, 1));
-    }
-
-    public override Tensor forward(Tensor input)
-    {
-        using var padded = nn.functional.pad(input, new long[] { 1, 1, 1, 1 }, PaddingModes.Reflect);
-        return nn.functional.conv2d(padded, get_buffer("kernel")!, null, new long[] { 2, 2 }, groups: _channels);
-    }
-}
-
 /// <summary>
 /// The Fashion-MNIST Lie-derivative study reported in docs/lie-derivative.md. Explicit: it trains two small CNNs
 /// (a few minutes of CPU). Run with
@@ -40,29 +21,6 @@ public class FashionMnistLieStudy
     private const int TrainImages = 20000;
     private const int Epochs = 2;
     private const int MeasureImages = 500;
-
-    private static nn.Module<Tensor, Tensor> Cnn(bool blurPool, ulong seed)
-    {
-        using var g = new Generator(seed);
-        // Named stages so per-layer rows read well; the blur-pooled model splits max-pool(2) into max(2, stride 1) + blur(stride 2).
-        var stages = new List<(string, nn.Module<Tensor, Tensor>)>
-        {
-            ("conv1", nn.Conv2d(1, 16, 3, padding: 1).Seeded(g)),
-            ("relu1", nn.ReLU()),
-        };
-        if (blurPool) { stages.Add(("maxpool1_s1", nn.MaxPool2d(2, 1))); stages.Add(("blurpool1", new BlurPool2d(16))); }
-        else stages.Add(("maxpool1", nn.MaxPool2d(2)));
-        stages.Add(("conv2", nn.Conv2d(16, 32, 3, padding: 1).Seeded(g)));
-        stages.Add(("relu2", nn.ReLU()));
-        if (blurPool) { stages.Add(("maxpool2_s1", nn.MaxPool2d(2, 1))); stages.Add(("blurpool2", new BlurPool2d(32))); }
-        else stages.Add(("maxpool2", nn.MaxPool2d(2)));
-        stages.Add(("conv3", nn.Conv2d(32, 32, 3, padding: 1).Seeded(g)));
-        stages.Add(("relu3", nn.ReLU()));
-        stages.Add(("gap", nn.AdaptiveAvgPool2d(1)));
-        stages.Add(("flatten", nn.Flatten()));
-        stages.Add(("fc", nn.Linear(32, 10).Seeded(g)));
-        return nn.Sequential(stages.ToArray());
-    }
 
     private static double Train(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, ulong seed)
     {
@@ -136,11 +94,11 @@ public class FashionMnistLieStudy
         foreach (bool blur in new[] { false, true })
         {
             string name = blur ? "blur-pool CNN" : "max-pool CNN";
-            var untrained = Cnn(blur, 1);
+            var untrained = Cnns.FashionMnistCnn(blur, 1);
             untrained.eval();
             var row = Row(untrained, testProbe);
             md.AppendLine(inv, $"| {name}, untrained | {Accuracy(untrained, testX, testY):P1} | test | {row} |");
-            var trained = Cnn(blur, 1);
+            var trained = Cnns.FashionMnistCnn(blur, 1);
             double loss = Train(trained, trainX, trainY, 2);
             double acc = Accuracy(trained, testX, testY);
             foreach (var (set, probe) in new[] { ("test", testProbe), ("train", trainProbe) })

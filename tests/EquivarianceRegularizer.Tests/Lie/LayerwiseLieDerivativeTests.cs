@@ -15,8 +15,8 @@ public class LayerwiseLieDerivativeTests
     public void LayerContributions_SumToTheEndToEndLieDerivative(string transform, ScalarType dtype, double tolerance)
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.SmallCnn(3, dtype);
-        var x = LieTestModels.Images(6, 3, 16, 16, dtype: dtype);
+        using var model = LieModels.SmallCnn(3, dtype);
+        var x = LieModels.Images(6, 3, 16, 16, dtype: dtype);
         var t = TransformCatalogue.CreateContinuous(transform);
         var report = LayerwiseLieDerivative.Measure(model, x, t, new LieOptions { BatchSize = 4 });
         Assert.That(report.SumRelativeResidual, Is.LessThan(tolerance));
@@ -30,8 +30,8 @@ public class LayerwiseLieDerivativeTests
     public void Roles_AreRefinedFromShapes_AndSharesAreGroupedByRole()
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.SmallCnn(1);
-        var x = LieTestModels.Images(4, 1, 16, 16);
+        using var model = LieModels.SmallCnn(1);
+        var x = LieModels.Images(4, 1, 16, 16);
         var report = LayerwiseLieDerivative.Measure(model, x, new TranslationX());
         var roles = report.Layers.Select(l => l.Role).ToArray();
         Assert.That(roles, Is.EqualTo(new[]
@@ -51,8 +51,8 @@ public class LayerwiseLieDerivativeTests
     public void InvariantByConstructionModel_HasZeroContributionsEverywhere()
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.CircularLinearConvNet(2);
-        var x = LieTestModels.Images(3, 2, 10, 10);
+        using var model = LieModels.CircularLinearConvNet(2);
+        var x = LieModels.Images(3, 2, 10, 10);
         var report = LayerwiseLieDerivative.Measure(model, x, new TranslationY(options: new ImageFlowOptions { Padding = ImagePadding.Circular }));
         Assert.That(report.Total.Value, Is.LessThan(1e-20));
         Assert.That(report.Layers.Select(l => l.Lee), Is.All.LessThan(1e-20));
@@ -62,8 +62,8 @@ public class LayerwiseLieDerivativeTests
     public void Report_IsJsonSerialisable_WithTheCumulativePlotData()
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.SmallCnn(1);
-        var x = LieTestModels.Images(2, 1, 12, 12);
+        using var model = LieModels.SmallCnn(1);
+        var x = LieModels.Images(2, 1, 12, 12);
         var report = LayerwiseLieDerivative.Measure(model, x, new Rotation());
         using var doc = JsonDocument.Parse(report.ToJson());
         var layers = doc.RootElement.GetProperty("layers");
@@ -78,12 +78,12 @@ public class LayerwiseLieDerivativeTests
     public void ModelWhoseForwardIsNotItsChildrenInOrder_IsRefused()
     {
         using var scope = NewDisposeScope();
-        var w = LieTestModels.Weight(new long[] { 2, 2, 3, 3 }, 61, 0.3);
+        var w = Weights.Random(new long[] { 2, 2, 3, 3 }, 61, 0.3);
         // A residual block: forward(x) = x + conv(relu(x)); running the children in order gives conv(relu(x)).
         using var residual = new Chain((stages, z) => z + stages[1].call(stages[0].call(z)))
             .Add("act", "ReLU", z => z.relu())
             .Add("conv", "Conv2d", z => nn.functional.conv2d(z, w, null, padding: new long[] { 1, 1 }));
-        var x = LieTestModels.Images(2, 2, 8, 8);
+        var x = LieModels.Images(2, 2, 8, 8);
         var ex = Assert.Throws<InvalidOperationException>(() => LayerwiseLieDerivative.Measure(residual, x, new TranslationX()));
         Assert.That(ex!.Message, Does.Contain("not a plain chain"));
         // The end-to-end Lie derivative of the same model works.
@@ -94,14 +94,14 @@ public class LayerwiseLieDerivativeTests
     public void ExplicitStages_CanBeGivenForAnyComposition()
     {
         using var scope = NewDisposeScope();
-        var w = LieTestModels.Weight(new long[] { 3, 1, 3, 3 }, 71, 0.3);
+        var w = Weights.Random(new long[] { 3, 1, 3, 3 }, 71, 0.3);
         var stages = new[]
         {
             new LieStage("conv", "Conv2d", z => nn.functional.conv2d(z, w, null, new long[] { 2, 2 }, new long[] { 1, 1 })),
             new LieStage("act", "GELU", z => nn.functional.gelu(z)),
             new LieStage("pool", "Mean", z => z.mean(new long[] { 2, 3 })),
         };
-        var x = LieTestModels.Images(3, 1, 12, 12);
+        var x = LieModels.Images(3, 1, 12, 12);
         var report = LayerwiseLieDerivative.Measure(stages, x, new Scaling());
         Assert.That(report.SumRelativeResidual, Is.LessThan(1e-10));
         Assert.That(report.Layers.Select(l => l.Role), Is.EqualTo(new[] { LayerRole.Downsampling, LayerRole.Nonlinearity, LayerRole.GlobalPooling }));

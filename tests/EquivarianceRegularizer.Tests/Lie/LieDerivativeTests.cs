@@ -29,8 +29,8 @@ public class LieDerivativeTests
     public void CircularConvNetWithGlobalPooling_IsTranslationInvariant_LieDerivativeIsZero(SpatialDerivative derivative)
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.CircularLinearConvNet(2);
-        var x = LieTestModels.Images(4, 2, 10, 12);
+        using var model = LieModels.CircularLinearConvNet(2);
+        var x = LieModels.Images(4, 2, 10, 12);
         var options = new ImageFlowOptions { Padding = ImagePadding.Circular, Derivative = derivative };
         foreach (IContinuousTransform t in new ImageFlowTransform[] { new TranslationX(options: options), new TranslationY(options: options), new Translation2D(options: options) })
         {
@@ -48,8 +48,8 @@ public class LieDerivativeTests
     public void NonlinearFunctionOfFftPowerSpectrum_HasZeroTranslationLieDerivative(SpatialDerivative derivative)
     {
         using var scope = NewDisposeScope();
-        var model = LieTestModels.PowerSpectrumNet(8, 1);
-        var x = LieTestModels.Images(3, 1, 8, 8);
+        var model = LieModels.PowerSpectrumNet(8, 1);
+        var x = LieModels.Images(3, 1, 8, 8);
         var options = new ImageFlowOptions { Padding = ImagePadding.Circular, Derivative = derivative };
         var lie = LieDerivative.Compute(model, x, new TranslationX(options: options));
         Assert.That(MaxAbs(lie), Is.LessThan(1e-6));
@@ -62,9 +62,9 @@ public class LieDerivativeTests
     public void LinearModel_LieDerivative_IsWTimesTheTangent()
     {
         using var scope = NewDisposeScope();
-        var x = LieTestModels.Images(3, 3, 6, 7);
-        var w = LieTestModels.Weight(new long[] { 4, 3 * 6 * 7 }, 41, 0.2);
-        var b = LieTestModels.Weight(new long[] { 4 }, 42, 1.0);
+        var x = LieModels.Images(3, 3, 6, 7);
+        var w = Weights.Random(new long[] { 4, 3 * 6 * 7 }, 41, 0.2);
+        var b = Weights.Random(new long[] { 4 }, 42, 1.0);
         Tensor Model(Tensor z) => nn.functional.linear(z.flatten(1), w, b);
         foreach (var name in TransformCatalogue.ContinuousNames)
         {
@@ -79,8 +79,8 @@ public class LieDerivativeTests
     public void DifferentiableLieDerivative_BackpropagatesToTheParameters()
     {
         using var scope = NewDisposeScope();
-        var x = LieTestModels.Images(3, 1, 6, 6);
-        var w = LieTestModels.Weight(new long[] { 4, 36 }, 43, 0.2).requires_grad_();
+        var x = LieModels.Images(3, 1, 6, 6);
+        var w = Weights.Random(new long[] { 4, 36 }, 43, 0.2).requires_grad_();
         Tensor Model(Tensor z) => nn.functional.linear(z.flatten(1), w);
         var t = new Rotation();
         var lie = LieDerivative.Compute(Model, x, t, new LieOptions { Differentiable = true });
@@ -97,8 +97,8 @@ public class LieDerivativeTests
     public void ForwardMode_AgreesWithSymmetricFiniteDifferences_AndDoubleBackward()
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.SmallCnn(3, smooth: true);
-        var x = LieTestModels.Images(3, 3, 12, 12);
+        using var model = LieModels.SmallCnn(3, smooth: true);
+        var x = LieModels.Images(3, 3, 12, 12);
         foreach (var name in new[] { "translate-x", "rotate", "scale", "stretch", "hue", "saturation", "brightness" })
         {
             var t = TransformCatalogue.CreateContinuous(name);
@@ -114,11 +114,11 @@ public class LieDerivativeTests
     public void EquivariantOutput_SubtractsTheOutputTangent()
     {
         using var scope = NewDisposeScope();
-        var w = LieTestModels.Weight(new long[] { 3, 2, 3, 3 }, 51, 0.4);
-        var b = LieTestModels.Weight(new long[] { 3 }, 52, 0.1);
+        var w = Weights.Random(new long[] { 3, 2, 3, 3 }, 51, 0.4);
+        var b = Weights.Random(new long[] { 3 }, 52, 0.1);
         Tensor Conv(Tensor z) => TorchTestSupport.CircularConv2d(z, w, b);
         Tensor ConvTanh(Tensor z) => Conv(z).tanh();
-        var x = LieTestModels.Images(2, 2, 9, 9);
+        var x = LieModels.Images(2, 2, 9, 9);
         var t = new TranslationX(options: Circular);
         // A circular convolution commutes with the (circular central-difference) generator: exactly equivariant.
         Assert.That(MaxAbs(LieDerivative.Compute(Conv, x, t)), Is.LessThan(1e-12));
@@ -137,7 +137,7 @@ public class LieDerivativeTests
     public void GridSample_HasNoForwardModeDerivative_SoTheTangentIsComputedDirectly()
     {
         using var scope = NewDisposeScope();
-        var x = LieTestModels.Images(2, 1, 8, 8);
+        var x = LieModels.Images(2, 1, 8, 8);
         var rot = new Rotation();
         // The reference code's route, differentiating the resampling in t, fails in libtorch's forward mode:
         // there is no forward derivative for grid_sampler_2d (and a missing tangent is never read as zero).
@@ -150,8 +150,8 @@ public class LieDerivativeTests
     public void OneSidedDerivativeAtTheKink_OverstatesTheLee_TheSymmetricOneMatchesForwardMode()
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.SmallCnn(1, smooth: true);
-        var x = LieTestModels.Images(8, 1, 16, 16);
+        using var model = LieModels.SmallCnn(1, smooth: true);
+        var x = LieModels.Images(8, 1, 16, 16);
         var t = new TranslationX();
         var forward = LocalEquivarianceError.Measure(model.call, x, t).Value;
         const double h = 1e-6;
@@ -166,8 +166,8 @@ public class LieDerivativeTests
     public void Aggregations_MeanSquare_AndReferenceCodesMeanAbsoluteSoftmax()
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.SmallCnn(1, smooth: true);
-        var x = LieTestModels.Images(5, 1, 12, 12);
+        using var model = LieModels.SmallCnn(1, smooth: true);
+        var x = LieModels.Images(5, 1, 12, 12);
         var t = new TranslationX();
         var y = model.call(x);
         var lie = LieDerivative.Compute(model.call, x, t);
@@ -192,7 +192,7 @@ public class LieDerivativeTests
     public void SoftmaxAggregation_OfFeatureMapOutput_IsRefused()
     {
         using var scope = NewDisposeScope();
-        var x = LieTestModels.Images(2, 1, 8, 8);
+        var x = LieModels.Images(2, 1, 8, 8);
         var ex = Assert.Throws<ArgumentException>(() => LocalEquivarianceError.Measure(z => z * 2.0, x, new TranslationX(),
             new LieOptions { Aggregation = LieAggregation.MeanAbsoluteSoftmax }));
         Assert.That(ex!.Message, Does.Contain("N×K logits"));
@@ -202,8 +202,8 @@ public class LieDerivativeTests
     public void Measure_InBatches_EqualsOneBatch()
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.SmallCnn(1);
-        var x = LieTestModels.Images(7, 1, 12, 12);
+        using var model = LieModels.SmallCnn(1);
+        var x = LieModels.Images(7, 1, 12, 12);
         var one = LocalEquivarianceError.Measure(model.call, x, new Rotation());
         var batched = LocalEquivarianceError.Measure(model.call, x, new Rotation(), new LieOptions { BatchSize = 3 });
         Assert.That(batched.Samples, Is.EqualTo(7));

@@ -31,7 +31,7 @@ public class ModelLieAttributionTests
         using var model = new FunctionalCnn();
         model.to(ScalarType.Float64);
         model.eval();
-        var x = LieTestModels.Images(6, 1, 12, 12);
+        var x = LieModels.Images(6, 1, 12, 12);
         var t = new TranslationX();
         var report = ModelLieAttribution.Measure(model, x, t, new LieOptions { BatchSize = 4 });
 
@@ -53,7 +53,7 @@ public class ModelLieAttributionTests
         using var tapped = TappedScriptModule.Load(Fixture("lie", "functional_cnn.pt"));
         tapped.Module.to(ScalarType.Float64);
         tapped.Module.eval();
-        var x = LieTestModels.Images(5, 1, 12, 12);
+        var x = LieModels.Images(5, 1, 12, 12);
         var t = new TranslationY();
         var report = ModelLieAttribution.Measure(tapped, x, t);
 
@@ -68,8 +68,8 @@ public class ModelLieAttributionTests
     public void PlainChain_EachModuleShareEqualsTheChainAttribution()
     {
         using var scope = NewDisposeScope();
-        using var model = LieTestModels.SmallCnn(2);
-        var x = LieTestModels.Images(4, 2, 16, 16);
+        using var model = LieModels.SmallCnn(2);
+        var x = LieModels.Images(4, 2, 16, 16);
         var t = new Rotation();
         var chain = LayerwiseLieDerivative.Measure(model, x, t);
         var modules = ModelLieAttribution.Measure(model, x, t);
@@ -85,11 +85,11 @@ public class ModelLieAttributionTests
     public void ResidualModelTheChainApiRefuses_IsAttributed_WithTheSumInItsFunctionalCode()
     {
         using var scope = NewDisposeScope();
-        var w = LieTestModels.Weight(new long[] { 2, 2, 3, 3 }, 61, 0.3);
+        var w = Weights.Random(new long[] { 2, 2, 3, 3 }, 61, 0.3);
         using var residual = new Chain((stages, z) => z + stages[1].call(stages[0].call(z)))
             .Add("act", "ReLU", z => z.relu())
             .Add("conv", "Conv2d", z => nn.functional.conv2d(z, w, null, padding: new long[] { 1, 1 }));
-        var x = LieTestModels.Images(2, 2, 8, 8);
+        var x = LieModels.Images(2, 2, 8, 8);
         Assert.Throws<InvalidOperationException>(() => LayerwiseLieDerivative.Measure(residual, x, new TranslationX()));
         var report = ModelLieAttribution.Measure(residual, x, new TranslationX());
         Assert.That(report.Layers.Select(l => l.Name), Is.EqualTo(new[] { "act", "conv", "(functional)" }));
@@ -102,7 +102,7 @@ public class ModelLieAttributionTests
         using var scope = NewDisposeScope();
         using var tapped = TappedScriptModule.Load(Fixture("jit", "nested_scripted.pt"));
         tapped.Module.eval();
-        var x = LieTestModels.Images(3, 1, 8, 8, dtype: ScalarType.Float32);
+        var x = LieModels.Images(3, 1, 8, 8, dtype: ScalarType.Float32);
         var report = ModelLieAttribution.Measure(tapped, x, new TranslationX());
         Assert.That(report.Layers.Count(l => l.Name == "act"), Is.EqualTo(2));
         Assert.That(report.Containers.Select(c => c.Name), Does.Contain("features").And.Contain("features.2"));
@@ -118,7 +118,7 @@ public class ModelLieAttributionTests
             ("features", nn.Sequential(("conv", nn.Conv2d(1, 3, 3, padding: 1)), ("act", nn.GELU()), ("pool", nn.MaxPool2d(2)))),
             ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(3, 4)));
         model.to(ScalarType.Float64);
-        var x = LieTestModels.Images(3, 1, 12, 12);
+        var x = LieModels.Images(3, 1, 12, 12);
         var t = new Scaling();
         var report = ModelLieAttribution.Measure(model, x, t);
         Assert.That(report.Layers.Select(l => l.Name), Is.EqualTo(new[] { "features.conv", "features.act", "features.pool", "gap", "flatten", "fc", "(functional)" }));
@@ -137,7 +137,7 @@ public class ModelLieAttributionTests
         using var scope = NewDisposeScope();
         using var model = new TupleChildNet();
         model.to(ScalarType.Float64);
-        var x = LieTestModels.Images(2, 1, 10, 10);
+        var x = LieModels.Images(2, 1, 10, 10);
         var report = ModelLieAttribution.Measure(model, x, new TranslationX());
         Assert.That(report.Layers.Select(l => l.Name), Is.EqualTo(new[] { "conv", "head", "(functional)" }));
         Assert.That(report.Notes, Has.Some.Contains("'split'").And.Some.Contains("functional code"));
@@ -149,7 +149,7 @@ public class ModelLieAttributionTests
     {
         using var scope = NewDisposeScope();
         using var model = jit.load<Tensor, Tensor>(Fixture("lie", "functional_cnn.pt"));
-        var x = LieTestModels.Images(1, 1, 12, 12, dtype: ScalarType.Float32);
+        var x = LieModels.Images(1, 1, 12, 12, dtype: ScalarType.Float32);
         var ex = Assert.Throws<ArgumentException>(() => ModelLieAttribution.Measure(model, x, new TranslationX()));
         Assert.That(ex!.Message, Does.Contain("TappedScriptModule.Load"));
     }

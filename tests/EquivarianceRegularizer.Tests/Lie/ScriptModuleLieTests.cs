@@ -16,7 +16,7 @@ public class ScriptModuleLieTests
         using var tapped = EquivarianceRegularizer.Jit.TappedScriptModule.Load(Fixture("small_cnn_scripted.pt"));
         var model = tapped.Module;
         model.eval();
-        var x = LieTestModels.Images(4, 1, 16, 16, dtype: ScalarType.Float32);
+        var x = LieModels.Images(4, 1, 16, 16, dtype: ScalarType.Float32);
         var t = new Rotation();
         var forward = LieDerivative.Compute(model.call, x, t);
         Assert.That(forward.abs().max().ToDouble(), Is.GreaterThan(0), "a tangent reached the output");
@@ -42,7 +42,7 @@ public class ScriptModuleLieTests
         using var scope = NewDisposeScope();
         using var model = jit.load<Tensor, Tensor>(Fixture("nested_scripted.pt"));
         model.eval();
-        var x = LieTestModels.Images(2, 1, 8, 8, dtype: ScalarType.Float32);
+        var x = LieModels.Images(2, 1, 8, 8, dtype: ScalarType.Float32);
         var ex = Assert.Throws<InvalidOperationException>(() => LayerwiseLieDerivative.Measure(model, x, new TranslationX()));
         Assert.That(ex!.Message, Does.Contain("not a plain chain of its top-level children"));
         Assert.That(LocalEquivarianceError.Measure(model.call, x, new TranslationX()).Value, Is.GreaterThan(0));

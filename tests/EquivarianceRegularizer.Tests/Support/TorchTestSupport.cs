@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests;
+namespace EquivarianceRegularizer.Tests.Support;
 
 /// <summary>Test conveniences over TorchSharp: seeded initialisation, circular convolution, live-tensor counts.</summary>
 internal static class TorchTestSupport
@@ -29,7 +29,7 @@ internal static class TorchTestSupport
     /// A parameter from a tensor (TorchSharp's register_parameter takes a Parameter). The parameter is taken out of
     /// any dispose scope that is open (models are often built inside one), so that it lives as long as its module.
     /// </summary>
-    public static Parameter AsParameter(this Tensor t)
+    public static Parameter AsModuleParameter(this Tensor t)
     {
         var p = new Parameter(t, requires_grad: true);
         p.DetachFromDisposeScope();

@@ -5,35 +5,7 @@ using EquivarianceRegularizer.Transforms;
 using MathNet.Numerics.LinearAlgebra;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Regularizer;
-
-/// <summary>
-/// Point cloud (batch, points, d) → one d-vector: Σ_i x_i · tanh(a·|x_i| + b) + c·x̄ — rotation equivariant for any a, b, c.
-/// With <c>linear</c> set it instead returns x̄ W for a fixed non-commuting W (not equivariant).
-/// </summary>
-internal sealed class VectorNeuron : torch.nn.Module<Tensor, Tensor>
-{
-    private readonly bool _linear;
-
-    public VectorNeuron(int d, bool linear = false) : base("VectorNeuron")
-    {
-        _linear = linear;
-        register_parameter("a", (tensor(new float[] { 0.7f })).AsParameter());
-        register_parameter("b", (tensor(new float[] { -0.2f })).AsParameter());
-        register_parameter("c", (tensor(new float[] { 0.3f })).AsParameter());
-        register_parameter("w", tensor(Enumerable.Range(0, d * d).Select(i => (float)(0.3 * i - 0.5)).ToArray(), new long[] { d, d }).AsParameter());
-    }
-
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        var mean = input.mean(new long[] { 1 });
-        if (_linear) return mean.matmul(get_parameter("w")!).MoveToOuterDisposeScope();
-        var norm = input.square().sum(-1, keepdim: true).add(1e-9).sqrt();
-        var gate = (norm * get_parameter("a")! + get_parameter("b")!).tanh();
-        return ((input * gate).sum(1) + mean * get_parameter("c")!).MoveToOuterDisposeScope();
-    }
-}
+namespace EquivarianceRegularizer.Tests.Transforms;
 
 public class VectorRotationTests
 {

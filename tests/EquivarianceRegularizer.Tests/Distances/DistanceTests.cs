@@ -2,7 +2,7 @@ using EquivarianceRegularizer.Distances;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Regularizer;
+namespace EquivarianceRegularizer.Tests.Distances;
 
 public class DistanceTests
 {

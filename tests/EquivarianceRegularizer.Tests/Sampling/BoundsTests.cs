@@ -2,7 +2,7 @@ using EquivarianceRegularizer.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Regularizer;
+namespace EquivarianceRegularizer.Tests.Sampling;
 
 public class BoundsTests
 {

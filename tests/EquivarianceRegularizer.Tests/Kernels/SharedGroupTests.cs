@@ -5,23 +5,7 @@ using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Regularizer;
-
-/// <summary>Intensity centroid of an N×1×H×W image in pixels, (x right, y up) about the image centre: a 2-vector.</summary>
-internal sealed class CentroidModel() : torch.nn.Module<Tensor, Tensor>("CentroidModel")
-{
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        long h = input.size(2), w = input.size(3);
-        var xs = (arange(0, w, dtype: input.dtype) - (w - 1) / 2.0).view(1, 1, 1, w);
-        var ys = ((h - 1) / 2.0 - arange(0, h, dtype: input.dtype)).view(1, 1, h, 1);
-        var mass = input.sum(new long[] { 1, 2, 3 });
-        var cx = (input * xs).sum(new long[] { 1, 2, 3 }) / mass;
-        var cy = (input * ys).sum(new long[] { 1, 2, 3 }) / mass;
-        return stack(new[] { cx, cy }, 1).MoveToOuterDisposeScope();
-    }
-}
+namespace EquivarianceRegularizer.Tests.Kernels;
 
 public class SharedGroupTests
 {

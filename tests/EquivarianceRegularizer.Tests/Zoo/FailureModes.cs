@@ -1,26 +1,14 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Hardening;
+namespace EquivarianceRegularizer.Tests.Zoo;
 
-/// <summary>Small real-module models for the hardening tests (named children, so audits can name layers).</summary>
-internal static class HardeningModels
+/// <summary>Models that fail on purpose: non-finite outputs, throwing forwards, bugs outside any layer.</summary>
+internal static class FailureModes
 {
-    /// <summary>conv → relu → global pool → linear: a plain (not rotation-invariant) classifier with named layers.</summary>
-    public static nn.Module<Tensor, Tensor> SmallCnn(ulong seed, long classes = 3, ScalarType dtype = ScalarType.Float32)
-    {
-        using var g = new Generator(seed);
-        return nn.Sequential(
-            ("conv", nn.Conv2d(1, 4, 3, padding: 1, dtype: dtype).Seeded(g)),
-            ("act", nn.ReLU()),
-            ("conv2", nn.Conv2d(4, 4, 3, padding: 1, dtype: dtype).Seeded(g)),
-            ("pool", nn.AdaptiveAvgPool2d(1)),
-            ("flat", nn.Flatten()),
-            ("head", nn.Linear(4, classes, dtype: dtype).Seeded(g)));
-    }
-
     /// <summary>conv → log (NaN wherever the conv output is negative) → pool → linear: non-finite from layer "log".</summary>
-    public static nn.Module<Tensor, Tensor> NaNProducingCnn(ulong seed)
+    public static Sequential NaNProducingCnn(ulong seed)
     {
         using var g = new Generator(seed);
         return nn.Sequential(
@@ -32,25 +20,13 @@ internal static class HardeningModels
     }
 }
 
-/// <summary>Elementwise natural log: NaN for negative inputs, −∞ at 0.</summary>
-internal sealed class Log() : nn.Module<Tensor, Tensor>("Log")
-{
-    public override Tensor forward(Tensor input) => input.log();
-}
-
 /// <summary>A model whose forward throws (a user bug).</summary>
 internal sealed class ThrowingModel() : nn.Module<Tensor, Tensor>("ThrowingModel")
 {
     public override Tensor forward(Tensor input) => throw new InvalidOperationException("user model failed on purpose");
 }
 
-/// <summary>Returns its input unchanged (a copy).</summary>
-internal sealed class CopyModel() : nn.Module<Tensor, Tensor>("CopyModel")
-{
-    public override Tensor forward(Tensor input) => input * 1.0;
-}
-
-/// <summary>Multiplies its input by a constant (e.g. +∞ to make infinite outputs).</summary>
+/// <summary>Multiplies its input by a constant (NaN to make NaN outputs, +∞ to make infinite ones).</summary>
 internal sealed class ScaleModel(double factor) : nn.Module<Tensor, Tensor>("ScaleModel")
 {
     public override Tensor forward(Tensor input) => input * factor;
@@ -64,7 +40,7 @@ internal sealed class NaNAboveModel : nn.Module<Tensor, Tensor>
     public NaNAboveModel(double threshold) : base("NaNAboveModel")
     {
         _threshold = threshold;
-        register_parameter("w", (full(new long[] { 1 }, 2.0).requires_grad_()).AsParameter());
+        register_parameter("w", (full(new long[] { 1 }, 2.0).requires_grad_()).AsModuleParameter());
     }
 
     public override Tensor forward(Tensor input)
@@ -76,4 +52,38 @@ internal sealed class NaNAboveModel : nn.Module<Tensor, Tensor>
         var poison = (_threshold - first).log() * 0.0;
         return (flat * get_parameter("w")! + poison).MoveToOuterDisposeScope();
     }
+}
+
+/// <summary>A conv, then its forward reads the top-left pixel: not invariant, and not inside any submodule.</summary>
+internal sealed class ForwardBug : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d _conv;
+
+    public ForwardBug() : base("ForwardBug")
+    {
+        using var g = new Generator(9);
+        _conv = Layers.Conv(1, 2, 3, g);
+        register_module("conv", _conv);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var s = NewDisposeScope();
+        var h = _conv.call(input);
+        return h.select(2, 0).select(2, 0).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary><see cref="Cnns.InvariantCnn"/> as child "body", and a ReLU child "unused" that the forward never calls.</summary>
+internal sealed class WithUnusedChild : nn.Module<Tensor, Tensor>
+{
+    private readonly Sequential _body = Cnns.InvariantCnn();
+
+    public WithUnusedChild() : base("WithUnusedChild")
+    {
+        register_module("body", _body);
+        register_module("unused", Layers.Relu());
+    }
+
+    public override Tensor forward(Tensor input) => _body.call(input);
 }

@@ -6,7 +6,7 @@ using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace EquivarianceRegularizer.Tests.Audit;
+namespace EquivarianceRegularizer.Tests.Audit.Rules;
 
 /// <summary>Each failure mode of the auditor workflow is caught and diagnosed at the right layer.</summary>
 public class FailureModeTests
@@ -26,7 +26,7 @@ public class FailureModeTests
     public void LayerNormOverWidth_UnderRot90_IsNormalization_AtThatLayer()
     {
         using var g = new Generator(3);
-        using var model = new Seq(new Conv(1, 4, 3, g), new Fn("LayerNorm", x => F.layer_norm(x, new long[] { 12 })), Zoo.GlobalAvgPool(), new Linear(4, 3, g));
+        using var model = nn.Sequential(Layers.Conv(1, 4, 3, g), new Fn("LayerNorm", x => F.layer_norm(x, new long[] { 12 })), Layers.GlobalAvgPool(), Layers.Linear(4, 3, g));
         var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         Assert.That(r.FirstFailingLayer, Is.EqualTo("1"));
@@ -39,7 +39,7 @@ public class FailureModeTests
     public void Stride2OnEvenSize_IsDownsampling_AndOddSizeFixesIt()
     {
         using var g = new Generator(4);
-        using var model = new Seq(new Conv(1, 4, 3, g, stride: 2, padding: 1), Zoo.Relu(), Zoo.GlobalAvgPool(), new Linear(4, 3, g));
+        using var model = nn.Sequential(Layers.Conv(1, 4, 3, g, stride: 2, padding: 1), Layers.Relu(), Layers.GlobalAvgPool(), Layers.Linear(4, 3, g));
         var even = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image(12));
         Assert.That(even.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(even));
         Assert.That(even.FirstFailingLayer, Is.EqualTo("0"));
@@ -53,7 +53,7 @@ public class FailureModeTests
     public void CyclicShift_WithZeroPadding_IsBoundary_AndCircularPaddingPasses()
     {
         var roll = new CyclicShift(12);
-        using var zeroPadded = Zoo.EquivariantFcn(paddingMode: "zeros");
+        using var zeroPadded = Cnns.EquivariantFcn(paddingMode: "zeros");
         var r = Auditor.Audit(zeroPadded, Symmetry.Equivariant(roll), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         Assert.That(r.EndToEnd!.Elements, Is.EqualTo(11));
@@ -61,7 +61,7 @@ public class FailureModeTests
         Assert.That(Single(r, DiagnosisKind.Boundary).Location, Is.EqualTo("0"));
         Assert.That(r.EndToEnd.ErrorMap, Is.Not.Null);
 
-        using var circular = Zoo.EquivariantFcn(paddingMode: "circular");
+        using var circular = Cnns.EquivariantFcn(paddingMode: "circular");
         var ok = Auditor.Audit(circular, Symmetry.Equivariant(roll), Image());
         Assert.That(ok.Verdict, Is.EqualTo(Verdict.Pass), ReportText.Render(ok));
     }
@@ -70,7 +70,7 @@ public class FailureModeTests
     public void Dropout_InTrainMode_IsTrainMode_AtTheDropout_ButPassesInEvalMode()
     {
         using var g = new Generator(5);
-        using var model = new Seq(new Conv(1, 4, 3, g), new Dropout(0.5), Zoo.GlobalAvgPool(), new Linear(4, 3, g));
+        using var model = nn.Sequential(Layers.Conv(1, 4, 3, g), Layers.Dropout(0.5), Layers.GlobalAvgPool(), Layers.Linear(4, 3, g));
         var train = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image() with { Mode = EvaluationMode.Train });
         Assert.That(train.Verdict, Is.Not.EqualTo(Verdict.Pass), ReportText.Render(train));
         Assert.That(train.EvaluationMode, Is.EqualTo("train"));
@@ -86,7 +86,7 @@ public class FailureModeTests
     public void BatchNorm_InTrainMode_DependsOnBatchComposition_AndRunningStatsAreRestored()
     {
         using var g = new Generator(6);
-        using var model = new Seq(new Conv(1, 4, 3, g), new BatchNorm(4), Zoo.Relu(), Zoo.GlobalAvgPool(), new Linear(4, 3, g));
+        using var model = nn.Sequential(Layers.Conv(1, 4, 3, g), new FunctionalBatchNorm(4, affine: false), Layers.Relu(), Layers.GlobalAvgPool(), Layers.Linear(4, 3, g));
         var before = model.named_buffers().Select(b => b.buffer.ToArrayDouble()).ToList();
         var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image() with { Mode = EvaluationMode.Train });
         var d = r.Diagnoses.FirstOrDefault(d => d.Kind == DiagnosisKind.TrainMode && d.Location == "1");
@@ -109,7 +109,7 @@ public class FailureModeTests
             var v = (shifted * shifted).mean(new long[] { 2, 3 }) - shifted.mean(new long[] { 2, 3 }).square();
             return v.MoveToOuterDisposeScope();
         });
-        using var model = new Seq(new Conv(1, 4, 3, g), variance);
+        using var model = nn.Sequential(Layers.Conv(1, 4, 3, g), variance);
         var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image(24));
         Assert.That(r.Precision, Is.Not.Null, ReportText.Render(r));
         Assert.That(r.Precision!.Collapsed, Is.True, ReportText.Render(r));
@@ -122,7 +122,7 @@ public class FailureModeTests
     public void NaNProducingLayer_IsNonFinite_AtThatLayer_AndFails()
     {
         using var g = new Generator(8);
-        using var model = new Seq(new Conv(1, 4, 3, g), new Fn("LogOfShifted", x => (x - 5.0).log()), Zoo.GlobalAvgPool());
+        using var model = nn.Sequential(Layers.Conv(1, 4, 3, g), new Fn("LogOfShifted", x => (x - 5.0).log()), Layers.GlobalAvgPool());
         var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(r.EndToEnd!.NonFinite, Is.True);
@@ -132,7 +132,7 @@ public class FailureModeTests
     [Test]
     public void EquivariantOutput_DeclaredInvariant_IsOutputTransform()
     {
-        using var model = Zoo.EquivariantFcn();
+        using var model = Cnns.EquivariantFcn();
         var r = Auditor.Audit(model, Symmetry.Invariant(Rot90), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         var d = Single(r, DiagnosisKind.OutputTransform);
@@ -143,7 +143,7 @@ public class FailureModeTests
     [Test]
     public void OutputTransformThatCannotAct_IsOutputTransform_WithoutCrashing()
     {
-        using var model = Zoo.InvariantCnn();
+        using var model = Cnns.InvariantCnn();
         var r = Auditor.Audit(model, Symmetry.Equivariant(Rot90), Image());
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(r.EndToEnd, Is.Null);
@@ -156,7 +156,7 @@ public class FailureModeTests
         var so2 = new RandomLambdaTransform("so2",
             new CustomGroup("SO(2)", (b, gen) => rand(new[] { b, 1L }, dtype: ScalarType.Float64, generator: gen) * (2 * Math.PI)),
             (x, angle) => RotateLastAxis(x, angle));
-        using var model = new Seq(new Fn("Scale", x => x * 2.0), Zoo.Relu(), new Fn("SumOverSet", x => x.sum(new long[] { 1 })));
+        using var model = nn.Sequential(new Fn("Scale", x => x * 2.0), Layers.Relu(), new Fn("SumOverSet", x => x.sum(new long[] { 1 })));
         var r = Auditor.Audit(model, Symmetry.Equivariant(so2), new AuditOptions { InputShape = new long[] { 5, 2 }, Samples = 8, Bounds = (-1, 1) });
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail), ReportText.Render(r));
         Assert.That(r.FirstFailingLayer, Is.EqualTo("1"));
@@ -184,25 +184,5 @@ public class FailureModeTests
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(r.FirstFailingLayer, Is.Null);
         Assert.That(Single(r, DiagnosisKind.CustomLayer).Location, Does.StartWith("model forward"));
-    }
-
-    private sealed class ForwardBug : nn.Module<Tensor, Tensor>
-    {
-        private readonly Conv _conv;
-
-        public ForwardBug() : base("ForwardBug")
-        {
-            using var g = new Generator(9);
-            _conv = new Conv(1, 2, 3, g);
-            register_module("conv", _conv);
-        }
-
-        // Reads the top-left pixel: not invariant, and not inside any submodule.
-        public override Tensor forward(Tensor input)
-        {
-            using var s = NewDisposeScope();
-            var h = _conv.call(input);
-            return h.select(2, 0).select(2, 0).MoveToOuterDisposeScope();
-        }
     }
 }

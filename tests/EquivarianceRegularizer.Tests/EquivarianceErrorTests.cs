@@ -6,7 +6,7 @@ using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Regularizer;
+namespace EquivarianceRegularizer.Tests;
 
 public class EquivarianceErrorTests
 {
@@ -120,7 +120,7 @@ public class EquivarianceErrorTests
         using var scope = NewDisposeScope();
         using var g = new Generator(9);
         var x = rand(32, 2, 6, 6);
-        using var r = EquivarianceKernel.Evaluate(model, x, new[] { Symmetry.Equivariant(new RotationByQuarterTurns()) }, Distances.Distance.L2, g);
+        using var r = EquivarianceKernel.Evaluate(model, x, new[] { Symmetry.Equivariant(new RotationByQuarterTurns()) }, Distance.L2, g);
         Assert.That(r.InputElements[0].Values.data<long>().ToArray().Distinct().Count(), Is.EqualTo(4), "32 samples draw every quarter turn");
         Assert.That(r.Distances[0].max().ToDouble(), Is.LessThanOrEqualTo(1e-6));
     }
@@ -162,7 +162,7 @@ public class EquivarianceErrorTests
     public void RegularizerPass_LeavesBatchNormRunningStatisticsAndModesUntouched()
     {
         using var model = new PlainCnn(1, 6, 3, withBatchNorm: true);
-        var bn = (TestBatchNorm)model.named_children().Single().module;
+        var bn = model.BatchNorm;
         using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 16, options: Seeded);
         using var scope = NewDisposeScope();
         var before = bn.RunningMean.clone();
@@ -269,7 +269,7 @@ public class EquivarianceErrorTests
     [Test]
     public void NaNOutputs_Throw()
     {
-        using var model = new NaNModel();
+        using var model = new ScaleModel(double.NaN);
         using var reg = new EquivarianceError(model, new long[] { 4 }, new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new CyclicShift(4)) }, n: 2, options: Seeded);
         using var scope = NewDisposeScope();
         Assert.That(() => reg.call(), Throws.InvalidOperationException.With.Message.Contains("NaN"));
@@ -312,9 +312,9 @@ public class EquivarianceErrorTests
         using var er = rot.Group.Element(1, 8);
         using var ef = flip.Group.Element(1, 8);
         var pairs = new[] { Symmetry.Invariant(rot), Symmetry.Invariant(flip) };
-        using var both = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { er, ef });
-        using var aloneR = EquivarianceKernel.Evaluate(model, x, new[] { pairs[0] }, Distances.Distance.L2, inputElements: new[] { er });
-        using var aloneF = EquivarianceKernel.Evaluate(model, x, new[] { pairs[1] }, Distances.Distance.L2, inputElements: new[] { ef });
+        using var both = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { er, ef });
+        using var aloneR = EquivarianceKernel.Evaluate(model, x, new[] { pairs[0] }, Distance.L2, inputElements: new[] { er });
+        using var aloneF = EquivarianceKernel.Evaluate(model, x, new[] { pairs[1] }, Distance.L2, inputElements: new[] { ef });
         Assert.That(both.Distances[0].allclose(aloneR.Distances[0], 1e-5, 1e-6), Is.True);
         Assert.That(both.Distances[1].allclose(aloneF.Distances[0], 1e-5, 1e-6), Is.True);
     }
@@ -375,10 +375,10 @@ public class EquivarianceErrorTests
         var rot = new RotationByQuarterTurns();
         using var e = rot.Group.Element(1, 10);
         var pairs = new[] { Symmetry.Invariant(rot) };
-        using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { e });
+        using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e });
         int before = model.Forwards;
         // 6·6·4 bytes × 64 per row; a 20 KiB budget allows 2 rows per forward: 20 rows → 10 forwards.
-        using var chunked = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { e },
+        using var chunked = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e },
             options: KernelOptions.Default with { MemoryBudgetBytes = 20 << 10 });
         Assert.That(model.Forwards - before, Is.EqualTo(10));
         Assert.That(chunked.Distances[0].allclose(whole.Distances[0], 1e-5, 1e-6), Is.True);
@@ -393,10 +393,10 @@ public class EquivarianceErrorTests
         var flips = new IGroupTransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() };
         var pairs = flips.Select(Symmetry.Invariant).ToArray();
         var elements = flips.Select(f => ((IndexedFiniteTransform)f).Group.Element(1, 10)).ToArray();
-        using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: elements);
+        using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: elements);
         int before = model.Forwards;
         // 144 input bytes × 64 = 9 KiB per row; a budget of 25 rows holds two parts of 10: 5 parts → 3 forwards.
-        using var chunked = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: elements,
+        using var chunked = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: elements,
             options: KernelOptions.Default with { MemoryBudgetBytes = 25 * 144 * 64 });
         Assert.That(model.Forwards - before, Is.EqualTo(3));
         for (int k = 0; k < 4; k++) Assert.That(chunked.Distances[k].allclose(whole.Distances[k], 1e-5, 1e-6), Is.True);

@@ -5,24 +5,16 @@ using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Regularizer;
+namespace EquivarianceRegularizer.Tests;
 
 /// <summary>The regularizer with the library's nn modules and continuous image transforms.</summary>
 public class LibraryModuleTests
 {
-    private static nn.Module<Tensor, Tensor> Cnn()
-    {
-        manual_seed(3);
-        return nn.Sequential(
-            nn.Conv2d(1, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(4 * 6 * 6, 5));
-    }
-
     [TestCase(NormLayerMode.BatchStatistics)]
     [TestCase(NormLayerMode.Eval)]
     public void BatchNorm2d_RunningStatisticsAndBatchCount_AreUntouchedByTheRegularizer(NormLayerMode mode)
     {
-        using var model = Cnn();
+        using var model = Cnns.BatchNormMaxPoolCnn();
         using var reg = new EquivarianceError(model, new long[] { 1, 12, 12 }, new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) },
             dist: Distance.CrossEntropyLogits, n: 16, options: new EquivarianceErrorOptions { Seed = 1, Kernel = KernelOptions.Default with { NormLayers = mode } });
         using var scope = NewDisposeScope();
@@ -44,7 +36,7 @@ public class LibraryModuleTests
     [Test]
     public void BatchStatisticsMode_NormalisesLikeTheTrainingForward_EvalModeLikeInference()
     {
-        using var model = Cnn();
+        using var model = Cnns.BatchNormMaxPoolCnn();
         using var scope = NewDisposeScope();
         var x = rand(6, 1, 12, 12) * 3.0;
         var rot = new RotationByQuarterTurns();
@@ -53,8 +45,8 @@ public class LibraryModuleTests
         Tensor trainOut, evalOut;
         using (new NormStatisticsGuard(model)) trainOut = model.call(cat(new[] { x, x }));
         using (new NormStatisticsGuard(model, NormLayerMode.Eval)) evalOut = model.call(x);
-        using var batch = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { e });
-        using var eval = EquivarianceKernel.Evaluate(model, x, pairs, Distances.Distance.L2, inputElements: new[] { e },
+        using var batch = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e });
+        using var eval = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e },
             options: KernelOptions.Default with { NormLayers = NormLayerMode.Eval });
         Assert.That(batch.ModelOutput.allclose(trainOut.narrow(0, 0, 6), 1e-4, 1e-5), Is.True);
         Assert.That(eval.ModelOutput.allclose(evalOut, 1e-4, 1e-5), Is.True);
@@ -64,7 +56,7 @@ public class LibraryModuleTests
     [Test]
     public void LiePenalty_ThroughAConvNet_IsFiniteAndReachesEveryWeight()
     {
-        using var model = Cnn();
+        using var model = Cnns.BatchNormMaxPoolCnn();
         using var reg = new EquivarianceError(model, new long[] { 1, 12, 12 }, new[] { EquivarianceTerm.Lie(new Rotation()) },
             n: 8, options: new EquivarianceErrorOptions { Seed = 2 });
         using var scope = NewDisposeScope();

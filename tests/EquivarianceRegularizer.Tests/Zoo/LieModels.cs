@@ -1,13 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Lie;
-
-/// <summary>A stage written as a function (test models are built from functional ops).</summary>
-internal sealed class FunctionStage(string typeName, Func<Tensor, Tensor> f) : nn.Module<Tensor, Tensor>(typeName)
-{
-    public override Tensor forward(Tensor input) => f(input);
-}
+namespace EquivarianceRegularizer.Tests.Zoo;
 
 /// <summary>Runs its children in registration order (like Sequential), or with a custom forward.</summary>
 internal sealed class Chain : nn.Module<Tensor, Tensor>
@@ -24,7 +18,7 @@ internal sealed class Chain : nn.Module<Tensor, Tensor>
         return this;
     }
 
-    public Chain Add(string name, string typeName, Func<Tensor, Tensor> f) => Add(name, new FunctionStage(typeName, f));
+    public Chain Add(string name, string typeName, Func<Tensor, Tensor> f) => Add(name, new Fn(typeName, f));
 
     public override Tensor forward(Tensor input)
     {
@@ -35,23 +29,16 @@ internal sealed class Chain : nn.Module<Tensor, Tensor>
     }
 }
 
-internal static class LieTestModels
+/// <summary>Lie-derivative test models: chains of functional stages over float64 weights (closures, not parameters: the Lie derivative is taken in the input).</summary>
+internal static class LieModels
 {
-    /// <summary>Parameters of the test models live in the caller's dispose scope.</summary>
-    public static Tensor Weight(long[] shape, ulong seed, double scale, ScalarType dtype = ScalarType.Float64)
-    {
-        using var g = new Generator(seed);
-        using var w = randn(shape, dtype: ScalarType.Float64, generator: g);
-        return (w * scale).to(dtype, copy: true);
-    }
-
     /// <summary>conv(circular) → conv(circular) → global average pool → linear: translation invariant by construction.</summary>
     public static Chain CircularLinearConvNet(long channels, ScalarType dtype = ScalarType.Float64)
     {
-        var w1 = Weight(new long[] { 4, channels, 3, 3 }, 11, 0.3, dtype);
-        var b1 = Weight(new long[] { 4 }, 12, 0.1, dtype);
-        var w2 = Weight(new long[] { 5, 4, 3, 3 }, 13, 0.3, dtype);
-        var lw = Weight(new long[] { 3, 5 }, 14, 0.5, dtype);
+        var w1 = Weights.Random(new long[] { 4, channels, 3, 3 }, 11, 0.3, dtype);
+        var b1 = Weights.Random(new long[] { 4 }, 12, 0.1, dtype);
+        var w2 = Weights.Random(new long[] { 5, 4, 3, 3 }, 13, 0.3, dtype);
+        var lw = Weights.Random(new long[] { 3, 5 }, 14, 0.5, dtype);
         return new Chain()
             .Add("conv1", "Conv2d", x => TorchTestSupport.CircularConv2d(x, w1, b1))
             .Add("conv2", "Conv2d", x => TorchTestSupport.CircularConv2d(x, w2, null))
@@ -69,8 +56,8 @@ internal static class LieTestModels
         var angles = k.view(size, 1) * k.view(1, size) * (2 * Math.PI / size);
         var c = angles.cos();
         var s = angles.sin();
-        var w = Weight(new long[] { 4, channels * size * size }, 21, 0.05);
-        var v = Weight(new long[] { 3, 4 }, 22, 0.5);
+        var w = Weights.Random(new long[] { 4, channels * size * size }, 21, 0.05);
+        var v = Weights.Random(new long[] { 3, 4 }, 22, 0.5);
         return x =>
         {
             var re = c.matmul(x).matmul(c) - s.matmul(x).matmul(s);
@@ -84,10 +71,10 @@ internal static class LieTestModels
     /// <summary>A small CNN: conv → relu → maxpool(2) → conv → tanh → blur-pool(2) → GAP → linear.</summary>
     public static Chain SmallCnn(long channels, ScalarType dtype = ScalarType.Float64, bool smooth = false)
     {
-        var w1 = Weight(new long[] { 6, channels, 3, 3 }, 31, 0.4, dtype);
-        var b1 = Weight(new long[] { 6 }, 32, 0.1, dtype);
-        var w2 = Weight(new long[] { 8, 6, 3, 3 }, 33, 0.3, dtype);
-        var lw = Weight(new long[] { 5, 8 }, 34, 0.5, dtype);
+        var w1 = Weights.Random(new long[] { 6, channels, 3, 3 }, 31, 0.4, dtype);
+        var b1 = Weights.Random(new long[] { 6 }, 32, 0.1, dtype);
+        var w2 = Weights.Random(new long[] { 8, 6, 3, 3 }, 33, 0.3, dtype);
+        var lw = Weights.Random(new long[] { 5, 8 }, 34, 0.5, dtype);
         var blur = (tensor(new double[] { 1, 2, 1, 2, 4, 2, 1, 2, 1 }, new long[] { 1, 1, 3, 3 }) / 16.0).repeat(8, 1, 1, 1).to(dtype, copy: true);
         return new Chain()
             .Add("conv1", "Conv2d", x => nn.functional.conv2d(x, w1, b1, padding: new long[] { 1, 1 }))

@@ -4,7 +4,7 @@ using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Transforms;
+namespace EquivarianceRegularizer.Tests.Transforms.Finite;
 
 public class FiniteTransformTests
 {

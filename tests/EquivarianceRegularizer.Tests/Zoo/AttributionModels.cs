@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Lie;
+namespace EquivarianceRegularizer.Tests.Zoo;
 
 /// <summary>
 /// Multiplies by a ramp over (H, W), 1 + u + v with u, v from −1 to 1 (a positional encoding): breaks translation

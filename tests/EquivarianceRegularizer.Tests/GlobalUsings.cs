@@ -1,0 +1,2 @@
+global using EquivarianceRegularizer.Tests.Support;
+global using EquivarianceRegularizer.Tests.Zoo;
