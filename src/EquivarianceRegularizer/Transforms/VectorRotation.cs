@@ -62,7 +62,7 @@ public abstract class VectorRotation : IContinuousTransform
         return ApplyMatrices(x, m).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The matrix exponential of an antisymmetric 2×2 or 3×3 matrix (Rodrigues' formula).</summary>
+    /// <summary>The matrix exponential of an antisymmetric 2×2 or 3×3 matrix (a rotation), by the library's one matrix exponential.</summary>
     public static Matrix<double> Exp(Matrix<double> omega)
     {
         ArgumentNullException.ThrowIfNull(omega);
@@ -71,11 +71,7 @@ public abstract class VectorRotation : IContinuousTransform
             throw new ArgumentException($"Exp needs a 2×2 or 3×3 matrix, got {omega.RowCount}×{omega.ColumnCount}.", nameof(omega));
         if ((omega + omega.Transpose()).FrobeniusNorm() > 1e-12 * Math.Max(1, omega.FrobeniusNorm()))
             throw new ArgumentException("Exp expects an antisymmetric matrix (an element of so(d)).", nameof(omega));
-        double theta = d == 2 ? Math.Abs(omega[1, 0]) : Math.Sqrt(omega[2, 1] * omega[2, 1] + omega[0, 2] * omega[0, 2] + omega[1, 0] * omega[1, 0]);
-        var id = Matrix<double>.Build.DenseIdentity(d);
-        if (theta < 1e-12) return id + omega;
-        // exp(Ω) = I + sin θ/θ Ω + (1 − cos θ)/θ² Ω² (exact for so(2) and so(3)).
-        return id + omega.Multiply(Math.Sin(theta) / theta) + (omega * omega).Multiply((1 - Math.Cos(theta)) / (theta * theta));
+        return Matrix<double>.Build.DenseOfArray(MatrixExponential.Of(omega.ToArray()));
     }
 
     /// <summary>A d×d MathNet matrix as a float64 tensor.</summary>

@@ -74,6 +74,19 @@ public class VectorRotationTests
         Assert.That(() => VectorRotation.Exp(Matrix<double>.Build.DenseIdentity(3)), Throws.ArgumentException.With.Message.Contains("antisymmetric"));
     }
 
+    [Test]
+    public void Exp_EqualsRodriguesClosedForm()
+    {
+        // exp(Ω) = I + sin θ/θ Ω + (1 − cos θ)/θ² Ω² for Ω in so(3) with rotation angle θ.
+        var omega = VectorRotation3D.Generators[0] * 0.4 + VectorRotation3D.Generators[1] * -0.7 + VectorRotation3D.Generators[2] * 1.3;
+        double theta = Math.Sqrt(0.4 * 0.4 + 0.7 * 0.7 + 1.3 * 1.3);
+        var rodrigues = Matrix<double>.Build.DenseIdentity(3) + omega * (Math.Sin(theta) / theta) + omega * omega * ((1 - Math.Cos(theta)) / (theta * theta));
+        Assert.That((VectorRotation.Exp(omega) - rodrigues).FrobeniusNorm(), Is.LessThan(1e-14));
+        var plane = VectorRotation.Exp(Matrix<double>.Build.DenseOfArray(new double[,] { { 0, -2.5 }, { 2.5, 0 } }));
+        Assert.That(plane[0, 0], Is.EqualTo(Math.Cos(2.5)).Within(1e-15));
+        Assert.That(plane[1, 0], Is.EqualTo(Math.Sin(2.5)).Within(1e-15));
+    }
+
     [TestCase(2)]
     [TestCase(3)]
     public void EquivariantPointCloudModel_SharesTheRotationBetweenCloudAndOutputVector(int d)

@@ -3,32 +3,6 @@ namespace EquivarianceRegularizer.Transforms;
 /// <summary>Small dense-matrix helpers (double precision) for one-parameter groups exp(tA).</summary>
 internal static class AffineAlgebra
 {
-    /// <summary>exp(M) of a square matrix by scaling and squaring with a Taylor series.</summary>
-    public static double[,] Expm(double[,] m)
-    {
-        int n = m.GetLength(0);
-        if (m.GetLength(1) != n) throw new ArgumentException("Matrix exponential needs a square matrix.", nameof(m));
-        double norm = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double row = 0;
-            for (int j = 0; j < n; j++) row += Math.Abs(m[i, j]);
-            norm = Math.Max(norm, row);
-        }
-        int squarings = norm > 0.5 ? (int)Math.Ceiling(Math.Log2(norm / 0.5)) : 0;
-        double scale = Math.Pow(2, -squarings);
-        var a = Scale(m, scale);
-        var result = Identity(n);
-        var term = Identity(n);
-        for (int k = 1; k <= 24; k++)
-        {
-            term = Scale(Multiply(term, a), 1.0 / k);
-            result = Add(result, term);
-        }
-        for (int s = 0; s < squarings; s++) result = Multiply(result, result);
-        return result;
-    }
-
     public static double[,] Identity(int n)
     {
         var r = new double[n, n];

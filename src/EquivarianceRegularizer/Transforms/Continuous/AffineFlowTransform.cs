@@ -35,7 +35,7 @@ public class AffineFlowTransform : ImageFlowTransform
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (parameters.Count != 1) throw new ArgumentException($"{Name} takes one parameter, got {parameters.Count}.", nameof(parameters));
-        var m = AffineAlgebra.Expm(AffineAlgebra.Homogeneous(_generator, parameters[0]));
+        var m = MatrixExponential.Of(AffineAlgebra.Homogeneous(_generator, parameters[0]));
         m[2, 0] = 0; m[2, 1] = 0; m[2, 2] = 1;
         return m;
     }

@@ -79,9 +79,10 @@ public abstract class ChannelFlowTransform : IContinuousTransform
         long c = s[1];
         var gen = GeneratorFor(c);
         var m = new double[ts.Length * c * c];
+        var exps = MatrixExponential.Of(ts.Select(t => AffineAlgebra.Scale(gen, t)).ToArray());
         for (int i = 0; i < ts.Length; i++)
         {
-            var e = AffineAlgebra.Expm(AffineAlgebra.Scale(gen, ts[i]));
+            var e = exps[i];
             for (long r = 0; r < c; r++)
                 for (long k = 0; k < c; k++) m[(i * c + r) * c + k] = e[r, k];
         }
