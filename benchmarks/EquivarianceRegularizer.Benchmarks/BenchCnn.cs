@@ -14,6 +14,21 @@ internal static class BenchCnn
             nn.Flatten(), nn.Linear(32 * 7 * 7, 10));
     }
 
+    /// <summary>
+    /// The Lie benchmarks' CNN (Fashion-MNIST-sized): conv-relu-maxpool ×2, conv-relu, global average pool, linear; in eval
+    /// mode, its weights drawn from <paramref name="generator"/>.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> LieCnn(Generator generator)
+    {
+        var model = nn.Sequential(
+            ("conv1", nn.Conv2d(1, 16, 3, padding: 1).Seeded(generator)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+            ("conv2", nn.Conv2d(16, 32, 3, padding: 1).Seeded(generator)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+            ("conv3", nn.Conv2d(32, 32, 3, padding: 1).Seeded(generator)), ("relu3", nn.ReLU()),
+            ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(32, 10).Seeded(generator)));
+        model.eval();
+        return model;
+    }
+
     public static EquivarianceTerm[] FourInvariances() => new[]
     {
         EquivarianceTerm.Invariant(new RotationByQuarterTurns()), EquivarianceTerm.Invariant(Flip.Horizontal()),

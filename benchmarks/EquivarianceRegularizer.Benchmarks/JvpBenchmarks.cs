@@ -24,15 +24,8 @@ public class JvpBenchmarks
     public void Setup()
     {
         set_num_threads(1);
-        random.manual_seed(1);
-        // A small Fashion-MNIST-sized CNN: conv-relu-maxpool ×2, conv-relu, global average pool, linear.
-        _model = nn.Sequential(
-            ("conv1", nn.Conv2d(1, 16, 3, padding: 1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
-            ("conv2", nn.Conv2d(16, 32, 3, padding: 1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
-            ("conv3", nn.Conv2d(32, 32, 3, padding: 1)), ("relu3", nn.ReLU()),
-            ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(32, 10)));
-        _model.eval();
         using var generator = new Generator(2);
+        _model = BenchCnn.LieCnn(generator); // the Lie benchmarks' CNN
         _x = rand([Batch, 1, 28, 28], generator: generator).DetachFromDisposeScope();
         _v = randn([Batch, 1, 28, 28], generator: generator).DetachFromDisposeScope();
         if (!Jvp.ForwardModeAvailable)

@@ -29,13 +29,7 @@ public class LieDerivativeBenchmarks
     {
         set_num_threads(1);
         using var g = new Generator(1);
-        // A small Fashion-MNIST-sized CNN: conv-relu-maxpool ×2, conv-relu, global average pool, linear.
-        _model = nn.Sequential(
-            ("conv1", nn.Conv2d(1, 16, 3, padding: 1).Seeded(g)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
-            ("conv2", nn.Conv2d(16, 32, 3, padding: 1).Seeded(g)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
-            ("conv3", nn.Conv2d(32, 32, 3, padding: 1).Seeded(g)), ("relu3", nn.ReLU()),
-            ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()), ("fc", nn.Linear(32, 10).Seeded(g)));
-        _model.eval();
+        _model = BenchCnn.LieCnn(g);
         _x = rand(new long[] { Batch, 1, 28, 28 }, generator: g).DetachFromDisposeScope();
         _options = new LieOptions { BatchSize = Batch, Method = LieDerivativeMethod.ForwardMode };
         _doubleBackwardOptions = _options with { Method = LieDerivativeMethod.DoubleBackward };
