@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Sampling;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -152,7 +153,7 @@ internal static class LieCommand
         if (s.Data == "random")
         {
             using var g = new Generator(s.Seed);
-            return rand(shape, generator: g);
+            return PointSampling.Sample(MonteCarloSampler.Instance, s.Samples, s.InputShape, Bounds.UnitCube, g, get_default_dtype());
         }
         if (!s.InputShape.SequenceEqual(new long[] { 1, 28, 28 }))
             throw new ArgumentException($"--data {s.Data} gives 1×28×28 images; --input-shape is {string.Join(",", s.InputShape)}.");

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Sampling;
 
 namespace EquivarianceRegularizer.Audit.Phases;
 
@@ -35,7 +36,7 @@ internal static class InputsPhase
             return head.to(ScalarType.Float64, copy: true);
         }
         var shape = new[] { (long)options.Samples }.Concat(options.InputShape!).ToArray();
-        Sampling.AllocationGuard.EnsureFits(shape, ScalarType.Float64, "InputShape");
+        AllocationGuard.EnsureFits(shape, ScalarType.Float64, "InputShape");
         var (lo, hi) = options.Bounds;
         ctx.Notes.Add($"Inputs: {options.Samples} samples uniform in [{lo}, {hi}] of shape [{string.Join(",", options.InputShape!)}], seed {options.Seed}.");
         if (ctx.IsInterpolating && shape.Length >= 3)
@@ -47,14 +48,14 @@ internal static class InputsPhase
             coarseShape[^2] = Math.Max(2, h / 4);
             coarseShape[^1] = Math.Max(2, w / 4);
             using var scope = NewDisposeScope();
-            var coarse = rand(coarseShape, dtype: ScalarType.Float64, generator: ctx.Generator);
+            var coarse = PointSampling.Sample(MonteCarloSampler.Instance, shape[0], coarseShape[1..], Bounds.UnitCube, ctx.Generator, ScalarType.Float64);
             var flat = coarse.reshape(-1, 1, coarseShape[^2], coarseShape[^1]);
             var smooth = nn.functional.interpolate(flat, new[] { h, w }, mode: InterpolationMode.Bilinear, align_corners: true).reshape(shape);
             ctx.Notes.Add("Random inputs are smooth (uniform noise on a 4× coarser grid, upsampled bilinearly) because the transform interpolates.");
             return (smooth * (hi - lo) + lo).MoveToOuterDisposeScope();
         }
-        using var u = rand(shape, dtype: ScalarType.Float64, generator: ctx.Generator);
-        return u * (hi - lo) + lo;
+        // The one input-drawing routine (Sampling/PointSampling), as the regularizer draws its points.
+        return PointSampling.Sample(MonteCarloSampler.Instance, shape[0], options.InputShape!, options.Bounds, ctx.Generator, ScalarType.Float64);
     }
 
     private static Tensor PrepareMask(AuditContext ctx, Tensor x)

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Sampling;
 using EquivarianceRegularizer.Lie;
 using EquivarianceRegularizer.Transforms;
 
@@ -17,7 +18,7 @@ internal static class LiePhase
         using var gen = new Generator(options.Seed);
         var shape = options.InputShape ?? options.Inputs!.shape.Skip(1).ToArray();
         var (lo, hi) = options.Bounds;
-        var x = rand(new[] { (long)Math.Min(options.Samples, 16) }.Concat(shape).ToArray(), generator: gen) * (hi - lo) + lo;
+        var x = PointSampling.Sample(MonteCarloSampler.Instance, Math.Min(options.Samples, 16), shape, (lo, hi), gen, get_default_dtype());
         bool training = model.Training;
         try
         {
