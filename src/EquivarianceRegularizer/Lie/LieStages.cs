@@ -92,5 +92,14 @@ public static class LieStages
     }
 
     /// <summary>A role guessed from a layer type name.</summary>
-    public static LayerRole RoleFromName(string typeName) => LayerTaxonomy.Role(typeName);
+    public static LayerRole RoleFromName(string typeName)
+    {
+        ArgumentNullException.ThrowIfNull(typeName);
+        if (LayerTaxonomy.IsGlobalPool(typeName)) return LayerRole.GlobalPooling;
+        if (LayerTaxonomy.IsDownsampling(typeName)) return LayerRole.Downsampling;
+        if (LayerTaxonomy.IsNorm(typeName)) return LayerRole.Normalization;
+        if (LayerTaxonomy.IsNonlinear(typeName)) return LayerRole.Nonlinearity;
+        if (LayerTaxonomy.IsLinear(typeName)) return LayerRole.Linear;
+        return LayerRole.Other;
+    }
 }

@@ -1,11 +1,8 @@
-using EquivarianceRegularizer.Audit;
-using EquivarianceRegularizer.Lie;
-
 namespace EquivarianceRegularizer.Models;
 
 /// <summary>
 /// The one layer taxonomy: what a layer is, judged by its type name (TorchSharp and TorchScript names alike). The
-/// audit's diagnosis rules ask its predicates; the Lie attribution groups contributions by its <see cref="Role"/>.
+/// audit's diagnosis rules ask its predicates; the Lie attribution names its layer roles from them.
 /// </summary>
 internal static class LayerTaxonomy
 {
@@ -40,24 +37,23 @@ internal static class LayerTaxonomy
     /// <summary>Convolutions, linear maps and embeddings: weights the symmetry does not constrain unless the user does.</summary>
     public static bool IsStandardLinear(string t) => StandardLinear.Contains(ShortType(t));
 
-    /// <summary>True when the layer's output is spatially smaller than its input.</summary>
-    public static bool Shrinks(LayerResult l) =>
-        l.InputShape.Length >= 2 && l.OutputShape.Length == l.InputShape.Length &&
-        (l.OutputShape[^1] < l.InputShape[^1] || l.OutputShape[^2] < l.InputShape[^2]);
+    /// <summary>True when a layer's output (shape <paramref name="output"/>) is spatially smaller than its input.</summary>
+    public static bool Shrinks(IReadOnlyList<long> input, IReadOnlyList<long> output) =>
+        input.Count >= 2 && output.Count == input.Count && (output[^1] < input[^1] || output[^2] < input[^2]);
 
     // Fragments of nonlinearity names in user-defined or scripted blocks ("MyReLUBlock", "activation").
     private static readonly string[] NonlinearFragments = { "relu", "gelu", "silu", "tanh", "sigmoid", "elu", "softplus", "mish", "hardswish", "activation" };
 
-    /// <summary>The role of a layer of type <paramref name="typeName"/>, for grouping per-layer contributions.</summary>
-    public static LayerRole Role(string typeName)
-    {
-        ArgumentNullException.ThrowIfNull(typeName);
-        string t = typeName.ToLowerInvariant();
-        if (t.Contains("adaptive", StringComparison.Ordinal) || t.Contains("global", StringComparison.Ordinal)) return LayerRole.GlobalPooling;
-        if (IsPool(typeName) || t.Contains("downsample", StringComparison.Ordinal)) return LayerRole.Downsampling;
-        if (IsNorm(typeName)) return LayerRole.Normalization;
-        if (IsActivation(typeName) || NonlinearFragments.Any(n => t.Contains(n, StringComparison.Ordinal))) return LayerRole.Nonlinearity;
-        if (t.Contains("conv", StringComparison.Ordinal) || t.Contains("linear", StringComparison.Ordinal)) return LayerRole.Linear;
-        return LayerRole.Other;
-    }
+    /// <summary>Global pooling to one value per channel (adaptive or global pools).</summary>
+    public static bool IsGlobalPool(string t) =>
+        t.Contains("adaptive", StringComparison.OrdinalIgnoreCase) || t.Contains("global", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Pools and explicit downsampling blocks.</summary>
+    public static bool IsDownsampling(string t) => IsPool(t) || t.Contains("downsample", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A pointwise nonlinearity: a known activation, or a block whose name says it is one.</summary>
+    public static bool IsNonlinear(string t) => IsActivation(t) || NonlinearFragments.Any(n => t.Contains(n, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Convolutions and fully connected layers, by name.</summary>
+    public static bool IsLinear(string t) => t.Contains("conv", StringComparison.OrdinalIgnoreCase) || t.Contains("linear", StringComparison.OrdinalIgnoreCase);
 }

@@ -27,8 +27,7 @@ public static class ReportText
     public static string Result(ErrorGrade g) => Verdict(Thresholds.VerdictOf(g));
 
     /// <summary>A number in short scientific form ("n/a" for NaN).</summary>
-    public static string N(double v) =>
-        double.IsNaN(v) ? "n/a" : double.IsPositiveInfinity(v) ? "inf" : v == 0 ? "0" : v.ToString("0.###e+0", CultureInfo.InvariantCulture);
+    public static string N(double v) => EquivarianceRegularizer.Reports.ReportFormat.N(v);
 
     /// <summary>Renders the report in the seed's text template.</summary>
     public static string Render(AuditReport r)

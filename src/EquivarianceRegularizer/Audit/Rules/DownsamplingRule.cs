@@ -13,7 +13,7 @@ internal sealed class DownsamplingRule : IDiagnosisRule
 
     public Diagnosis? ExplainLayer(LayerResult l, Severity severity, AuditEvidence c)
     {
-        if (!LayerTaxonomy.IsPool(l.TypeName) && !LayerTaxonomy.Shrinks(l)) return null;
+        if (!LayerTaxonomy.IsPool(l.TypeName) && !LayerTaxonomy.Shrinks(l.InputShape, l.OutputShape)) return null;
         string sizes = $"spatial size {string.Join("×", l.InputShape.TakeLast(2))} → {string.Join("×", l.OutputShape.TakeLast(2))}";
         // Under shifts the question is aliasing: shifts by multiples of the stride map exactly through the change of
         // resolution (the layer test applies the mapped shift to its output); the others have no counterpart there.

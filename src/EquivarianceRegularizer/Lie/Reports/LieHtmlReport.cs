@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using EquivarianceRegularizer.Audit.Reports;
-using static EquivarianceRegularizer.Audit.Reports.ReportText;
+using static EquivarianceRegularizer.Reports.HtmlParts;
+using static EquivarianceRegularizer.Reports.ReportFormat;
 
 namespace EquivarianceRegularizer.Lie.Reports;
 
@@ -12,25 +12,24 @@ namespace EquivarianceRegularizer.Lie.Reports;
 /// </summary>
 public static class LieHtmlReport
 {
-    private static string H(string s) => HtmlReport.H(s);
 
     /// <summary>Renders the page.</summary>
     public static string Render(LieReport r)
     {
         ArgumentNullException.ThrowIfNull(r);
         var sb = new StringBuilder();
-        HtmlReport.AppendHead(sb, $"Lie-derivative error: {r.Model}");
+        AppendHead(sb, $"Lie-derivative error: {r.Model}");
         sb.Append($"<h1>Lie-derivative error (LEE): {H(r.Model)}</h1>\n");
         sb.Append($"<p>{r.Samples} {H(r.Data)} inputs of shape [{string.Join(",", r.InputShape)}], seed {r.Seed}; {r.Aggregation}; {H(r.EvaluationMode)} mode; {H(r.Conventions)}.</p>\n");
         sb.Append("<h2>By transform</h2>\n<table id=\"transforms\"><tr><th>transform</th><th>LEE</th><th>± s.e.</th><th>output</th><th>method</th></tr>");
         foreach (var t in r.Results)
             sb.Append($"<tr><td>{H(t.Transform)}</td><td>{N(t.Total.Value)}</td><td>{N(t.Total.StandardError)}</td><td>{t.Total.Output}</td><td>{t.Total.Method}</td></tr>");
         sb.Append("</table>\n<div class=\"plots\">");
-        if (r.Results.Count > 0) sb.Append(HtmlReport.Figure("LEE by transform (linear scale; whiskers: ± one standard error)", TransformBars(r.Results)));
+        if (r.Results.Count > 0) sb.Append(Figure("LEE by transform (linear scale; whiskers: ± one standard error)", TransformBars(r.Results)));
         foreach (var t in r.Results)
             if (t.Layers is { Layers.Count: > 0 } layers)
-                sb.Append(HtmlReport.Figure($"Cumulative LEE by layer: {H(t.Transform)}",
-                    HtmlReport.CumulativePlot(layers.Layers.Select(l => (l.Name, l.Lee)).ToList(), "cumulative LEE")));
+                sb.Append(Figure($"Cumulative LEE by layer: {H(t.Transform)}",
+                    CumulativePlot(layers.Layers.Select(l => (l.Name, l.Lee)).ToList(), "cumulative LEE")));
         sb.Append("</div>\n");
         foreach (var t in r.Results)
         {
@@ -41,9 +40,7 @@ public static class LieHtmlReport
                 sb.Append($"<tr><td>{l.Index}</td><td>{H(l.Name)}</td><td>{H(l.Kind)}</td><td>{l.Role}</td><td>{N(l.Lee)}</td><td>{N(l.StandardError)}</td><td>{LieMarkdownReport.Percent(l.Share)}</td><td>{LieMarkdownReport.Percent(l.CumulativeShare)}</td></tr>");
             sb.Append("</table>\n");
         }
-        sb.Append("<h2>Notes</h2><ul>");
-        foreach (var n in r.Notes) sb.Append($"<li>{H(n)}</li>");
-        sb.Append($"<li>Measured in {r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s.</li></ul>\n</body></html>\n");
+        AppendNotes(sb, r.Notes, $"Measured in {r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
         return sb.ToString();
     }
 

@@ -1,5 +1,5 @@
 using System.Text;
-using static EquivarianceRegularizer.Audit.Reports.ReportText;
+using static EquivarianceRegularizer.Reports.ReportFormat;
 
 namespace EquivarianceRegularizer.Lie.Reports;
 
