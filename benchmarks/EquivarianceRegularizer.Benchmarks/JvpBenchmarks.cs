@@ -10,43 +10,19 @@ namespace EquivarianceRegularizer.Benchmarks;
 /// batch (the baseline, so the report's Ratio column reads "× one forward").
 /// Run: dotnet run -c Release --project benchmarks/EquivarianceRegularizer.Benchmarks -- --filter '*JvpBenchmarks*' --job short
 /// </summary>
-public class JvpBenchmarks
+public class JvpBenchmarks : ForwardBaselineBenchmark
 {
-    private nn.Module<Tensor, Tensor> _model = null!;
-    private Tensor _x = null!;
-    private Tensor _v = null!;
-
-    /// <summary>Images per batch.</summary>
-    [Params(64)]
-    public int Batch { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
         set_num_threads(1);
         using var generator = new Generator(2);
-        _model = BenchCnn.LieCnn(generator); // the Lie benchmarks' CNN
-        _x = rand([Batch, 1, 28, 28], generator: generator).DetachFromDisposeScope();
-        _v = randn([Batch, 1, 28, 28], generator: generator).DetachFromDisposeScope();
+        Model = BenchCnn.LieCnn(generator); // the Lie benchmarks' CNN
+        X = rand([Batch, 1, 28, 28], generator: generator).DetachFromDisposeScope();
+        V = randn([Batch, 1, 28, 28], generator: generator).DetachFromDisposeScope();
         if (!Jvp.ForwardModeAvailable)
             Console.WriteLine($"Forward mode unavailable ({Jvp.ForwardModeUnavailableReason}); ForwardModeJvp will throw.");
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _model.Dispose();
-        _x.Dispose();
-        _v.Dispose();
-    }
-
-    /// <summary>One inference forward pass of the batch.</summary>
-    [Benchmark(Baseline = true)]
-    public double Forward()
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        return _model.call(_x).sum().item<float>();
     }
 
     /// <summary>J·v by libtorch's forward-mode AD (one dual forward pass).</summary>
@@ -54,7 +30,7 @@ public class JvpBenchmarks
     public double ForwardModeJvp()
     {
         using var scope = NewDisposeScope();
-        return Jvp.Compute(_model.call, _x, _v, JvpMethod.ForwardMode).Tangent.sum().item<float>();
+        return Jvp.Compute(Model.call, X, V, JvpMethod.ForwardMode).Tangent.sum().item<float>();
     }
 
     /// <summary>J·v by double backward (a forward and two reverse passes).</summary>
@@ -62,7 +38,7 @@ public class JvpBenchmarks
     public double DoubleBackwardJvp()
     {
         using var scope = NewDisposeScope();
-        return Jvp.Compute(_model.call, _x, _v, JvpMethod.DoubleBackward).Tangent.sum().item<float>();
+        return Jvp.Compute(Model.call, X, V, JvpMethod.DoubleBackward).Tangent.sum().item<float>();
     }
 
     /// <summary>The differentiable penalty mean(J·v)² and its backward, by forward mode (what training pays).</summary>
@@ -70,9 +46,9 @@ public class JvpBenchmarks
     public double ForwardModePenaltyStep()
     {
         using var scope = NewDisposeScope();
-        var penalty = Jvp.Compute(_model.call, _x, _v, JvpMethod.ForwardMode, createGraph: true).Tangent.square().mean();
+        var penalty = Jvp.Compute(Model.call, X, V, JvpMethod.ForwardMode, createGraph: true).Tangent.square().mean();
         penalty.backward();
-        _model.zero_grad();
+        Model.zero_grad();
         return penalty.item<float>();
     }
 
@@ -81,9 +57,9 @@ public class JvpBenchmarks
     public double DoubleBackwardPenaltyStep()
     {
         using var scope = NewDisposeScope();
-        var penalty = Jvp.Compute(_model.call, _x, _v, JvpMethod.DoubleBackward, createGraph: true).Tangent.square().mean();
+        var penalty = Jvp.Compute(Model.call, X, V, JvpMethod.DoubleBackward, createGraph: true).Tangent.square().mean();
         penalty.backward();
-        _model.zero_grad();
+        Model.zero_grad();
         return penalty.item<float>();
     }
 }

@@ -100,12 +100,12 @@ public static class LayerwiseLieDerivative
             residual = Math.Max(residual, (sum - lie).norm().ToDouble() / denominator);
 
             total.AddRange(LocalEquivarianceError.PerSample(lie, y, options.Aggregation, equivariantOutput));
-            var lieMeasured = Measured(lie, y, options.Aggregation);
+            var lieMeasured = RowStatistics.Measured(lie, y, options.Aggregation);
             totalSquare += lieMeasured.square().sum().ToDouble();
             for (int i = 0; i < count; i++)
             {
                 perLayer[i].AddRange(LocalEquivarianceError.PerSample(contributions[i], y, options.Aggregation, equivariantOutput));
-                projection[i] += (Measured(contributions[i], y, options.Aggregation) * lieMeasured).sum().ToDouble();
+                projection[i] += (RowStatistics.Measured(contributions[i], y, options.Aggregation) * lieMeasured).sum().ToDouble();
             }
         }
 
@@ -169,14 +169,6 @@ public static class LayerwiseLieDerivative
         return Measure(stages, x, transform, options);
     }
 
-    private static Tensor Measured(Tensor lie, Tensor y, LieAggregation aggregation)
-    {
-        long n = lie.size(0);
-        var flat = lie.reshape(n, -1).to(ScalarType.Float64);
-        return aggregation == LieAggregation.MeanAbsoluteSoftmax
-            ? LocalEquivarianceError.SoftmaxTangent(y.to(ScalarType.Float64), flat)
-            : flat;
-    }
 
     internal static LayerRole RefineRole(LayerRole declared, Tensor input, Tensor output)
     {
