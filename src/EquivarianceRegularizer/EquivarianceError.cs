@@ -149,7 +149,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
             long count = v.size(0);
             double se = double.NaN;
             if (d.Rank() > 0 && count > 1)
-                using (no_grad()) se = d.detach().std().ToDouble() / Math.Sqrt(count);
+                se = SampleStatistics.MeanAndStandardErrorOf(d).standardError;
             double errorValue, penaltyValue;
             using (no_grad()) { errorValue = error.ToDouble(); penaltyValue = penalty.ToDouble(); }
             terms.Add(new TermEstimate(t.Name, i, errorValue, se, penaltyValue, count) { SkippedSamples = skipped });

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Sampling;
 using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Differentiation;
 using EquivarianceRegularizer.Transforms;
@@ -109,7 +110,7 @@ public static class LayerwiseLieDerivative
             }
         }
 
-        var lees = perLayer.Select(LocalEquivarianceError.MeanAndStandardError).ToArray();
+        var lees = perLayer.Select(SampleStatistics.MeanAndStandardError).ToArray();
         double leeSum = lees.Sum(l => l.mean);
         var layers = new List<LayerContribution>(count);
         double cumulative = 0;

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Sampling;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -36,7 +37,7 @@ public sealed record LeeResult
     /// <summary>The LEE of <paramref name="perSample"/>: its mean and standard error, with how it was measured.</summary>
     internal static LeeResult Of(string transform, LieAggregation aggregation, bool equivariantOutput, LieDerivativeMethod method, IReadOnlyList<double> perSample)
     {
-        var (mean, se) = LocalEquivarianceError.MeanAndStandardError(perSample);
+        var (mean, se) = SampleStatistics.MeanAndStandardError(perSample);
         return new LeeResult
         {
             Transform = transform,

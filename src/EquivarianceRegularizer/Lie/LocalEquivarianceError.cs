@@ -93,15 +93,4 @@ public static class LocalEquivarianceError
         var inner = (p * dy).sum(1, keepdim: true);
         return (p * (dy - inner)).MoveToOuterDisposeScope();
     }
-
-    /// <summary>Mean and standard error (sample standard deviation / √n) of <paramref name="values"/>.</summary>
-    public static (double mean, double standardError) MeanAndStandardError(IReadOnlyList<double> values)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        if (values.Count == 0) return (double.NaN, double.NaN);
-        double mean = values.Average();
-        if (values.Count == 1) return (mean, 0);
-        double ss = values.Sum(v => (v - mean) * (v - mean));
-        return (mean, Math.Sqrt(ss / (values.Count - 1) / values.Count));
-    }
 }

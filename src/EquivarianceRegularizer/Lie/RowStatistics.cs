@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Sampling;
 namespace EquivarianceRegularizer.Lie;
 
 /// <summary>Per-sample LEE values and projections of one attribution row, accumulated over batches.</summary>
@@ -24,7 +25,7 @@ internal sealed class RowStatistics
 
     public LayerContribution ToContribution(AttributionRow row, int index, double share, double cumulative, double totalSquare, double borderOnlyRatio)
     {
-        var (mean, se) = LocalEquivarianceError.MeanAndStandardError(_whole);
+        var (mean, se) = SampleStatistics.MeanAndStandardError(_whole);
         double? border = _hasBand ? _border.Average() : null;
         double? interior = _hasBand ? _interior.Average() : null;
         return new LayerContribution
