@@ -55,6 +55,14 @@ public class AuditCommandTests
     }
 
     [Test]
+    public void AnOutputActionOfAnotherGroup_IsUsageError_NamingBothGroups()
+    {
+        // rot90 acts by C4, flip-h by C2: no one drawn element can act on both.
+        AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "rot90", "--output", "flip-h"), "acts by C2");
+        AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,12,12", "--transform", "rot90", "--output", "flip-h"), "acts by C4");
+    }
+
+    [Test]
     public void MalformedShape_ExitsTwo() =>
         AssertUsageError(Eqv("audit", Model("c4_invariant_cnn"), "--input-shape", "1,x,12", "--transform", "rot90"), "--input-shape");
 

@@ -19,7 +19,8 @@ public sealed class TransformEntry
     /// <summary>What it does, with its group and its parameter ranges.</summary>
     public string Description { get; }
 
-    /// <summary>Whether it is an <see cref="IContinuousTransform"/> (it has a Lie derivative; image flows interpolate).</summary>
+    /// <summary>Whether `eqv lie --generators` and `eqv audit --lee` take it: the image and colour flows (each an
+    /// <see cref="IContinuousTransform"/>; the vector rotations are continuous too but act on vectors, not images).</summary>
     public bool Continuous { get; }
 
     /// <summary>The name without parameters ("roll").</summary>
