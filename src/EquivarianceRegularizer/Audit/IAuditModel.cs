@@ -11,6 +11,10 @@ public interface IAuditModel
     /// <summary>The dtype of the model's floating-point parameters (float32 when it has none).</summary>
     ScalarType DType { get; }
 
+    /// <summary>The device the model runs on: the audit moves its float64 inputs there and the outputs back to the CPU.
+    /// The CPU unless an implementation says otherwise.</summary>
+    Device Device => CPU;
+
     /// <summary>Whether the model is in training mode.</summary>
     bool Training { get; }
 

@@ -25,6 +25,9 @@ public sealed class ModuleAuditModel : IAuditModel
     /// <inheritdoc />
     public ScalarType DType => _model.DType;
 
+    /// <inheritdoc/>
+    public Device Device => _model.Device;
+
     /// <inheritdoc />
     public bool Training => _module.training;
 

@@ -32,6 +32,9 @@ public sealed class ScriptAuditModel : IAuditModel
     /// <inheritdoc />
     public ScalarType DType => Model.DType;
 
+    /// <inheritdoc/>
+    public Device Device => Model.Device;
+
     /// <inheritdoc />
     public bool Training => _tapped.Module.training;
 

@@ -38,7 +38,7 @@ public static class EquivarianceKernel
         KernelOptions? options = null, Tensor? modelOutput = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Evaluate(new KernelModel(model.call, model.DType, model.Module), inputs, symmetries, distance, generator, inputElements, options, modelOutput);
+        return Evaluate(new KernelModel(model.call, model.DType, model.Module, Device: model.Device), inputs, symmetries, distance, generator, inputElements, options, modelOutput);
     }
 
     /// <summary>
@@ -77,6 +77,7 @@ public static class EquivarianceKernel
             using var scope = NewDisposeScope();
             var dtype = model.DType;
             var v = model.ActInInputDtype || inputs.dtype == dtype ? inputs : inputs.to(dtype);
+            if (model.Device is { } device) v = v.to(device); // every tensor the kernel makes follows the model's device
             var transformed = new Tensor[symmetries.Count];
             for (int k = 0; k < symmetries.Count; k++) transformed[k] = symmetries[k].Input.Apply(v, inEl[k]);
 
@@ -192,8 +193,11 @@ public static class EquivarianceKernel
     private static Tensor CallScoped(KernelModel model, Tensor input)
     {
         using var scope = NewDisposeScope();
-        var y = model.Call(input.dtype == model.DType || !input.dtype.IsFloatingPoint() ? input : input.to(model.DType));
-        if (model.ActInInputDtype && y.dtype != input.dtype && y.dtype.IsFloatingPoint()) y = y.to(input.dtype);
+        var xin = input.dtype == model.DType || !input.dtype.IsFloatingPoint() ? input : input.to(model.DType);
+        if (model.Device is { } device) xin = xin.to(device);
+        var y = model.Call(xin);
+        // Acting in the inputs' dtype (the audit's float64), the outputs come back to the inputs' dtype and device.
+        if (model.ActInInputDtype && y.dtype.IsFloatingPoint()) y = y.to(input.dtype, input.device);
         return y.MoveToOuterDisposeScope();
     }
 

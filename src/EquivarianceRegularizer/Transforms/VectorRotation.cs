@@ -94,7 +94,7 @@ public abstract class VectorRotation : IContinuousTransform
         var moved = x.permute(order);
         var movedShape = moved.shape;
         var rows = moved.reshape(x.size(0), -1, Dimension);
-        var r = matrices.to(x.dtype);
+        var r = matrices.to(x.dtype, x.device);
         var y = rows.matmul(r.transpose(1, 2)).reshape(movedShape).permute(inverse).contiguous();
         return y.MoveToOuterDisposeScope();
     }

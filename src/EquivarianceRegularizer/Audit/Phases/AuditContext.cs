@@ -41,9 +41,9 @@ internal sealed class AuditContext(IAuditModel model, Symmetry spec, AuditOption
     public Tensor Forward(Tensor x64)
     {
         using var _ = no_grad();
-        using var xin = x64.to(DType);
+        using var xin = x64.to(DType, model.Device);
         using var y = model.Forward(xin);
-        return y.to(ScalarType.Float64, copy: true);
+        return y.to(ScalarType.Float64, x64.device, copy: true);
     }
 
     /// <summary>The model's output and every layer call, named by occurrence ("conv", "conv#2", …).</summary>

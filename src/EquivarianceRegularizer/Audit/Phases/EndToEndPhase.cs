@@ -80,7 +80,7 @@ internal static class EndToEndPhase
         // The shared kernel (Kernels/EquivarianceKernel.cs) runs model(ρ_in(g)·x) for every planned element, acting in
         // float64 and batched unless training-mode normalization would see the concatenation; the audit measures the result.
         using var nograd = no_grad();
-        var kernelModel = new KernelModel(ctx.Model.Forward, ctx.DType, null, ActInInputDtype: true);
+        var kernelModel = new KernelModel(ctx.Model.Forward, ctx.DType, null, ActInInputDtype: true, Device: ctx.Model.Device);
         var options = new KernelOptions { Batched = !ctx.Model.Training, NormLayers = NormLayerMode.Unchanged, ThrowOnNonFinite = false };
         var symmetries = Enumerable.Repeat(spec, plan.Count).ToArray();
         KernelResult result;

@@ -68,7 +68,7 @@ public abstract class ChannelFlowTransform : IContinuousTransform
         Check(x);
         var s = x.shape;
         using var scope = NewDisposeScope();
-        var g = MatrixTensor(GeneratorFor(s[1]), x.dtype);
+        var g = MatrixTensor(GeneratorFor(s[1]), x.dtype).to(x.device);
         var flat = x.reshape(s[0], s[1], -1);
         return g.matmul(flat).reshape(s).MoveToOuterDisposeScope();
     }
@@ -87,7 +87,7 @@ public abstract class ChannelFlowTransform : IContinuousTransform
                 for (long k = 0; k < c; k++) m[(i * c + r) * c + k] = e[r, k];
         }
         using var scope = NewDisposeScope();
-        var mt = tensor(m, new[] { (long)ts.Length, c, c }).to(x.dtype, copy: true);
+        var mt = tensor(m, new[] { (long)ts.Length, c, c }).to(x.dtype, x.device, copy: true);
         return mt.matmul(x.reshape(s[0], c, -1)).reshape(s).MoveToOuterDisposeScope();
     }
 

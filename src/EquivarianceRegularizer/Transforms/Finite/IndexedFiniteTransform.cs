@@ -34,7 +34,7 @@ public abstract class IndexedFiniteTransform : IGroupTransform
         {
             long[] rows = Enumerable.Range(0, idx.Length).Where(i => idx[i] == e).Select(i => (long)i).ToArray();
             order.AddRange(rows);
-            parts.Add(ApplyElement(x.index_select(0, tensor(rows)), e));
+            parts.Add(ApplyElement(x.index_select(0, tensor(rows, device: x.device)), e));
         }
         var shapes = parts.Select(p => string.Join(",", p.shape.Skip(1))).Distinct().ToArray();
         if (shapes.Length > 1)
@@ -42,6 +42,6 @@ public abstract class IndexedFiniteTransform : IGroupTransform
         // Samples were regrouped by element; put them back in their original order.
         var inverse = new long[order.Count];
         for (int k = 0; k < order.Count; k++) inverse[order[k]] = k;
-        return cat(parts).index_select(0, tensor(inverse)).MoveToOuterDisposeScope();
+        return cat(parts).index_select(0, tensor(inverse, device: x.device)).MoveToOuterDisposeScope();
     }
 }
