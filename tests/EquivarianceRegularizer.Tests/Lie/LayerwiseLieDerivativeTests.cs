@@ -78,11 +78,7 @@ public class LayerwiseLieDerivativeTests
     public void ModelWhoseForwardIsNotItsChildrenInOrder_IsRefused()
     {
         using var scope = NewDisposeScope();
-        var w = Weights.Random(new long[] { 2, 2, 3, 3 }, 61, 0.3);
-        // A residual block: forward(x) = x + conv(relu(x)); running the children in order gives conv(relu(x)).
-        using var residual = new Chain((stages, z) => z + stages[1].call(stages[0].call(z)))
-            .Add("act", "ReLU", z => z.relu())
-            .Add("conv", "Conv2d", z => nn.functional.conv2d(z, w, null, padding: new long[] { 1, 1 }));
+        using var residual = LieModels.ResidualBlock();
         var x = LieModels.Images(2, 2, 8, 8);
         var ex = Assert.Throws<InvalidOperationException>(() => LayerwiseLieDerivative.Measure(residual, x, new TranslationX()));
         Assert.That(ex!.Message, Does.Contain("not a plain chain"));

@@ -85,10 +85,7 @@ public class ModelLieAttributionTests
     public void ResidualModelTheChainApiRefuses_IsAttributed_WithTheSumInItsFunctionalCode()
     {
         using var scope = NewDisposeScope();
-        var w = Weights.Random(new long[] { 2, 2, 3, 3 }, 61, 0.3);
-        using var residual = new Chain((stages, z) => z + stages[1].call(stages[0].call(z)))
-            .Add("act", "ReLU", z => z.relu())
-            .Add("conv", "Conv2d", z => nn.functional.conv2d(z, w, null, padding: new long[] { 1, 1 }));
+        using var residual = LieModels.ResidualBlock();
         var x = LieModels.Images(2, 2, 8, 8);
         Assert.Throws<InvalidOperationException>(() => LayerwiseLieDerivative.Measure(residual, x, new TranslationX()));
         var report = ModelLieAttribution.Measure(residual, x, new TranslationX());

@@ -32,6 +32,18 @@ internal sealed class Chain : nn.Module<Tensor, Tensor>
 /// <summary>Lie-derivative test models: chains of functional stages over float64 weights (closures, not parameters: the Lie derivative is taken in the input).</summary>
 internal static class LieModels
 {
+    /// <summary>
+    /// A residual block forward(x) = x + conv(relu(x)) (2 channels, weights seeded 61): running its children in order
+    /// gives conv(relu(x)), not the model.
+    /// </summary>
+    public static Chain ResidualBlock()
+    {
+        var w = Weights.Random(new long[] { 2, 2, 3, 3 }, 61, 0.3);
+        return new Chain((stages, z) => z + stages[1].call(stages[0].call(z)))
+            .Add("act", "ReLU", z => z.relu())
+            .Add("conv", "Conv2d", z => nn.functional.conv2d(z, w, null, padding: new long[] { 1, 1 }));
+    }
+
     /// <summary>conv(circular) → conv(circular) → global average pool → linear: translation invariant by construction.</summary>
     public static Chain CircularLinearConvNet(long channels, ScalarType dtype = ScalarType.Float64)
     {
