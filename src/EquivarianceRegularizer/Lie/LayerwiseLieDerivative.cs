@@ -57,9 +57,8 @@ public static class LayerwiseLieDerivative
             equivariantOutput = outputActs;
             bool Acts(int boundary) => boundary == 0 || (boundary == count ? outputActs : transform is ImageFlowTransform && LieDerivative.IsFeatureMap(hs[boundary]));
 
-            // End-to-end, independently of the per-layer terms.
-            var (_, jv) = Jvp.Compute(h => Chain(h, 0), xb, transform.Tangent(xb));
-            var lie = outputActs ? jv - transform.Tangent(y) : jv;
+            // End-to-end by the one Lie derivative, independently of the per-layer terms.
+            var (_, lie) = LieDerivative.Evaluate(h => Chain(h, 0), xb, along, false);
 
             var contributions = new Tensor[count];
             for (int i = 0; i < count; i++)
