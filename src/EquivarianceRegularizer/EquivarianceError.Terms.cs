@@ -12,13 +12,13 @@ public sealed partial class EquivarianceError
     private long EvaluateTerms(ref Tensor v, int[] finite, int[] infinitesimal, Dictionary<int, Tensor> perTerm)
     {
         bool skip = Options.NonFiniteSamples == NonFiniteSamples.Skip;
-        var pairs = finite.Select(i => _terms[i].Symmetry).ToArray();
+        var symmetries = finite.Select(i => _terms[i].Symmetry).ToArray();
         GroupElements[] inEl = Array.Empty<GroupElements>();
         try
         {
             if (finite.Length > 0)
             {
-                var result = EquivarianceKernel.Evaluate(_model, v, pairs, Dist, _generator, options: skip ? _kernel with { ThrowOnNonFinite = false } : _kernel);
+                var result = EquivarianceKernel.Evaluate(_model, v, symmetries, Dist, _generator, options: skip ? _kernel with { ThrowOnNonFinite = false } : _kernel);
                 for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
                 inEl = result.InputElements.ToArray();
             }
@@ -52,7 +52,7 @@ public sealed partial class EquivarianceError
             {
                 if (finite.Length > 0)
                 {
-                    var result = EquivarianceKernel.Evaluate(_model, v, pairs, Dist, _generator, keptIn, _kernel);
+                    var result = EquivarianceKernel.Evaluate(_model, v, symmetries, Dist, _generator, keptIn, _kernel);
                     for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
                 }
                 EvaluateInfinitesimal(v, infinitesimal, perTerm);

@@ -108,7 +108,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
 
     /// <summary>Draws n points inside the bounds (in the model's dtype, on its device) with the configured sampler.</summary>
     public Tensor SamplePoints() =>
-        PointSampling.Sample(Options.Sampler, N, Shape, Bounds, _generator, EquivarianceKernel.ModelDtype(_model)).to(_model.Device);
+        PointSampling.Sample(Options.Sampler, N, Shape, Bounds, _generator, EquivarianceKernel.ModelDtype(_model)).OnDevice(_model.Device);
 
     /// <summary>Indices of the terms one call would use: numFuncs drawn without replacement, weighted; all when numFuncs ≥ count.</summary>
     public int[] ChooseTerms()

@@ -32,6 +32,13 @@ internal static class TorchExtensions
     /// <summary>Whether <paramref name="e"/> is an error raised by libtorch (TorchSharp surfaces them as <see cref="ExternalException"/>).</summary>
     public static bool IsTorchError(this Exception e) => e is ExternalException;
 
+    /// <summary>
+    /// <paramref name="t"/> on <paramref name="device"/>: the tensor itself when it is already there (TorchSharp's
+    /// <c>to(device)</c> makes a native call and a new handle even then, and these moves sit on every step's path).
+    /// </summary>
+    public static Tensor OnDevice(this Tensor t, Device device) =>
+        t.device_type == device.type && (t.device_index == device.index || device.index < 0) ? t : t.to(device);
+
     /// <summary>The number of dimensions as an int (TorchSharp's <c>ndim</c> is a long; dimension arguments are ints).</summary>
     public static int Rank(this Tensor t) => (int)t.ndim;
 

@@ -77,7 +77,7 @@ public static class EquivarianceKernel
             using var scope = NewDisposeScope();
             var dtype = model.DType;
             var v = model.ActInInputDtype || inputs.dtype == dtype ? inputs : inputs.to(dtype);
-            if (model.Device is { } device) v = v.to(device); // every tensor the kernel makes follows the model's device
+            if (model.Device is { } device) v = v.OnDevice(device); // every tensor the kernel makes follows the model's device
             var transformed = new Tensor[symmetries.Count];
             for (int k = 0; k < symmetries.Count; k++) transformed[k] = symmetries[k].Input.Apply(v, inEl[k]);
 
@@ -91,18 +91,18 @@ public static class EquivarianceKernel
             var distances = new Tensor[symmetries.Count];
             for (int k = 0; k < symmetries.Count; k++)
             {
-                var pair = symmetries[k];
-                if (options.ThrowOnNonFinite) CheckFinite(yk[k], $"model(f_in(v)) for transform '{pair.Name}'");
-                var a = pair.ActOnOutput(y0, inEl[k]);
+                var symmetry = symmetries[k];
+                if (options.ThrowOnNonFinite) CheckFinite(yk[k], $"model(f_in(v)) for transform '{symmetry.Name}'");
+                var a = symmetry.ActOnOutput(y0, inEl[k]);
                 var sa = a.shape;
                 var sb = yk[k].shape;
                 if (!sa.AsSpan().SequenceEqual(sb))
                     throw new ArgumentException(
-                        $"Transform '{pair.Name}': f_out(model(v)) has shape [{string.Join(", ", sa)}] but model(f_in(v)) has shape [{string.Join(", ", sb)}]; " +
-                        $"f_out ({pair.Output.Name}) must map the model's outputs to the outputs of transformed inputs (f_in = {pair.Input.Name}).", nameof(symmetries));
+                        $"Transform '{symmetry.Name}': f_out(model(v)) has shape [{string.Join(", ", sa)}] but model(f_in(v)) has shape [{string.Join(", ", sb)}]; " +
+                        $"f_out ({symmetry.Output.Name}) must map the model's outputs to the outputs of transformed inputs (f_in = {symmetry.Input.Name}).", nameof(symmetries));
                 var d = distance.PerSample(a, yk[k]);
                 if (options.Relative) d = d / distance.Norm(a).clamp(min: 1e-12).mean_if_scalar(d);
-                if (options.ThrowOnNonFinite) CheckFinite(d, $"the {distance.Name} distance for transform '{pair.Name}'");
+                if (options.ThrowOnNonFinite) CheckFinite(d, $"the {distance.Name} distance for transform '{symmetry.Name}'");
                 distances[k] = d.MoveToOuterDisposeScope();
             }
             var transformedOutputs = yk.Select(y => y.MoveToOuterDisposeScope()).ToArray();
@@ -194,7 +194,7 @@ public static class EquivarianceKernel
     {
         using var scope = NewDisposeScope();
         var xin = input.dtype == model.DType || !input.dtype.IsFloatingPoint() ? input : input.to(model.DType);
-        if (model.Device is { } device) xin = xin.to(device);
+        if (model.Device is { } device) xin = xin.OnDevice(device);
         var y = model.Call(xin);
         // Acting in the inputs' dtype (the audit's float64), the outputs come back to the inputs' dtype and device.
         if (model.ActInInputDtype && y.dtype.IsFloatingPoint()) y = y.to(input.dtype, input.device);

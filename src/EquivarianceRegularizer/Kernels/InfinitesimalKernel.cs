@@ -27,7 +27,7 @@ public static class InfinitesimalKernel
         var along = Lie.LieDerivative.Along(symmetry);
         using var scope = NewDisposeScope();
         var dtype = EquivarianceKernel.ModelDtype(model);
-        var v = (inputs.dtype == dtype ? inputs : inputs.to(dtype)).to(model.Device);
+        var v = (inputs.dtype == dtype ? inputs : inputs.to(dtype)).OnDevice(model.Device);
         Tensor y, lie;
         // The one Lie derivative (Lie/LieDerivative.cs); differentiable with respect to the parameters whenever grad mode is on.
         using (new NormStatisticsGuard(model.Module, normLayers))

@@ -19,7 +19,7 @@ internal readonly record struct LieAction(IContinuousTransform Input, Symmetry? 
     /// <summary>L_X f = J·dρ₁(x) − dρ₂(f(x)), the second term where ρ₂ acts (a new handle either way).</summary>
     public Tensor SubtractOutputTangent(Tensor jv, Tensor y)
     {
-        if (!ActsOnOutput(y)) return jv * 1.0; // a new handle on the same tensor (keeps the autograd graph)
+        if (!ActsOnOutput(y)) return jv.alias(); // a new handle on the same tensor (keeps the autograd graph)
         using var dy = OutputTransform.Tangent(y);
         return jv - dy;
     }

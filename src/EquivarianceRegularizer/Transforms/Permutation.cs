@@ -47,7 +47,7 @@ public sealed class Permutation : IGroupTransform
             var view = Enumerable.Repeat(1L, shape.Length).ToArray();
             view[0] = shape[0];
             view[d] = N;
-            var index = elements.Values.to(x.device).view(view).expand(shape);
+            var index = elements.Values.OnDevice(x.device).view(view).expand(shape);
             result = result.gather(d, index);
         }
         return (ReferenceEquals(result, x) ? x.alias() : result).MoveToOuterDisposeScope();

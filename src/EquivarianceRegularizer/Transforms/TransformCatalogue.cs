@@ -9,29 +9,26 @@ namespace EquivarianceRegularizer.Transforms;
 /// </summary>
 public static class TransformCatalogue
 {
-    // Filled by Flow() while All is initialised (static initialisers run in textual order, so this one comes first).
-    private static readonly Dictionary<string, Func<ImageFlowOptions?, IContinuousTransform>> Flows = new();
-
     /// <summary>The entries, finite transforms first.</summary>
     public static IReadOnlyList<TransformEntry> All { get; } = new TransformEntry[]
     {
-        new("rot90", "rotation by quarter turns (C4) of the last two axes (H, W)", false, (_, s, n) => Spatial(new RotationByQuarterTurns(), s, n)),
-        new("flip-h", "mirror of the last axis (W) (C2)", false, (_, s, n) => Spatial(Flip.Horizontal(), s, n, 1)),
-        new("flip-v", "mirror of the second-last axis (H) (C2)", false, (_, s, n) => Spatial(Flip.Vertical(), s, n)),
-        new("d4", "the 8 rotations and mirrors of the square (dihedral group D4) on H, W", false, (_, s, n) => Spatial(new DihedralTransform(), s, n)),
-        new("roll[:dim=K]", "cyclic shift by every offset along axis K (Z_n); K counts non-batch axes from 0, default the last", false, (a, s, n) =>
+        new("rot90", "rotation by quarter turns (C4) of the last two axes (H, W)", (_, s, n) => Spatial(new RotationByQuarterTurns(), s, n)),
+        new("flip-h", "mirror of the last axis (W) (C2)", (_, s, n) => Spatial(Flip.Horizontal(), s, n, 1)),
+        new("flip-v", "mirror of the second-last axis (H) (C2)", (_, s, n) => Spatial(Flip.Vertical(), s, n)),
+        new("d4", "the 8 rotations and mirrors of the square (dihedral group D4) on H, W", (_, s, n) => Spatial(new DihedralTransform(), s, n)),
+        new("roll[:dim=K]", "cyclic shift by every offset along axis K (Z_n); K counts non-batch axes from 0, default the last", (a, s, n) =>
         {
             int dim = Dim(a, s, n, s.Length - 1);
             return new CyclicShift(checked((int)s[dim]), dim);
         }),
-        new("permute[:dim=K]", "random permutations of axis K (S_n); default axis 0 (the set axis of N,S,F input)", false, (a, s, n) =>
+        new("permute[:dim=K]", "random permutations of axis K (S_n); default axis 0 (the set axis of N,S,F input)", (a, s, n) =>
         {
             int dim = Dim(a, s, n, 0);
             if (s[dim] < 2) throw new ArgumentException($"permute: axis {dim} has length {s[dim]}; a permutation test needs at least 2 elements.", nameof(n));
             return new Permutation(checked((int)s[dim]), dim) { ForceNonIdentity = true };
         }),
-        new("so2-vector", "Haar-random rotations of the last axis, which must have size 2 (SO(2))", false, (_, s, n) => Vector(new VectorRotation2D(), 2, s, n)),
-        new("so3-vector", "Haar-random rotations of the last axis, which must have size 3 (SO(3))", false, (_, s, n) => Vector(new VectorRotation3D(), 3, s, n)),
+        new("so2-vector", "Haar-random rotations of the last axis, which must have size 2 (SO(2))", (_, s, n) => Vector(new VectorRotation2D(), 2, s, n)),
+        new("so3-vector", "Haar-random rotations of the last axis, which must have size 3 (SO(3))", (_, s, n) => Vector(new VectorRotation3D(), 3, s, n)),
         Flow("translate-x", "translation along W by t ∈ [-0.25, 0.25] frame units (1 unit = half the width), bilinear", o => new TranslationX(options: o)),
         Flow("translate-y", "translation along H by t ∈ [-0.25, 0.25] frame units, bilinear", o => new TranslationY(options: o)),
         Flow("translate", "2-D translation: (t_x, t_y) drawn independently from [-0.25, 0.25]; its Lie derivative is along (1, 1)/√2", o => new Translation2D(options: o)),
@@ -79,7 +76,8 @@ public static class TransformCatalogue
     {
         ArgumentNullException.ThrowIfNull(name);
         string n = name.Trim().ToLowerInvariant();
-        return Flows.TryGetValue(Aliases.GetValueOrDefault(n, n), out var make) ? make(options)
+        n = Aliases.GetValueOrDefault(n, n);
+        return All.FirstOrDefault(e => e.Name == n)?.Flow is { } make ? make(options)
             : throw new ArgumentException($"Unknown continuous transform '{name}'; expected one of {string.Join(", ", ContinuousNames)}.", nameof(name));
     }
 
@@ -92,16 +90,13 @@ public static class TransformCatalogue
         return heading + "\n" + string.Join("\n", entries.Select(e => "  " + e.Syntax.PadRight(width) + "  " + e.Description));
     }
 
-    private static TransformEntry Flow(string name, string description, Func<ImageFlowOptions?, IContinuousTransform> make)
-    {
-        Flows[name] = make;
-        return new TransformEntry(name, description, true, (_, s, written) =>
+    private static TransformEntry Flow(string name, string description, Func<ImageFlowOptions?, IContinuousTransform> make) =>
+        new(name, description, (_, s, written) =>
         {
             if (s.Length < 2)
                 throw new ArgumentException($"{written} acts on images (C,H,W or H,W); the input shape [{string.Join(",", s)}] has no spatial axes.", nameof(name));
             return make(null);
-        });
-    }
+        }, make);
 
     private static IGroupTransform Spatial(IGroupTransform t, long[] shape, string name, int minAxes = 2) =>
         shape.Length >= minAxes ? t

@@ -5,13 +5,17 @@ public sealed class TransformEntry
 {
     private readonly Func<string?, long[], string, IGroupTransform> _create;
 
-    internal TransformEntry(string syntax, string description, bool continuous, Func<string?, long[], string, IGroupTransform> create)
+    internal TransformEntry(string syntax, string description, Func<string?, long[], string, IGroupTransform> create,
+        Func<ImageFlowOptions?, IContinuousTransform>? flow = null)
     {
         Syntax = syntax;
         Description = description;
-        Continuous = continuous;
         _create = create;
+        Flow = flow;
     }
+
+    /// <summary>For the image and colour flows, their factory (with the flow options); null otherwise.</summary>
+    internal Func<ImageFlowOptions?, IContinuousTransform>? Flow { get; }
 
     /// <summary>The name with its parameters, e.g. "roll[:dim=K]".</summary>
     public string Syntax { get; }
@@ -21,7 +25,7 @@ public sealed class TransformEntry
 
     /// <summary>Whether `eqv lie --generators` and `eqv audit --lee` take it: the image and colour flows (each an
     /// <see cref="IContinuousTransform"/>; the vector rotations are continuous too but act on vectors, not images).</summary>
-    public bool Continuous { get; }
+    public bool Continuous => Flow is not null;
 
     /// <summary>The name without parameters ("roll").</summary>
     public string Name => Syntax.Split('[', ':')[0];

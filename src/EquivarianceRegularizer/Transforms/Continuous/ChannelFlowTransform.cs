@@ -68,7 +68,7 @@ public abstract class ChannelFlowTransform : IContinuousTransform
         Check(x);
         var s = x.shape;
         using var scope = NewDisposeScope();
-        var g = MatrixTensor(GeneratorFor(s[1]), x.dtype).to(x.device);
+        var g = MatrixTensor(GeneratorFor(s[1]), x.dtype).OnDevice(x.device);
         var flat = x.reshape(s[0], s[1], -1);
         return g.matmul(flat).reshape(s).MoveToOuterDisposeScope();
     }

@@ -110,7 +110,7 @@ public abstract class ImageFlowTransform : IContinuousTransform
         using var scope = NewDisposeScope();
         var (du, dv) = SpatialGradient.Compute(x, Options.Derivative, Options.Padding, Options.AlignCorners);
         var (yu, yv) = PixelVelocity(x.size(2), x.size(3), x.dtype);
-        (yu, yv) = (yu.to(x.device), yv.to(x.device)); // computed on the CPU from the transform's parameters; x may be elsewhere
+        (yu, yv) = (yu.OnDevice(x.device), yv.OnDevice(x.device)); // computed on the CPU from the transform's parameters; x may be elsewhere
         var tangent = -(du * yu + dv * yv);
         return tangent.MoveToOuterDisposeScope();
     }
@@ -119,7 +119,7 @@ public abstract class ImageFlowTransform : IContinuousTransform
     {
         using var scope = NewDisposeScope();
         long h = x.size(2), w = x.size(3);
-        var grid = SamplingGrid(parameters, h, w, x.dtype).to(x.device);
+        var grid = SamplingGrid(parameters, h, w, x.dtype).OnDevice(x.device);
         var mode = Options.Interpolation;
         Tensor y;
         if (Options.Padding == ImagePadding.Circular)

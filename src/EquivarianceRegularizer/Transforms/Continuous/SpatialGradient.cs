@@ -24,8 +24,8 @@ public static class SpatialGradient
         if (method == SpatialDerivative.Fourier)
         {
             long h = x.size(2), w = x.size(3);
-            var dw = FourierMatrix(w, x.dtype).to(x.device);
-            var dh = h == w ? dw : FourierMatrix(h, x.dtype).to(x.device);
+            var dw = FourierMatrix(w, x.dtype).OnDevice(x.device);
+            var dh = h == w ? dw : FourierMatrix(h, x.dtype).OnDevice(x.device);
             du = x.matmul(dw.transpose(0, 1));
             dv = dh.matmul(x);
         }
