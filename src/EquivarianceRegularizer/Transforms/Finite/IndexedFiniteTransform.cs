@@ -23,7 +23,7 @@ public abstract class IndexedFiniteTransform : IGroupTransform
     public Tensor Apply(Tensor x, GroupElements elements)
     {
         Axes.CheckApply(this, x, elements);
-        long[] idx = elements.Values.data<long>().ToArray();
+        long[] idx = FiniteGroup.Indices(elements);
         int first = (int)idx[0];
         if (idx.All(i => i == first)) return ApplyElement(x, first);
 
