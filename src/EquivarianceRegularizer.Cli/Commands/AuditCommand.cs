@@ -93,7 +93,7 @@ internal static class AuditCommand
                 AuditReport report;
                 try
                 {
-                    report = progress.Stage(StageName(options), () => Auditor.Audit(new ScriptAuditModel(tapped, Path.GetFileName(path)), spec, options));
+                    report = progress.Stage(StageName(options), () => Auditor.Audit(new TappedModel(tapped, Path.GetFileName(path)), spec, options));
                 }
                 catch (ArgumentException e) { return cli.Usage(e.Message); }
                 catch (Exception e) when (e is ExternalException or NotSupportedException or InvalidOperationException)

@@ -59,7 +59,7 @@ public static partial class ScriptTapRewriter
         }
         WriteEntries(rewrittenPath, entries, rewritten);
         return new ScriptTapRewriteResult(rewrittenPath, writer.Untapped, writer.TappedCallSites, clock.Elapsed,
-            writer.EntryMethodName, writer.CopyingEntryMethodName, writer.SitePaths, writer.Methods);
+            writer.EntryMethodName, writer.CopyingEntryMethodName, writer.AddingEntryMethodName, writer.SitePaths, writer.Methods);
     }
 
     private static List<(string Name, byte[] Bytes)> ReadEntries(string archivePath)

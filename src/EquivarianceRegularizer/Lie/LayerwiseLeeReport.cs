@@ -77,7 +77,7 @@ public sealed record LayerwiseLeeReport
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine(inv, $"{Transform}: LEE {Total.Value:G4} ± {Total.StandardError:G2} ({Aggregation}, {Total.Samples} samples, sum residual {SumRelativeResidual:G2})");
+        sb.AppendLine(inv, $"{Transform}: LEE {Total.Value:G4} ± {Total.StandardError:G2} ({Aggregation}, {Total.Samples} samples, sum residual {SumRelativeResidual:G2}; {Total.Coverage})");
         sb.AppendLine(inv, $"{"#",3} {"layer",-16} {"kind",-14} {"role",-13} {"LEE",11} {"share",7} {"cum.",7} {"proj.",7}");
         foreach (var l in Layers)
             sb.AppendLine(inv, $"{l.Index,3} {Trim(l.Name, 16),-16} {Trim(l.Kind, 14),-14} {l.Role,-13} {l.Lee,11:G4} {l.Share,7:P1} {l.CumulativeShare,7:P1} {l.ProjectionShare,7:F3}{(l.BorderOnly ? "  border only" : "")}");

@@ -45,8 +45,8 @@ internal static class LayerPhase
         foreach (var (name, cap) in baseCaps)
         {
             using var inner = NewDisposeScope();
-            called.Add(cap.Name);
-            string baseName = cap.Name;
+            called.Add(cap.Module);
+            string baseName = cap.Module;
             bool container = containers.Contains(baseName);
             if (cap.Input is null || cap.Output is null)
             {

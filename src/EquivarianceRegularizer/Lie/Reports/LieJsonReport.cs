@@ -7,7 +7,8 @@ namespace EquivarianceRegularizer.Lie.Reports;
 /// The machine-readable LEE report, in the audit JSON's convention (snake_case keys and enum values, numbers as
 /// shortest round-trip doubles, NaN and infinity as null). Keys: model, input_shape, samples, data, seed, aggregation,
 /// align_corners, padding, interpolation, derivative, mode, results[]{transform, total{value, standard_error, samples,
-/// output, method}, layers[]{index, name, kind, role, lee, standard_error, share, cumulative_share, projection_share}
+/// output, method, output_border_width and output_border_value (dense outputs: the output's border band, left out of
+/// value), coverage}, layers[]{index, name, kind, role, lee, standard_error, share, cumulative_share, projection_share}
 /// (null without --layers), share_by_role, sum_relative_residual}, notes, seconds.
 /// </summary>
 public static class LieJsonReport
@@ -57,6 +58,12 @@ public static class LieJsonReport
         w.WriteNumber("samples", t.Total.Samples);
         w.WriteString("output", Snake(t.Total.Output));
         w.WriteString("method", Snake(t.Total.Method));
+        if (t.Total.OutputBorderWidth is { } band)
+        {
+            w.WriteNumber("output_border_width", band);
+            Num(w, "output_border_value", t.Total.OutputBorderValue ?? double.NaN);
+        }
+        w.WriteString("coverage", t.Total.Coverage);
         w.WriteEndObject();
         if (t.Layers is not { } layers)
         {
