@@ -101,8 +101,7 @@ public class LieCommandTests
         var zero = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "real", "zero_output_scripted.pt");
         var (code, output, error) = Invoke(zero, "--input-shape", "3,8,8", "--generators", "translate-x", "--samples", "2");
         Assert.That(code, Is.EqualTo(ExitCodes.Pass), error);
-        Assert.That(error, Does.Contain("vacuous"));
-        Assert.That(output, Does.Contain("translate-x"));
+        Assert.That(output, Does.Contain("translate-x").And.Contain("vacuous"));
     }
 
     [Test]
@@ -112,7 +111,7 @@ public class LieCommandTests
         try
         {
             var lraspp = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "real", "lraspp_scripted.pt");
-            var (code, output, error) = Invoke(lraspp, "--input-shape", "3,32,32", "--generators", "translate-x", "--samples", "1", "--layers", "--json", json);
+            var (code, output, error) = Invoke(lraspp, "--input-shape", "3,16,16", "--generators", "translate-x", "--samples", "1", "--layers", "--json", json);
             Assert.That(code, Is.EqualTo(ExitCodes.Pass), error);
             Assert.That(output, Does.Contain("interior of the output"));
             using var doc = JsonDocument.Parse(File.ReadAllText(json));

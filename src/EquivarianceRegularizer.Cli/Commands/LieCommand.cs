@@ -181,6 +181,8 @@ internal static class LieCommand
             output.WriteLine(FormattableString.Invariant($"{t.Transform,-12} {t.Total.Value,12:G4} {t.Total.StandardError,10:G2} {t.Total.Output}{(t.Total.OutputBorderWidth is null ? "" : "; " + t.Total.Coverage)}"));
             if (!quiet && t.Layers is { } layers) output.Write(layers.ToTable());
         }
+        if (!quiet)
+            foreach (var note in r.Notes) output.WriteLine("note: " + note);
     }
 
     private static Tensor Inputs(LieSettings s)

@@ -68,35 +68,23 @@ internal sealed partial class ScriptTapMethodWriter
         }
         Lines(root).AddRange(Entry(forward, EntryMethodName, copy: false));
         Lines(root).AddRange(Entry(forward, CopyingEntryMethodName, copy: true));
-        Lines(root).AddRange(AddingEntry(forward));
+        Lines(root).AddRange(Entry(forward, AddingEntryMethodName, copy: null));
     }
 
-    // Same arguments as forward; returns [output, events (int64), tap tensors...] since invoke returns a tensor list whole.
-    private IEnumerable<string> Entry(ScriptTapSourceMethod forward, string name, bool copy)
+    // Same arguments as forward (then, for the adding entry, the addends and whether taps are copies); returns
+    // [output, events (int64), tap tensors...] since invoke returns a tensor list whole.
+    private IEnumerable<string> Entry(ScriptTapSourceMethod forward, string name, bool? copy)
     {
         var names = string.Join("", forward.Parameters.Select(x => x.Name + ", "));
         var parameters = string.Join("", forward.Parameters.Select(x => ", " + x.Text));
-        yield return $"  def {name}({forward.SelfParameter}{parameters}) -> List[Tensor]:";
+        string extra = copy is null ? $", {p}z: List[Tensor], {p}copy: bool" : "";
+        yield return $"  def {name}({forward.SelfParameter}{parameters}{extra}) -> List[Tensor]:";
         yield return $"    {p}t = annotate(List[Tensor], [])";
         yield return $"    {p}e = annotate(List[int], [])";
-        yield return $"    {p}z = annotate(List[Tensor], [])";
+        if (copy is not null) yield return $"    {p}z = annotate(List[Tensor], [])";
         yield return $"    {p}n = [0]";
-        yield return $"    {p}out = (self).{p}forward({p}t, {p}e, -1, {(copy ? "True" : "False")}, {p}z, {p}n, {names})";
-        yield return $"    {p}all = [{p}out, torch.tensor({p}e, dtype=4)]";
-        yield return $"    {p}all.extend({p}t)";
-        yield return $"    return {p}all";
-    }
-
-    // Same arguments as forward, then the addends (an empty tensor: none for that call) and whether taps are copies.
-    private IEnumerable<string> AddingEntry(ScriptTapSourceMethod forward)
-    {
-        var names = string.Join("", forward.Parameters.Select(x => x.Name + ", "));
-        var parameters = string.Join("", forward.Parameters.Select(x => ", " + x.Text));
-        yield return $"  def {AddingEntryMethodName}({forward.SelfParameter}{parameters}, {p}z: List[Tensor], {p}copy: bool) -> List[Tensor]:";
-        yield return $"    {p}t = annotate(List[Tensor], [])";
-        yield return $"    {p}e = annotate(List[int], [])";
-        yield return $"    {p}n = [0]";
-        yield return $"    {p}out = (self).{p}forward({p}t, {p}e, -1, {p}copy, {p}z, {p}n, {names})";
+        string copies = copy switch { null => p + "copy", true => "True", false => "False" };
+        yield return $"    {p}out = (self).{p}forward({p}t, {p}e, -1, {copies}, {p}z, {p}n, {names})";
         yield return $"    {p}all = [{p}out, torch.tensor({p}e, dtype=4)]";
         yield return $"    {p}all.extend({p}t)";
         yield return $"    return {p}all";

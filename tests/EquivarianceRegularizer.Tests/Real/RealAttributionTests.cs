@@ -12,11 +12,13 @@ namespace EquivarianceRegularizer.Tests.Real;
 /// <summary>Per-module Lie-derivative attribution on torchvision's own architectures (small inputs; 224×224 is a benchmark).</summary>
 public class RealAttributionTests
 {
-    private static LayerwiseLeeReport Attribute(string fixture, int samples = 2)
+    // One or two samples, cropped to size × size: enough to exercise every call while keeping the suite's time bounded.
+    private static LayerwiseLeeReport Attribute(string fixture, int samples = 1, long size = 16)
     {
         using var tapped = TappedScriptModule.Load(RealArchive(fixture));
         tapped.Module.eval();
-        var x = Input(fixture).narrow(0, 0, samples);
+        var full = Input(fixture);
+        var x = full.narrow(0, 0, samples).narrow(2, 0, Math.Min(size, full.size(2))).narrow(3, 0, Math.Min(size, full.size(3)));
         return ModelLieAttribution.Measure(new TappedModel(tapped, fixture), x, new TranslationX());
     }
 
@@ -52,7 +54,7 @@ public class RealAttributionTests
     public void ResNet18_SecondCallOfAModule_IsNamedAsTheAuditNamesIt()
     {
         using var scope = NewDisposeScope();
-        var report = Attribute("resnet18_scripted", samples: 1);
+        var report = Attribute("resnet18_scripted", size: 32);
         Assert.That(report.Layers.Select(l => l.Name), Does.Contain("layer1.0.relu").And.Contain("layer1.0.relu#2"));
     }
 
@@ -61,22 +63,22 @@ public class RealAttributionTests
     public void Lraspp_WithHardsigmoidAndADictBackbone_IsAttributedByForwardMode(string fixture)
     {
         using var scope = NewDisposeScope();
-        var report = Attribute(fixture, samples: 1);
+        var report = Attribute(fixture);
         Assert.That(report.Notes, Has.Some.Contains("forward-mode"), "hardsigmoid has no double backward in libtorch");
         Assert.That(report.Layers.Count, Is.GreaterThan(50));
         Assert.That(report.Layers.Where(l => l.Name.Contains("backbone", StringComparison.Ordinal)).Sum(l => l.Lee), Is.GreaterThan(0), "the backbone's layers are attributed");
         AssertPartition(report, 1e-3);
     }
 
-    [TestCase("attention_qkv_scripted")]
-    [TestCase("attention_qkv_traced")]
-    [TestCase("dict_backbone_scripted")]
-    [TestCase("dict_backbone_traced")]
-    [TestCase("vit_scripted")]
-    public void SeveralTensorsInOrADictOut_IsAttributed_TheRestAroundIt(string fixture)
+    [TestCase("attention_qkv_scripted", 16)]
+    [TestCase("attention_qkv_traced", 16)]
+    [TestCase("dict_backbone_scripted", 16)]
+    [TestCase("dict_backbone_traced", 16)]
+    [TestCase("vit_scripted", 64)]
+    public void SeveralTensorsInOrADictOut_IsAttributed_TheRestAroundIt(string fixture, long size)
     {
         using var scope = NewDisposeScope();
-        var report = Attribute(fixture);
+        var report = Attribute(fixture, size: size);
         Assert.That(report.Layers.Count, Is.GreaterThan(2));
         AssertPartition(report, 1e-3);
     }
