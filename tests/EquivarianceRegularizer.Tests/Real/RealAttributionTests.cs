@@ -59,7 +59,6 @@ public class RealAttributionTests
     }
 
     [TestCase("lraspp_scripted")]
-    [TestCase("lraspp_traced")]
     public void Lraspp_WithHardsigmoidAndADictBackbone_IsAttributedByForwardMode(string fixture)
     {
         using var scope = NewDisposeScope();
@@ -74,7 +73,6 @@ public class RealAttributionTests
     [TestCase("attention_qkv_traced", 16)]
     [TestCase("dict_backbone_scripted", 16)]
     [TestCase("dict_backbone_traced", 16)]
-    [TestCase("vit_scripted", 64)]
     public void SeveralTensorsInOrADictOut_IsAttributed_TheRestAroundIt(string fixture, long size)
     {
         using var scope = NewDisposeScope();
