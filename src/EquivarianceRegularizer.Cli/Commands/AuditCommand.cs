@@ -87,13 +87,13 @@ internal static class AuditCommand
                     Gradient = parse.GetValue(gradient) || AuditOptions.Default.Gradient,
                     Mode = mode,
                     RandomInitBaseline = parse.GetValue(randomInit),
-                    ModelName = Path.GetFileName(path),
+                    ModelName = ReportText.Printable(Path.GetFileName(path)),
                     LeeTransform = leeTransform,
                 };
                 AuditReport report;
                 try
                 {
-                    report = progress.Stage(StageName(options), () => Auditor.Audit(new ScriptAuditModel(tapped, Path.GetFileName(path)), spec, options));
+                    report = progress.Stage(StageName(options), () => Auditor.Audit(new ScriptAuditModel(tapped, ReportText.Printable(Path.GetFileName(path))), spec, options));
                 }
                 catch (ArgumentException e) { return cli.Usage(e.Message); }
                 catch (Exception e) when (e is ExternalException or NotSupportedException or InvalidOperationException)

@@ -115,7 +115,7 @@ internal static class LieCommand
         }
         var report = new LieReport
         {
-            Model = Path.GetFileName(s.ModelPath), InputShape = s.InputShape, Samples = s.Samples, Data = s.Data, Seed = s.Seed,
+            Model = EquivarianceRegularizer.Audit.Reports.ReportText.Printable(Path.GetFileName(s.ModelPath)), InputShape = s.InputShape, Samples = s.Samples, Data = s.Data, Seed = s.Seed,
             Aggregation = s.Aggregation, FlowOptions = s.Flow, Results = results, Notes = notes, Seconds = clock.Elapsed.TotalSeconds,
         };
         Show(cli.Stdout, report, s.Quiet);
