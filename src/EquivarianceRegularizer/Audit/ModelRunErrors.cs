@@ -10,6 +10,10 @@ namespace EquivarianceRegularizer.Audit;
 /// </summary>
 internal static partial class ModelRunErrors
 {
+    /// <summary>Marks (in <see cref="Exception.Data"/>) the errors of a forward the model could not run; the model's own
+    /// exception is the inner one, for callers that explain it in their own terms (eqv's --input-shape).</summary>
+    public const string DataKey = "EquivarianceRegularizer.ModelCouldNotRun";
+
     /// <summary>Throws when the model is disposed or holds no values (the meta device).</summary>
     public static void CheckUsable(IAuditModel model)
     {
@@ -57,12 +61,18 @@ internal static partial class ModelRunErrors
         {
             var sample = input.shape.Skip(1).ToArray();
             string given = options.Inputs is not null ? $"Inputs (one sample [{string.Join(",", sample)}])" : $"InputShape [{string.Join(",", sample)}]";
-            string why = Channels().Match(e.Message) is { Success: true } c
-                ? $"its first convolution takes {c.Groups["expected"].Value} channel(s) but {given} gives {(c.Groups["got"].Success ? c.Groups["got"].Value : sample.FirstOrDefault())} (channels come first: C,H,W)"
+            // The channel explanation only where the sample's first axis is what the kernel counted (not a wrong rank).
+            var c = Channels().Match(e.Message);
+            bool channels = c.Success && sample.Length >= 2
+                && (!c.Groups["got"].Success || c.Groups["got"].Value == sample[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
+            string why = channels
+                ? $"its first convolution takes {c.Groups["expected"].Value} channel(s) but {given} gives {sample[0]} (channels come first: C,H,W)"
                 : Informative(e.Message);
-            throw new ArgumentException(
+            var error = new ArgumentException(
                 $"The model cannot run on inputs of shape [{string.Join(",", input.shape)}] (the batch, then {given}): {why}. " +
                 "Give the shape of one sample as the model takes it, without the batch axis.", options.Inputs is not null ? nameof(options.Inputs) : nameof(options.InputShape), e);
+            error.Data[DataKey] = true;
+            throw error;
         }
     }
 
