@@ -83,10 +83,22 @@ public static class ReportText
                 L($"  - Result: NOT TESTED ({l.NotTestableReason})");
                 continue;
             }
-            L($"  - Error: {N(l.OwnMaxRelative)} own ({l.Method}), {N(l.CumulativeMaxRelative)} cumulative; ‖h‖ {N(l.ActivationNorm)}, ‖∂ℓ/∂h‖ {N(l.GradientNorm)}");
+            L(l.JudgedBy is { } worst
+                ? $"  - Judged by the modules inside it: worst {worst} ({N(l.OwnMaxRelative)} own), {N(l.CumulativeMaxRelative)} cumulative; ‖h‖ {N(l.ActivationNorm)}, ‖∂ℓ/∂h‖ {N(l.GradientNorm)}"
+                : $"  - Error: {N(l.OwnMaxRelative)} own ({l.Method}), {N(l.CumulativeMaxRelative)} cumulative; ‖h‖ {N(l.ActivationNorm)}, ‖∂ℓ/∂h‖ {N(l.GradientNorm)}");
+            if (l.BreaksInOwnCode) L("  - Its own forward code breaks the symmetry: every tested module inside it passes.");
             L($"  - Result: {l.VerdictText}");
         }
         if (r.Layers.Count > 0) L($"First failing layer: {r.FirstFailingLayer ?? "none"}");
+        var ranked = LayerViews.Ranked(r.Layers);
+        if (ranked.Count > 0)
+        {
+            L();
+            L($"LARGEST OWN ERRORS ({ranked.Count} of {r.Layers.Count(l => l.Tested)} tested layers, largest first):");
+            int width = ranked.Max(l => l.Name.Length);
+            for (int k = 0; k < ranked.Count; k++)
+                L($"{k + 1,3}. {ranked[k].Name.PadRight(width)}  {N(ranked[k].OwnMaxRelative),-10} {ranked[k].VerdictText} ({ranked[k].TypeName})");
+        }
         L();
         L("GRADIENT TEST:");
         L("--------------");
