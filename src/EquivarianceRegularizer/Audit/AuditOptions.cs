@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Sampling;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Audit;
@@ -26,8 +27,11 @@ public sealed record AuditOptions
     /// <summary>Shape of one input sample (without the batch axis); required unless <see cref="Inputs"/> is given.</summary>
     public long[]? InputShape { get; init; }
 
-    /// <summary>Bounds of uniformly random inputs.</summary>
-    public (double Low, double High) Bounds { get; init; } = (0, 1);
+    /// <summary>
+    /// Bounds of uniformly random inputs: a pair such as <c>(-1, 1)</c>, or per-element bounds (the regularizer's
+    /// <see cref="Sampling.Bounds"/>). Default [0, 1].
+    /// </summary>
+    public Bounds Bounds { get; init; } = Bounds.UnitCube;
 
     /// <summary>Given inputs (batch first); used instead of random ones. Not disposed by the auditor.</summary>
     public Tensor? Inputs { get; init; }
@@ -101,8 +105,7 @@ public sealed record AuditOptions
         if (MemoryBudgetBytes < MinimumMemoryBudgetBytes)
             throw new ArgumentOutOfRangeException(nameof(MemoryBudgetBytes), MemoryBudgetBytes, $"The memory budget must be at least {MinimumMemoryBudgetBytes >> 20} MiB (the process itself takes about that); raise it.");
         if (MaxLayerSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxLayerSamples), MaxLayerSamples, "Needs at least one sample.");
-        if (!(Bounds.Low < Bounds.High) || !double.IsFinite(Bounds.Low) || !double.IsFinite(Bounds.High))
-            throw new ArgumentException($"Bounds must be finite with low < high (got {Bounds.Low}, {Bounds.High}).", nameof(Bounds));
+        ArgumentNullException.ThrowIfNull(Bounds);
         if (DType is { } d && d is not (ScalarType.Float32 or ScalarType.Float64))
             throw new ArgumentException($"DType must be ScalarType.Float32 or ScalarType.Float64 (the dtypes the audit has thresholds for), not {d}.", nameof(DType));
         if (Inputs is null && InputShape is null) throw new ArgumentException("Give either InputShape (random inputs) or Inputs (data).", nameof(InputShape));

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace EquivarianceRegularizer.Audit.Reports;
 
-/// <summary>The seed's plain-text report template, and the names used by every renderer.</summary>
+/// <summary>The plain-text report (what <c>eqv audit</c> prints), and the names used by every renderer.</summary>
 public static class ReportText
 {
     /// <summary>"PASS", "NEEDS_ATTENTION" or "FAIL".</summary>
@@ -36,7 +36,7 @@ public static class ReportText
     /// </summary>
     public static string Printable(string s) => EquivarianceRegularizer.Reports.ReportFormat.Printable(s);
 
-    /// <summary>Renders the report in the seed's text template.</summary>
+    /// <summary>Renders the report as plain text.</summary>
     public static string Render(AuditReport r)
     {
         ArgumentNullException.ThrowIfNull(r);
