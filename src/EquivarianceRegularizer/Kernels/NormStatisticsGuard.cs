@@ -26,8 +26,8 @@ public sealed class NormStatisticsGuard : IDisposable
 
     private static readonly Dictionary<torch.nn.Module, Saved> Held = new(ReferenceEqualityComparer.Instance);
     private readonly List<torch.nn.Module> _held = new();
-    private int _batchNormCount;
-    private int _evalCount;
+    private readonly int _batchNormCount;
+    private readonly int _evalCount;
     private bool _restored;
 
     /// <summary>Guards the norm layers of <paramref name="model"/> in <paramref name="mode"/>.</summary>
