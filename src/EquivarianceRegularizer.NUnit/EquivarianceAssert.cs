@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Models;
@@ -29,7 +30,7 @@ public static class EquivarianceAssert
     /// <summary>Asserts f(T x) = f(x) on the given inputs (batch first).</summary>
     public static AuditReport IsInvariant(TensorModel model, IGroupTransform transform, Tensor inputs, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        CheckInputs(inputs);
         return Satisfies(new HookedModel(model), Symmetry.Invariant(transform),
             (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
     }
@@ -41,7 +42,7 @@ public static class EquivarianceAssert
     /// <summary>Asserts f(T x) = T'(f(x)) on the given inputs (batch first).</summary>
     public static AuditReport IsEquivariant(TensorModel model, IGroupTransform input, Tensor inputs, IGroupTransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        CheckInputs(inputs);
         return Satisfies(new HookedModel(model), Symmetry.Equivariant(input, output),
             (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
     }
@@ -55,6 +56,18 @@ public static class EquivarianceAssert
         return report;
     }
 
+    /// <summary>Inputs must be a live tensor with a batch axis and at least one sample.</summary>
+    private static void CheckInputs(Tensor inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.IsInvalid)
+            throw new ObjectDisposedException(nameof(inputs), "inputs has been disposed (its dispose scope ended, or Dispose was called); keep it alive until the assertion returns.");
+        if (inputs.dim() == 0)
+            throw new ArgumentException("inputs is a 0-d tensor (a single number); give samples batch first, [N, ...] (e.g. [8, 1, 28, 28]), or use the overload taking an input shape.", nameof(inputs));
+        if (inputs.size(0) == 0)
+            throw new ArgumentException($"inputs holds no samples (shape [{string.Join(", ", inputs.shape)}]); give at least one sample, batch first.", nameof(inputs));
+    }
+
     /// <summary>The message an assertion fails with: summary, first failing layer and each diagnosis with its fix.</summary>
     public static string FailureMessage(AuditReport report)
     {
@@ -62,7 +75,7 @@ public static class EquivarianceAssert
         var sb = new StringBuilder();
         sb.Append("Equivariance audit: ").Append(report.Summary).Append('\n');
         foreach (var d in report.Diagnoses)
-            sb.Append($"  [{ReportText.Kind(d.Kind)}] {d.Location} ({d.Severity}): {d.Evidence}\n    fix: {d.Fix}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  [{ReportText.Kind(d.Kind)}] {d.Location} ({d.Severity}): {d.Evidence}\n    fix: {d.Fix}\n");
         return sb.ToString();
     }
 }

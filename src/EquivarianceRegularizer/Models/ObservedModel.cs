@@ -29,8 +29,17 @@ public abstract class ObservedModel
     /// <summary>Sets training (true) or evaluation (false) mode.</summary>
     public void SetTraining(bool training) => Model.Module.train(training);
 
+    private ModuleDtypeConversion? _conversion;
+
     /// <summary>Converts parameters and buffers to <paramref name="dtype"/>.</summary>
-    public void ConvertTo(ScalarType dtype) => Model.Module.to(dtype);
+    /// <remarks>The model's own Parameter and buffer objects are kept aside, not replaced: converting back to the
+    /// model's original dtype puts those very objects back, so an optimizer built on them steps normally afterwards.</remarks>
+    public void ConvertTo(ScalarType dtype)
+    {
+        _conversion?.Dispose();
+        _conversion = null;
+        if (DType != dtype) _conversion = ModuleDtypeConversion.Convert(Model.Module, dtype);
+    }
 
     /// <summary>Runs the model (nothing observed).</summary>
     public Tensor Forward(Tensor x) => Model.call(x);
