@@ -30,7 +30,6 @@ public class RealAttributionTests
 
     [TestCase("resnet18_scripted", "resnet18_outofplace_scripted")]
     [TestCase("resnet18_traced", "resnet18_outofplace_traced")]
-    [TestCase("mobilenet_v2_scripted", "mobilenet_v2_outofplace_scripted")]
     public void InPlaceOps_GiveTheAttributionOfTheirOutOfPlaceTwin(string inPlace, string outOfPlace)
     {
         using var scope = NewDisposeScope();
