@@ -124,7 +124,7 @@ public sealed record AuditOptions
     }
 
     /// <summary>Every LayerActions key must name one of the model's layers (optionally with a call suffix, "conv#2").</summary>
-    internal void ValidateLayerActions(IAuditModel model)
+    internal void ValidateLayerActions(ObservedModel model)
     {
         if (LayerActions.Count == 0) return;
         var declared = model.DeclaredLayers.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);

@@ -277,7 +277,7 @@ internal static class LayerPhase
         }
     }
 
-    private static bool Shrinks(LayerCapture cap) =>
+    private static bool Shrinks(ModuleCall cap) =>
         cap.Input is { } i && cap.Output is { } o && i.Rank() >= 3 && o.Rank() == i.Rank()
         && (o.size(-1) < i.size(-1) || o.size(-2) < i.size(-2));
 
