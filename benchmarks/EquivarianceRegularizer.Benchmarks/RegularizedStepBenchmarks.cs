@@ -35,7 +35,7 @@ public class RegularizedStepBenchmarks : IDisposable
         // The kernel's chunking of the concatenated batch (KernelOptions.Default), so the bare calls have the same sizes.
         // Whole 64-row parts per call when one fits the budget, as the kernel does.
         var o = KernelOptions.Default;
-        long maxRows = Math.Max(1, (long)(o.MemoryBudgetBytes / (28 * 28 * 4 * o.ActivationBytesPerInputByte)));
+        long maxRows = o.MemoryBudgetBytes is { } budget ? Math.Max(1, (long)(budget / (28 * 28 * 4 * o.ActivationBytesPerInputByte))) : 64;
         _rowsPerForward = maxRows >= 64 ? 64 * Math.Min(1 + NumFuncs, maxRows / 64) : maxRows;
     }
 
