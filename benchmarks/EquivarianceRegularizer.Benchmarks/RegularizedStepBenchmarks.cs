@@ -42,15 +42,7 @@ public class RegularizedStepBenchmarks : IDisposable
     private long _rowsPerForward;
 
     [Benchmark(Description = "plain step (batch 64)")]
-    public double PlainStep()
-    {
-        using var scope = NewDisposeScope();
-        _optimizer.zero_grad();
-        var loss = nn.functional.cross_entropy(_model.call(_x), _y);
-        loss.backward();
-        _optimizer.step();
-        return loss.ToDouble();
-    }
+    public double PlainStep() => OptimizerStep.Run(_optimizer, () => nn.functional.cross_entropy(_model.call(_x), _y));
 
     [Benchmark(Baseline = true, Description = "lower bound: plain + bare fwd/bwd of (1+k)·64 rows")]
     public double LowerBoundStep()
