@@ -12,7 +12,7 @@ internal static class InputsPhase
     {
         var spec = ctx.Spec;
         var x = MakeInputs(ctx);
-        var (plan, source, _) = AuditKernels.PlanElements(spec.Input, x.size(0), ctx.Options.RandomDraws, ctx.Generator);
+        var (plan, source) = AuditKernels.PlanElements(spec.Input, x.size(0), ctx.Options.RandomDraws, ctx.Generator);
         x = PrepareMask(ctx, x);
         try { using var probe = spec.Input.Apply(x, plan[0]); }
         catch (Exception e) when (AuditContext.IsActionFailure(e))

@@ -181,8 +181,8 @@ internal static class LayerPhase
         return results;
     }
 
-    /// <summary>True when the action only moves entries (finite index groups, permutations, invariance): exact in any dtype.</summary>
-    private static bool ExactAction(LayerAction a) => a.IsInvariant || a.Transform is IndexedFiniteTransform or Permutation;
+    /// <summary>True when the action is exact in any dtype: invariance, or a discrete group's (its transforms move entries).</summary>
+    private static bool ExactAction(LayerAction a) => a.IsInvariant || a.Transform?.Group.IsDiscrete == true;
 
     /// <summary>The grade of a layer's own error, judged against the interpolation baseline of its tensors.</summary>
     private static ErrorGrade LayerGrade(Thresholds th, double own, double baseline)
@@ -197,8 +197,7 @@ internal static class LayerPhase
     {
         if (action.Transform is not IContinuousTransform { IsExactOnGrid: false } c) return 0;
         using var scope = NewDisposeScope();
-        using var inv = AuditKernels.NegatedParameters(g);
-        if (inv is null) return 0;
+        using var inv = g.Group.Inverse(g);
         try
         {
             var t64 = t.to(ScalarType.Float64);
