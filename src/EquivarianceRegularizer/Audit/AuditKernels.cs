@@ -122,4 +122,12 @@ internal static class AuditKernels
         var parts = g.Parts.Select(p => Head(p, count)).ToList();
         return new GroupElements(g.Group, g.Values.narrow(0, 0, count), i => g.Describe(i), parts);
     }
+
+    /// <summary>The rows of samples <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> − 1 of <paramref name="g"/> (same group; descriptions keep the samples' own indices).</summary>
+    public static GroupElements Slice(GroupElements g, long start, long count)
+    {
+        if (start == 0) return Head(g, count);
+        var parts = g.Parts.Select(p => Slice(p, start, count)).ToList();
+        return new GroupElements(g.Group, g.Values.narrow(0, start, count), i => g.Describe((int)(i + start)), parts);
+    }
 }
