@@ -150,6 +150,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
         }
     }
 
+#pragma warning disable CA1062 // null points are meaningful (draw n points); Run checks the rest, and the analyzer cannot see through it
     /// <summary>The penalty at n freshly drawn points.</summary>
     public Tensor call() => call(null);
 
@@ -196,6 +197,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
             throw new ArgumentException("modelOutput is the model's output on the points you pass; pass those points too.", nameof(modelOutput));
         return Run(points, modelOutput, withStatistics: true);
     }
+#pragma warning restore CA1062
 
     /// <summary>
     /// A regularizer-only training step (the reference's advice for memory: alternate a standard step with this one):
