@@ -211,8 +211,8 @@ public class EquivarianceErrorTests
         using var model = new IdentityModel();
         var ts = new[]
         {
-            EquivarianceTerm.Invariant(AddConstant(0)) with { Weight = 3 },
-            EquivarianceTerm.Invariant(AddConstant(1)) with { Weight = 1 },
+            new EquivarianceTerm(Symmetry.Invariant(AddConstant(0))) { Weight = 3 },
+            new EquivarianceTerm(Symmetry.Invariant(AddConstant(1))) { Weight = 1 },
         };
         using var reg = new EquivarianceError(model, new long[] { 2 }, ts, numFuncs: 1, options: Seeded);
         int first = Enumerable.Range(0, 4000).Count(_ => reg.ChooseTerms()[0] == 0);
@@ -267,12 +267,16 @@ public class EquivarianceErrorTests
     }
 
     [Test]
-    public void NaNOutputs_Throw()
+    public void NaNOutputs_Throw_InEstimate_AndInCallsWhenChecked()
     {
         using var model = new ScaleModel(double.NaN);
         using var reg = new EquivarianceError(model, new long[] { 4 }, new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new CyclicShift(4)) }, n: 2, options: Seeded);
+        using var checkedReg = new EquivarianceError(model, new long[] { 4 }, new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new CyclicShift(4)) }, n: 2,
+            options: Seeded with { CheckEveryCall = true });
         using var scope = NewDisposeScope();
-        Assert.That(() => reg.call(), Throws.InvalidOperationException.With.Message.Contains("NaN"));
+        Assert.That(() => reg.Estimate(), Throws.InvalidOperationException.With.Message.Contains("NaN"));
+        Assert.That(() => checkedReg.call(), Throws.InvalidOperationException.With.Message.Contains("NaN"));
+        Assert.That(reg.call().isnan().item<bool>(), Is.True, "an unchecked call returns the NaN the model made, as any loss term would");
     }
 
     [Test]

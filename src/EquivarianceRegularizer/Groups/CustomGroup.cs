@@ -19,8 +19,13 @@ public sealed class CustomGroup : Group
         var values = _sample(batch, generator);
         if (values is null || values.Rank() == 0 || values.size(0) != batch)
             throw new InvalidOperationException($"{Name}: the sampler returned shape [{(values is null ? "null" : string.Join(", ", values.shape))}], expected a first axis of {batch}.");
-        return new GroupElements(this, values);
+        var elements = new GroupElements(this, values);
+        if (SnapshotsDefaultGenerator) elements.GeneratorSnapshot = new GeneratorSnapshot(Generator.Default);
+        return elements;
     }
+
+    /// <summary>Whether each draw also snapshots TorchSharp's default generator for functions that draw their own random numbers (see <see cref="Transforms.LambdaTransform.ReplaysRandomness"/>).</summary>
+    internal bool SnapshotsDefaultGenerator { get; init; }
 
     /// <summary>Only the same instance.</summary>
     public override bool Equals(Group? other) => ReferenceEquals(this, other);

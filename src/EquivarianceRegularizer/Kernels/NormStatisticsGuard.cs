@@ -18,8 +18,8 @@ public sealed class NormStatisticsGuard : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         Mode = mode;
-        if (mode == NormLayerMode.Unchanged) return;
         foreach (var (_, m) in model.named_modules()) _flags.Add((m, m.training));
+        if (mode == NormLayerMode.Unchanged) return;
         foreach (var (m, training) in _flags)
         {
             if (!training || !IsNormWithStatistics(m)) continue;
@@ -37,6 +37,15 @@ public sealed class NormStatisticsGuard : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Whether some normalization layer of the model normalises over the batch in the guarded pass (a BatchNorm in
+    /// training mode, guarded or without running statistics): then samples in one forward influence each other.
+    /// </summary>
+    public bool UsesBatchStatistics => _flags.Any(f => f.module.training && IsBatchNormalizing(f.module));
+
+    private static bool IsBatchNormalizing(torch.nn.Module m) =>
+        m is BatchNorm || m.TypeName().Contains("BatchNorm", StringComparison.Ordinal) || IsNormWithStatistics(m);
 
     /// <summary>The mode in force.</summary>
     public NormLayerMode Mode { get; }
