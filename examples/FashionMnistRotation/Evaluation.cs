@@ -26,15 +26,16 @@ internal sealed record Evaluation(double UprightAccuracy, double[] RotatedAccura
         var rotatedCorrect = new long[3];
         double errorSum = 0;
         const int chunk = 250;
-        // Inference cost: the fastest of three upright passes over the test set (the machine may be shared).
+        // Inference cost: the faster of two upright passes over (at most) the first 2,000 test images (the machine may be shared).
         double inference = double.PositiveInfinity;
-        for (int pass = 0; pass < 3; pass++)
+        long timed = Math.Min(n, 2000);
+        for (int pass = 0; pass < 2; pass++)
         {
             var clock = Stopwatch.StartNew();
-            for (long start = 0; start < n; start += chunk)
+            for (long start = 0; start < timed; start += chunk)
             {
                 using var scope = NewDisposeScope();
-                model.call(x.narrow(0, start, Math.Min(chunk, n - start)));
+                model.call(x.narrow(0, start, Math.Min(chunk, timed - start)));
             }
             inference = Math.Min(inference, clock.Elapsed.TotalSeconds);
         }

@@ -28,7 +28,9 @@ internal static class Training
     /// <summary>The regularizer's distance named on the command line.</summary>
     public static Distance DistanceFor(Settings s) => s.Distance switch
     {
-        _ => Distance.CrossEntropyLogits,
+        "js" => Distance.JensenShannon(),
+        "ce" => Distance.CrossEntropyLogits,
+        _ => Distance.KLDivergence(),
     };
 
     /// <summary>Trains <paramref name="model"/> as <paramref name="v"/> says; returns the training time in seconds and, for a constrained term, its final λ.</summary>
@@ -39,7 +41,7 @@ internal static class Training
         using var criterion = nn.CrossEntropyLoss();
         using var augment = new GroupAugmentation(rot, seed: (ulong)seed + 3);
         var term = v.Kind == VariantKind.Constrained
-            ? throw new NotSupportedException("PENDING constrained")
+            ? EquivarianceTerm.Constrained(Symmetry.Invariant(rot), v.Epsilon, s.DualStep)
             : EquivarianceTerm.Invariant(rot, epsilon: 0, lambda: v.Lambda);
         using var reg = new EquivarianceError(model, new long[] { 1, 28, 28 }, new[] { term }, dist: DistanceFor(s), n: s.BatchSize,
             options: new EquivarianceErrorOptions { Seed = (ulong)seed + 1 });
@@ -72,14 +74,15 @@ internal static class Training
                 // Labelled and unlabelled images in one forward; the regularizer sees the unlabelled ones (it needs no labels).
                 var xu = data.Unlabelled!.index_select(0, unlabelled!.Next());
                 var logits = model.call(cat(new[] { x, xu }));
-                var penalty = Penalty(reg, xu, logits.narrow(0, x.size(0), xu.size(0)));
+                var penalty = reg.call(xu, logits.narrow(0, x.size(0), xu.size(0)));
                 regSum += penalty.ToDouble();
                 loss = criterion.call(logits.narrow(0, 0, x.size(0)), y) + penalty;
             }
             else
             {
                 var logits = model.call(x);
-                var penalty = Penalty(reg, x, logits);
+                // The shared forward: the regularizer reuses the logits and runs only the turned copies.
+                var penalty = reg.call(x, logits);
                 regSum += penalty.ToDouble();
                 loss = criterion.call(logits, y) + penalty;
             }
@@ -90,18 +93,15 @@ internal static class Training
             if (step % perReport == 0 || step == data.Steps)
             {
                 string regText = v.Regularizes ? $", penalty {regSum / count:F3}" : string.Empty;
-                string lambdaText = v.Kind == VariantKind.Constrained ? $", λ {term.Lambda:F3}" : string.Empty;
+                string lambdaText = term.IsConstrained ? $", λ {term.Lambda:F3}" : string.Empty;
                 AnsiConsole.MarkupLine(Markup.Escape($"  {v.Label} seed {seed}: steps {step - count + 1}–{step}/{data.Steps} loss {lossSum / count:F3}{regText}{lambdaText} ({lap.Elapsed.TotalSeconds:F0} s)"));
                 lossSum = regSum = 0;
                 count = 0;
                 lap.Restart();
             }
         }
-        return (clock.Elapsed.TotalSeconds, v.Kind == VariantKind.Constrained ? term.Lambda : null);
+        return (clock.Elapsed.TotalSeconds, term.IsConstrained ? term.Lambda : null);
     }
-
-    // The regularizer on x, given the model's logits on x (the shared forward: only the turned copies are evaluated anew).
-    private static Tensor Penalty(EquivarianceError reg, Tensor x, Tensor logits) => reg.call(x);
 }
 
 /// <summary>Endless shuffled passes over n items, <c>batch</c> at a time (the last incomplete batch of a pass is dropped).</summary>
