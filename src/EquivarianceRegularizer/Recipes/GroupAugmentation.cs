@@ -24,9 +24,15 @@ public sealed class GroupAugmentation : IDisposable
     /// <param name="symmetry">What the data should respect.</param>
     /// <param name="seed">Seeds a generator of this augmentation's own (ignored when <paramref name="generator"/> is given).</param>
     /// <param name="generator">A generator to draw from (not owned).</param>
+    /// <exception cref="ArgumentException">The symmetry's two actions draw independently (<see cref="Symmetry.Independent"/>).</exception>
     public GroupAugmentation(Symmetry symmetry, ulong? seed = null, Generator? generator = null)
     {
         ArgumentNullException.ThrowIfNull(symmetry);
+        if (symmetry.IsIndependent && !symmetry.IsInvariant)
+            throw new ArgumentException(
+                $"{symmetry.Name} acts independently on inputs and outputs (Symmetry.Independent), so no drawn element says how to change a target. " +
+                "Use Symmetry(input, output) with two transforms of one group, or augment the inputs alone with GroupAugmentation(transform).",
+                nameof(symmetry));
         Symmetry = symmetry;
         if (generator is not null) _generator = generator;
         else if (seed is { } s) { _generator = new Generator(s); _ownsGenerator = true; }

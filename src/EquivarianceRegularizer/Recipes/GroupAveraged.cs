@@ -24,7 +24,7 @@ public sealed class GroupAveraged : nn.Module<Tensor, Tensor>
     /// <summary>Averages <paramref name="model"/> over the finite group of <paramref name="symmetry"/>.</summary>
     /// <param name="model">The model to symmetrize (registered as the child "model"; owned from now on).</param>
     /// <param name="symmetry">What must commute; its group must be finite (C4, D4, flips, cyclic shifts).</param>
-    /// <exception cref="ArgumentException">The symmetry's group is not finite.</exception>
+    /// <exception cref="ArgumentException">The symmetry's group is not finite, or its two actions draw independently.</exception>
     public GroupAveraged(nn.Module<Tensor, Tensor> model, Symmetry symmetry) : base(nameof(GroupAveraged))
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -33,6 +33,11 @@ public sealed class GroupAveraged : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"GroupAveraged sums over every element of the group, so it needs a finite group; '{symmetry.Input.Name}' acts by {symmetry.Group}. " +
                 "Use a finite transform (RotationByQuarterTurns, DihedralTransform, Flip, CyclicShift), or the regularizer or GroupAugmentation for a continuous group.",
+                nameof(symmetry));
+        if (symmetry.IsIndependent && !symmetry.IsInvariant)
+            throw new ArgumentException(
+                $"GroupAveraged undoes each element on the output with the same element's inverse, but {symmetry.Name} acts independently on inputs and outputs (Symmetry.Independent). " +
+                "Use Symmetry(input, output) with two transforms of one group, or an invariance.",
                 nameof(symmetry));
         _model = model;
         _group = finite;

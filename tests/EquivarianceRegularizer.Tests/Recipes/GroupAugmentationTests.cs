@@ -98,4 +98,13 @@ public class GroupAugmentationTests
         Assert.That(m.ParamName, Is.EqualTo("target"));
         Assert.That(m.Message, Does.Contain("one target per input"));
     }
+
+    [Test]
+    public void AnIndependentPair_IsRefused_BecauseNoElementSaysHowToChangeATarget()
+    {
+        var rot = new RotationByQuarterTurns();
+        var e = Assert.Throws<ArgumentException>(() => new GroupAugmentation(Symmetry.Independent(rot, new CyclicShift(4)), seed: 1))!;
+        Assert.That(e.ParamName, Is.EqualTo("symmetry"));
+        Assert.That(e.Message, Does.Contain("augment the inputs alone"));
+    }
 }

@@ -138,4 +138,14 @@ public class GroupAveragedTests
         Assert.That(e.ParamName, Is.EqualTo("symmetry"));
         Assert.That(e.Message, Does.Contain("finite group").And.Contain("GroupAugmentation"));
     }
+
+    [Test]
+    public void AnIndependentPair_IsRefused_BecauseNoElementIsShared()
+    {
+        using var cnn = Cnns.NamedCnn(1, classes: 4);
+        var rot = new RotationByQuarterTurns();
+        var e = Assert.Throws<ArgumentException>(() => new GroupAveraged(cnn, Symmetry.Independent(rot, new CyclicShift(4))))!;
+        Assert.That(e.ParamName, Is.EqualTo("symmetry"));
+        Assert.That(e.Message, Does.Contain("Symmetry.Independent"));
+    }
 }
