@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up (apt packages when missing, native bridge), every test project,
+# The whole test suite: set-up (apt packages when missing; the build marks one libstdc++ version requirement of
+# TorchSharp's native library weak, docs/native-loading.md), every test project,
 # then one summary line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using EquivarianceRegularizer.Data;
+using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Cli;
 
@@ -24,15 +27,49 @@ internal sealed class SharedOptions
     public Option<string?> Markdown { get; } = new("--markdown") { Description = "Write the Markdown report to PATH.", HelpName = "PATH" };
     public Option<bool> CreateDirs { get; } = new("--create-dirs") { Description = "Create missing folders of report paths (otherwise a missing folder is an error)." };
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print only the result line; no progress on stderr." };
+    public Option<string?> Inputs { get; } = new("--inputs") { Description = "Inputs from a tensor file, batch first (TorchSharp's format; tools/eqv_inputs.py writes one from a torch.save'd tensor or a .npy array); the first --samples are used and --input-shape may be left out.", HelpName = "FILE" };
+    public Option<string?> IncludeLayers { get; } = new("--include-layers") { Description = "Only these layers: comma-separated dotted names or globs (layer1, *.bn1); a name also takes the layers inside it.", HelpName = "PATTERNS" };
+    public Option<string?> ExcludeLayers { get; } = new("--exclude-layers") { Description = "Leave out these layers (same patterns as --include-layers).", HelpName = "PATTERNS" };
 
     public SharedOptions(string inputShapeHelp) =>
-        InputShape = new Option<string>("--input-shape") { Description = inputShapeHelp, HelpName = "C,H,W", Required = true };
+        InputShape = new Option<string>("--input-shape") { Description = inputShapeHelp + " Required unless --inputs gives the inputs.", HelpName = "C,H,W" };
 
     /// <summary>Adds the options to <paramref name="command"/> (the model argument first).</summary>
     public void AddTo(Command command)
     {
         command.Add(Model);
-        foreach (var o in new Option[] { InputShape, Samples, Seed, Json, Html, Markdown, CreateDirs, Quiet }) command.Add(o);
+        foreach (var o in new Option[] { InputShape, Samples, Seed, Inputs, IncludeLayers, ExcludeLayers, Json, Html, Markdown, CreateDirs, Quiet }) command.Add(o);
+    }
+
+    /// <summary>--include-layers and --exclude-layers as one selection.</summary>
+    public LayerSelection Layers(ParseResult parse) =>
+        new(LayerSelection.Patterns(parse.GetValue(IncludeLayers)), LayerSelection.Patterns(parse.GetValue(ExcludeLayers)));
+
+    /// <summary>
+    /// The per-sample input shape and, with --inputs, the inputs read from the file (float32 or float64, batch first):
+    /// --input-shape is then optional and, when given, must match the file.
+    /// </summary>
+    public (long[] Shape, Tensor? Inputs) ShapeAndInputs(ParseResult parse)
+    {
+        string? shapeText = parse.GetValue(InputShape);
+        if (parse.GetValue(Inputs) is not { Length: > 0 } file)
+        {
+            if (shapeText is null) throw new ArgumentException("--input-shape is required (the shape of one input without the batch axis, e.g. 3,224,224), unless --inputs FILE gives the inputs.");
+            return (ParseShape(shapeText), null);
+        }
+        Tensor x;
+        try { x = TensorFile.Read(file); }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ExternalException)
+        {
+            throw new ArgumentException("--inputs: " + ErrorText.OneLine(e.Message), e);
+        }
+        var shape = x.shape.Skip(1).ToArray();
+        if (shapeText is not null && !ParseShape(shapeText).SequenceEqual(shape))
+        {
+            x.Dispose();
+            throw new ArgumentException($"--input-shape {shapeText} does not match the inputs in '{file}', whose samples are [{string.Join(",", shape)}]; leave --input-shape out or make them agree.");
+        }
+        return (shape, x);
     }
 
     /// <summary>The report paths asked for, checked before any work runs (see <see cref="ReportFiles.Check"/>).</summary>

@@ -51,8 +51,8 @@ public sealed partial class EquivarianceError
                 else
                 {
                     penalty = Options.PerSampleHinge && d.Rank() > 0
-                        ? (d - t.Epsilon).relu().mean() * t.Lambda
-                        : (error - t.Epsilon).relu() * t.Lambda;
+                        ? (d - t.Epsilon).clamp_min(0).mean() * t.Lambda
+                        : (error - t.Epsilon).clamp_min(0) * t.Lambda;
                 }
                 total = total is null ? penalty : total + penalty;
                 errors.Add(error);

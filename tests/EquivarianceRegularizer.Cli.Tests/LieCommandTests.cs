@@ -26,7 +26,7 @@ public class LieCommandTests
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
             var results = doc.RootElement.GetProperty("results");
             Assert.That(results.GetArrayLength(), Is.EqualTo(2));
-            // Ten module calls plus the model's own functional code (issue 11: rows add up to the total).
+            // Ten module calls plus the model's own functional code: the rows add up to the total.
             var rows = results[0].GetProperty("layers").EnumerateArray().ToList();
             Assert.That(rows.Count(r => !r.GetProperty("is_functional").GetBoolean()), Is.EqualTo(10));
             Assert.That(rows.Count(r => r.GetProperty("is_functional").GetBoolean()), Is.EqualTo(1));

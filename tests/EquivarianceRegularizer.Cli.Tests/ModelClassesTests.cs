@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace EquivarianceRegularizer.Cli.Tests;
 
 /// <summary>
-/// Models written the way people write them (issue 11; tests/fixtures/modelclasses, made by generate_model_classes.py
+/// Models written the way people write them (tests/fixtures/modelclasses, made by generate_model_classes.py
 /// with PyTorch 1.13) through `eqv audit`: verdict, culprit layer and diagnosis as expectations.json says.
 /// </summary>
 public class ModelClassesTests

@@ -360,8 +360,15 @@ public class EquivarianceErrorTests
         using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, ts, n: 10, numFuncs: 4, options: Seeded);
         using var scope = NewDisposeScope();
         reg.call();
-        Assert.That(model.Forwards, Is.EqualTo(1), "one batched forward");
+        Assert.That(model.Forwards, Is.EqualTo(5), "by default one forward per part, each the size of the batch");
         Assert.That(model.RowsSeen, Is.EqualTo(50), "model(v) once plus four transformed batches");
+
+        // With a budget that holds all five parts they share one forward (the model has no batch-normalising layer).
+        using var budgeted = new EquivarianceError(model, new long[] { 1, 6, 6 }, ts, n: 10, numFuncs: 4,
+            options: Seeded with { Kernel = KernelOptions.Default with { MemoryBudgetBytes = 64L << 20 } });
+        int beforeBudgeted = model.Forwards;
+        budgeted.call();
+        Assert.That(model.Forwards - beforeBudgeted, Is.EqualTo(1), "one batched forward");
 
         using var loop = new EquivarianceError(model, new long[] { 1, 6, 6 }, ts, n: 10, numFuncs: 4,
             options: Seeded with { Kernel = KernelOptions.Default with { Batched = false } });

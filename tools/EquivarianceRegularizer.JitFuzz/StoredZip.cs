@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
-using EquivarianceRegularizer.Jit;
 
 namespace EquivarianceRegularizer.JitFuzz;
 
@@ -37,7 +37,7 @@ public static class StoredZip
             BinaryPrimitives.WriteUInt32LittleEndian(header, 0x04034b50);
             BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 20);           // version needed
             BinaryPrimitives.WriteUInt16LittleEndian(header[8..], 0);            // method: stored
-            BinaryPrimitives.WriteUInt32LittleEndian(header[14..], ZipCrc32.Compute(data));
+            BinaryPrimitives.WriteUInt32LittleEndian(header[14..], Crc32.HashToUInt32(data));
             BinaryPrimitives.WriteUInt32LittleEndian(header[18..], (uint)data.Length);
             BinaryPrimitives.WriteUInt32LittleEndian(header[22..], (uint)data.Length);
             BinaryPrimitives.WriteUInt16LittleEndian(header[26..], (ushort)nameBytes.Length);
@@ -54,7 +54,7 @@ public static class StoredZip
             BinaryPrimitives.WriteUInt32LittleEndian(header, 0x02014b50);
             BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 20);
             BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 20);
-            BinaryPrimitives.WriteUInt32LittleEndian(header[16..], ZipCrc32.Compute(data));
+            BinaryPrimitives.WriteUInt32LittleEndian(header[16..], Crc32.HashToUInt32(data));
             BinaryPrimitives.WriteUInt32LittleEndian(header[20..], (uint)data.Length);
             BinaryPrimitives.WriteUInt32LittleEndian(header[24..], (uint)data.Length);
             BinaryPrimitives.WriteUInt16LittleEndian(header[28..], (ushort)nameBytes.Length);

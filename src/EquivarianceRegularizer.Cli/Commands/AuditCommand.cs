@@ -27,36 +27,49 @@ internal static class AuditCommand
         var trainMode = new Option<bool>("--train-mode") { Description = "Evaluate in train mode (default: eval mode)." };
         var randomInit = new Option<bool>("--random-init") { Description = "Also audit the same architecture freshly initialised, for comparison." };
         var text = new Option<string?>("--text") { Description = "Write the plain-text report to PATH.", HelpName = "PATH" };
+        var memory = new Option<string>("--memory-budget") { Description = "Memory the audit may use: the layer-wise and gradient tests take the samples in chunks that fit it (default 2GB).", HelpName = "SIZE", DefaultValueFactory = _ => "2GB" };
         var lee = new Option<string?>("--lee") { Description = "Also measure the layer-wise Lie-derivative error (LEE) along a continuous transform (translate-x, rotate, scale, …) and plot it in the HTML report.", HelpName = "TRANSFORM" };
 
         var command = new Command("audit", "Audit a TorchScript model for invariance or equivariance under a transform.\n\n"
             + TransformCatalogue.HelpText("Transforms (--transform, --output; continuous ones also --lee):", continuousOnly: false) + "\n\n" + ExitCodes.Table);
         shared.AddTo(command);
-        foreach (var o in new Option[] { transform, output, dtype, bounds, layers, gradient, trainMode, randomInit, text, lee }) command.Add(o);
+        foreach (var o in new Option[] { transform, output, dtype, bounds, layers, gradient, trainMode, randomInit, text, lee, memory }) command.Add(o);
         command.SetAction(parse =>
         {
             string path = parse.GetValue(shared.Model)!;
             bool quiet = parse.GetValue(shared.Quiet);
             long[] shape;
+            Tensor? given = null;
+            LayerSelection selection;
             ScalarType? type;
             (double, double) lohi;
             int samples;
+            long budget;
             ReportFiles reports;
             Symmetry spec;
             try
             {
-                shape = SharedOptions.ParseShape(parse.GetValue(shared.InputShape)!);
                 type = ParseDType(parse.GetValue(dtype));
                 lohi = ParseBounds(parse.GetValue(bounds)!);
                 samples = shared.SampleCount(parse);
+                budget = MemorySize.Parse(parse.GetValue(memory)!, "--memory-budget");
+                if (budget < AuditOptions.MinimumMemoryBudgetBytes)
+                    throw new ArgumentException($"--memory-budget must be at least {AuditOptions.MinimumMemoryBudgetBytes >> 20}MB (the process itself takes about that), got '{parse.GetValue(memory)}'.");
                 reports = shared.Reports(parse).With("--text", parse.GetValue(text));
                 reports.Check();
+                selection = shared.Layers(parse);
                 if (!File.Exists(path) && !Directory.Exists(path)) return cli.Usage(SharedOptions.MissingModel(path));
+                (shape, given) = shared.ShapeAndInputs(parse);
                 var t = TransformCatalogue.Create(parse.GetValue(transform)!, shape);
                 spec = SymmetryOption.Resolve(t, parse.GetValue(output)!, shape);
             }
-            catch (ArgumentException e) { return cli.Usage(e.Message); }
+            catch (ArgumentException e)
+            {
+                given?.Dispose();
+                return cli.Usage(e.Message);
+            }
 
+            using var inputs = given;
             var progress = cli.Progress(quiet);
             TappedScriptModule tapped;
             try { tapped = progress.Stage("checking and loading the model", () => ModelFiles.LoadTapped(path)); }
@@ -77,8 +90,10 @@ internal static class AuditCommand
                 }
                 var options = new AuditOptions
                 {
-                    InputShape = shape,
+                    InputShape = inputs is null ? shape : null,
+                    Inputs = inputs,
                     Samples = samples,
+                    LayerSelection = selection,
                     Seed = parse.GetValue(shared.Seed),
                     DType = type,
                     Bounds = lohi,
@@ -89,6 +104,7 @@ internal static class AuditCommand
                     RandomInitBaseline = parse.GetValue(randomInit),
                     ModelName = Path.GetFileName(path),
                     LeeTransform = leeTransform,
+                    MemoryBudgetBytes = budget,
                 };
                 AuditReport report;
                 try

@@ -46,13 +46,27 @@ internal static class LieCommand
         {
             LieSettings s;
             ReportFiles reports;
+            Tensor? given = null;
             try
             {
-                string shapeText = parse.GetValue(shared.InputShape)!;
+                string? shapeText = parse.GetValue(shared.InputShape);
                 long[] shape;
-                try { shape = SharedOptions.ParseShape(shapeText); }
-                catch (ArgumentException) { shape = Array.Empty<long>(); }
-                if (shape.Length != 3) throw new ArgumentException($"--input-shape must be C,H,W (three positive integers), got '{parse.GetValue(shared.InputShape)}'.");
+                if (parse.GetValue(shared.Inputs) is { Length: > 0 })
+                {
+                    if (parse.GetValue(data) is { } source && source != "random")
+                        throw new ArgumentException($"--inputs and --data {source} both give inputs; use one of them.");
+                    if (!File.Exists(parse.GetValue(shared.Model)!) && !Directory.Exists(parse.GetValue(shared.Model)!)) return cli.Usage(SharedOptions.MissingModel(parse.GetValue(shared.Model)!));
+                    (shape, given) = shared.ShapeAndInputs(parse);
+                }
+                else
+                {
+                    if (shapeText is null) throw new ArgumentException("--input-shape is required (C,H,W, e.g. 3,32,32), unless --inputs FILE gives the inputs.");
+                    try { shape = SharedOptions.ParseShape(shapeText); }
+                    catch (ArgumentException) { shape = Array.Empty<long>(); }
+                }
+                if (shape.Length != 3) throw new ArgumentException(given is null
+                    ? $"--input-shape must be C,H,W (three positive integers), got '{shapeText}'."
+                    : $"--inputs must hold images N,C,H,W; its samples are [{string.Join(",", shape)}].");
                 var flow = new ImageFlowOptions
                 {
                     Padding = parse.GetValue(padding) switch { "border" => ImagePadding.Border, "reflection" => ImagePadding.Reflection, "circular" => ImagePadding.Circular, _ => ImagePadding.Zeros },
@@ -64,19 +78,23 @@ internal static class LieCommand
                     parse.GetValue(shared.Seed), parse.GetValue(data) ?? "random",
                     parse.GetValue(aggregation) == "mean-abs-softmax" ? LieAggregation.MeanAbsoluteSoftmax : LieAggregation.MeanSquare, flow, parse.GetValue(shared.Quiet),
                     // An explicit --padding is the user's convention; without it the boundary follows the model's own padding.
-                    PaddingGiven: parse.GetResult(padding) is { Implicit: false });
+                    PaddingGiven: parse.GetResult(padding) is { Implicit: false }, Given: given, Selection: shared.Layers(parse));
                 reports = shared.Reports(parse);
                 reports.Check();
                 if (!File.Exists(s.ModelPath) && !Directory.Exists(s.ModelPath)) return cli.Usage(SharedOptions.MissingModel(s.ModelPath));
             }
-            catch (ArgumentException e) { return cli.Usage(e.Message); }
-            return Run(cli, s, reports);
+            catch (ArgumentException e)
+            {
+                given?.Dispose();
+                return cli.Usage(e.Message);
+            }
+            using (given) return Run(cli, s, reports);
         });
         return command;
     }
 
     private sealed record LieSettings(string ModelPath, long[] InputShape, string[] Generators, bool Layers, int Samples, int BatchSize, ulong Seed,
-        string Data, LieAggregation Aggregation, ImageFlowOptions Flow, bool Quiet, bool PaddingGiven);
+        string Data, LieAggregation Aggregation, ImageFlowOptions Flow, bool Quiet, bool PaddingGiven, Tensor? Given, LayerSelection Selection);
 
     private static int Run(CliContext cli, LieSettings s, ReportFiles reports)
     {
@@ -105,7 +123,7 @@ internal static class LieCommand
             var x = Inputs(s);
             var options = new LieOptions { Aggregation = s.Aggregation, BatchSize = s.BatchSize, BoundaryFromModel = !s.PaddingGiven };
             progress.Steps("measuring the LEE", transforms, t => t.Name, t => results.Add(s.Layers
-                ? LieTransformResult.From(ModelLieAttribution.Measure(tapped, x, t, options))
+                ? LieTransformResult.From(Selected(ModelLieAttribution.Measure(tapped, x, t, options), s.Selection))
                 : new LieTransformResult { Total = LocalEquivarianceError.Measure(module.call, x, t, options) }));
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException or ExternalException or IOException or InvalidDataException)
@@ -113,9 +131,12 @@ internal static class LieCommand
             string why = ModelInputErrors.Explain(e.Message, s.InputShape) ?? ErrorText.OneLine(e.Message);
             return cli.Usage($"the model could not be measured on inputs of shape [{string.Join(",", s.InputShape)}]: {why}");
         }
+        if (!s.Selection.IsAll && !s.Layers)
+            cli.Note("--include-layers and --exclude-layers choose rows of the layer-wise attribution; without --layers there are none.");
         var report = new LieReport
         {
-            Model = Path.GetFileName(s.ModelPath), InputShape = s.InputShape, Samples = s.Samples, Data = s.Data, Seed = s.Seed,
+            Model = Path.GetFileName(s.ModelPath), InputShape = s.InputShape, Samples = (int)Math.Min(s.Samples, s.Given?.size(0) ?? s.Samples),
+            Data = s.Given is null ? s.Data : "file", Seed = s.Seed,
             Aggregation = s.Aggregation, FlowOptions = s.Flow, Results = results, Notes = notes, Seconds = clock.Elapsed.TotalSeconds,
         };
         Show(cli.Stdout, report, s.Quiet);
@@ -147,8 +168,26 @@ internal static class LieCommand
         }
     }
 
+    /// <summary>The rows of <paramref name="report"/> that <paramref name="selection"/> keeps; shares stay those of the whole model.</summary>
+    private static LayerwiseLeeReport Selected(LayerwiseLeeReport report, LayerSelection selection)
+    {
+        if (selection.Describe() is not { } which) return report;
+        var rows = report.Layers.Where(l => selection.Selects(l.Name)).ToList();
+        return report with
+        {
+            Layers = rows,
+            Containers = report.Containers.Where(c => selection.Selects(c.Name)).ToList(),
+            Notes = report.Notes.Append($"Rows shown: {which} ({rows.Count} of {report.Layers.Count}); every share and cumulative share is of the whole model's LEE.").ToList(),
+        };
+    }
+
     private static Tensor Inputs(LieSettings s)
     {
+        if (s.Given is { } given)
+        {
+            using var head = given.narrow(0, 0, Math.Min(s.Samples, given.size(0)));
+            return head.to(get_default_dtype(), copy: true);
+        }
         var shape = new[] { (long)s.Samples }.Concat(s.InputShape).ToArray();
         if (s.Data == "random")
         {

@@ -1,4 +1,5 @@
 using EquivarianceRegularizer.Distances;
+using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Audit;
@@ -104,52 +105,14 @@ internal static class AuditKernels
         return tensor(m, new[] { h, w });
     }
 
-    /// <summary>Every non-identity element of a finite group, or random draws (permutations forced non-identity).</summary>
-    public static (List<GroupElements> Plan, string Source, bool Exhaustive) PlanElements(IGroupTransform t, long batch, int draws, Generator gen)
+    /// <summary>The elements the group of <paramref name="t"/> chooses to test (<see cref="Group.TestingElements"/>), and how they were chosen.</summary>
+    public static (List<GroupElements> Plan, string Source) PlanElements(IGroupTransform t, long batch, int draws, Generator gen)
     {
-        var plan = new List<GroupElements>();
-        if (t.Group is FiniteGroup f)
-        {
-            if (f.Order < 2) throw new ArgumentException($"{t.Name} is the trivial group: there is nothing to test.", nameof(t));
-            foreach (int e in f.TestingElements) plan.Add(f.Element(e, batch));
-            return (plan, $"all {f.Order - 1} non-identity elements of {t.Group} (enumerated)", true);
-        }
-        for (int d = 0; d < draws; d++)
-        {
-            var g = t.Group.Sample(batch, gen);
-            if (t is Permutation) g = ForceNonIdentityPermutation(g);
-            plan.Add(g);
-        }
-        string how = t switch
-        {
-            Permutation => "random non-identity permutations",
-            IContinuousTransform => "Haar-random elements",
-            _ => "random elements",
-        };
-        return (plan, $"{draws} draw(s) of {how} per sample", false);
-    }
-
-    /// <summary>Swaps the first two entries of any identity row, so that no sample is tested against the identity.</summary>
-    public static GroupElements ForceNonIdentityPermutation(GroupElements g)
-    {
-        if (g.Values.Rank() != 2) return g;
-        long n = g.Values.size(1);
-        if (n < 2) throw new ArgumentException("A permutation of one element has no non-identity element.");
-        long[] flat = g.Values.data<long>().ToArray();
-        long b = g.Values.size(0);
-        bool changed = false;
-        for (long r = 0; r < b; r++)
-        {
-            bool id = true;
-            for (long i = 0; i < n && id; i++) id = flat[r * n + i] == i;
-            if (id) { (flat[r * n], flat[r * n + 1]) = (flat[r * n + 1], flat[r * n]); changed = true; }
-        }
-        if (!changed) return g;
-        var rows = flat;
-        var result = new GroupElements(g.Group, tensor(flat, new[] { b, n }),
-            i => "permutation [" + string.Join(" ", rows.Skip((int)(i * n)).Take((int)n)) + "]");
-        g.Dispose();
-        return result;
+        if (t.Group.IsTrivial) throw new ArgumentException($"{t.Name} is the trivial group: there is nothing to test.", nameof(t));
+        var plan = t.Group.TestingElements(batch, draws, gen).ToList();
+        return (plan, t.Group is FiniteGroup f
+            ? $"all {f.Order - 1} non-identity elements of {t.Group} (enumerated)"
+            : $"{draws} draw(s) of random non-identity elements of {t.Group} per sample");
     }
 
     /// <summary>The rows <paramref name="count"/> first samples of <paramref name="g"/> (same group).</summary>
@@ -160,10 +123,11 @@ internal static class AuditKernels
         return new GroupElements(g.Group, g.Values.narrow(0, 0, count), i => g.Describe(i), parts);
     }
 
-    /// <summary>The inverse elements of a parameterised continuous transform: negated parameters (valid for one-parameter subgroups and translations).</summary>
-    public static GroupElements? NegatedParameters(GroupElements g)
+    /// <summary>The rows of samples <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> − 1 of <paramref name="g"/> (same group; descriptions keep the samples' own indices).</summary>
+    public static GroupElements Slice(GroupElements g, long start, long count)
     {
-        if (!g.Values.dtype.IsFloatingPoint() || g.Parts.Count > 0) return null;
-        return new GroupElements(g.Group, g.Values.neg(), i => "inverse of " + g.Describe(i));
+        if (start == 0) return Head(g, count);
+        var parts = g.Parts.Select(p => Slice(p, start, count)).ToList();
+        return new GroupElements(g.Group, g.Values.narrow(0, start, count), i => g.Describe((int)(i + start)), parts);
     }
 }

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Sampling;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Audit;
@@ -26,8 +27,11 @@ public sealed record AuditOptions
     /// <summary>Shape of one input sample (without the batch axis); required unless <see cref="Inputs"/> is given.</summary>
     public long[]? InputShape { get; init; }
 
-    /// <summary>Bounds of uniformly random inputs.</summary>
-    public (double Low, double High) Bounds { get; init; } = (0, 1);
+    /// <summary>
+    /// Bounds of uniformly random inputs: a pair such as <c>(-1, 1)</c>, or per-element bounds (the regularizer's
+    /// <see cref="Sampling.Bounds"/>). Default [0, 1].
+    /// </summary>
+    public Bounds Bounds { get; init; } = Bounds.UnitCube;
 
     /// <summary>Given inputs (batch first); used instead of random ones. Not disposed by the auditor.</summary>
     public Tensor? Inputs { get; init; }
@@ -56,6 +60,9 @@ public sealed record AuditOptions
     /// <summary>Most samples used for the layer-wise and gradient tests.</summary>
     public int MaxLayerSamples { get; init; } = 32;
 
+    /// <summary>The layers the layer-wise isolation tests and reports (every layer by default); the others are neither run alone nor compared.</summary>
+    public LayerSelection LayerSelection { get; init; } = LayerSelection.All;
+
     /// <summary>Per-layer action overrides by dotted layer name.</summary>
     public IReadOnlyDictionary<string, LayerActionOverride> LayerActions { get; init; } = new Dictionary<string, LayerActionOverride>();
 
@@ -69,6 +76,24 @@ public sealed record AuditOptions
     /// </summary>
     public IContinuousTransform? LeeTransform { get; init; }
 
+    /// <summary>
+    /// Memory the audit may use, in bytes (default 2 GiB, which fits a laptop). The layer-wise isolation and the gradient
+    /// test hold every layer's activations of the samples they process at once, so they take the samples in chunks sized
+    /// to fit this budget, measured from one sample's activations; the report's notes say how the samples were chunked.
+    /// The model's own weights and one sample's activations must fit, whatever the budget; in train mode the samples
+    /// run together (batch statistics couple them), and a note says when that exceeds the budget.
+    /// </summary>
+    public long MemoryBudgetBytes { get; init; } = DefaultMemoryBudgetBytes;
+
+    /// <summary>Fixes the samples per chunk of the layer-wise and gradient tests instead of sizing chunks to the budget (tests).</summary>
+    internal long? SamplesPerChunk { get; init; }
+
+    /// <summary>The default <see cref="MemoryBudgetBytes"/>: 2 GiB.</summary>
+    public const long DefaultMemoryBudgetBytes = 2L << 30;
+
+    /// <summary>The smallest <see cref="MemoryBudgetBytes"/> accepted: 256 MiB (the process itself, libtorch included, takes about that).</summary>
+    public const long MinimumMemoryBudgetBytes = 256L << 20;
+
     /// <summary>Free-form model description for the report (defaults to the model's type name).</summary>
     public string? ModelName { get; init; }
 
@@ -77,9 +102,10 @@ public sealed record AuditOptions
         if (Samples < 1) throw new ArgumentOutOfRangeException(nameof(Samples), Samples, "An audit needs at least one sample.");
         if (RandomDraws < 1) throw new ArgumentOutOfRangeException(nameof(RandomDraws), RandomDraws, "Needs at least one draw.");
         if (MaxLayerElements < 1) throw new ArgumentOutOfRangeException(nameof(MaxLayerElements), MaxLayerElements, "Needs at least one element.");
+        if (MemoryBudgetBytes < MinimumMemoryBudgetBytes)
+            throw new ArgumentOutOfRangeException(nameof(MemoryBudgetBytes), MemoryBudgetBytes, $"The memory budget must be at least {MinimumMemoryBudgetBytes >> 20} MiB (the process itself takes about that); raise it.");
         if (MaxLayerSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxLayerSamples), MaxLayerSamples, "Needs at least one sample.");
-        if (!(Bounds.Low < Bounds.High) || !double.IsFinite(Bounds.Low) || !double.IsFinite(Bounds.High))
-            throw new ArgumentException($"Bounds must be finite with low < high (got {Bounds.Low}, {Bounds.High}).", nameof(Bounds));
+        ArgumentNullException.ThrowIfNull(Bounds);
         if (DType is { } d && !d.IsFloatingPoint()) throw new ArgumentException($"DType must be float32 or float64, not {d}.", nameof(DType));
         if (Inputs is null && InputShape is null) throw new ArgumentException("Give either InputShape (random inputs) or Inputs (data).", nameof(InputShape));
         if (InputShape is { } s && (s.Length == 0 || s.Any(v => v < 1)))

@@ -47,18 +47,21 @@ internal sealed class AuditRun(IAuditModel model, Symmetry spec, AuditOptions op
         var layerGradNorms = new Dictionary<string, double>();
         GradientResult? gradient = null;
         double tEndToEnd = clock.Elapsed.TotalSeconds;
-        if (options.Gradient && e2e.OutputActionError is null) gradient = GradientPhase.Run(ctx, xs, subPlan, layerGradNorms);
+        bool gradients = options.Gradient && e2e.OutputActionError is null;
+        // Both phases hold every layer's activations of the samples they process: they walk them in chunks under the budget.
+        var chunks = gradients || options.Layers ? SampleChunks.Plan(ctx, xs) : SampleChunks.Whole(ns);
+        if (gradients) gradient = GradientPhase.Run(ctx, xs, subPlan, layerGradNorms, chunks);
         double tGradient = clock.Elapsed.TotalSeconds;
-        IReadOnlyList<LayerResult> layers = options.Layers ? LayerPhase.Run(ctx, xs, subPlan, layerGradNorms) : Array.Empty<LayerResult>();
+        IReadOnlyList<LayerResult> layers = options.Layers ? LayerPhase.Run(ctx, xs, subPlan, layerGradNorms, chunks) : Array.Empty<LayerResult>();
         double tLayers = clock.Elapsed.TotalSeconds;
         var timings = new List<PhaseTiming>
         {
             new("end_to_end", tEndToEnd), new("gradient", tGradient - tEndToEnd), new("layers", tLayers - tGradient),
         };
-        string? firstFailing = layers.FirstOrDefault(l => !l.IsContainer && l.Grade is { } g && g >= ErrorGrade.Approximate)?.Name;
+        string? firstFailing = layers.FirstOrDefault(l => l.BreaksAlone)?.Name;
 
         var probes = new Probes(ctx);
-        if (setup.Training) probes.TrainModeProbes(xs);
+        if (setup.Training) probes.TrainModeProbes(xs.narrow(0, 0, chunks.Size));
         if (endToEnd is { Grade: >= ErrorGrade.Approximate } && e2e.OutputActionError is null)
             probes.OutputKindProbe(x, e2e.Y, plan[worstElement]);
 

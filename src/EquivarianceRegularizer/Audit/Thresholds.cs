@@ -42,7 +42,7 @@ public sealed record Thresholds
     /// <summary>A model whose error is within this multiple of the interpolation baseline is judged equivariant up to the transform's own error.</summary>
     public double BaselineFactor { get; init; } = 2;
 
-    /// <summary>The seed's table, which is the float32 default: 1e-6 / 1e-4 / 1e-2.</summary>
+    /// <summary>The float32 default: perfect below 1e-6, excellent below 1e-4, acceptable below 1e-2.</summary>
     public static Thresholds Float32 { get; } = new(1e-6, 1e-4, 1e-2, 1e-9);
 
     /// <summary>

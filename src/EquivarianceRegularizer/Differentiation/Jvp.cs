@@ -48,17 +48,25 @@ public static class Jvp
     public static (Tensor Output, Tensor Tangent) Compute(
         Func<Tensor, Tensor> f, Tensor x, Tensor v, JvpMethod method = JvpMethod.Auto, bool createGraph = false)
     {
+        var (output, tangent, _) = ComputeReportingMethod(f, x, v, method, createGraph);
+        return (output, tangent);
+    }
+
+    /// <summary>As <see cref="Compute"/>, and which method ran (never <see cref="JvpMethod.Auto"/>).</summary>
+    internal static (Tensor Output, Tensor Tangent, JvpMethod Used) ComputeReportingMethod(
+        Func<Tensor, Tensor> f, Tensor x, Tensor v, JvpMethod method, bool createGraph)
+    {
         ArgumentNullException.ThrowIfNull(f);
         CheckArguments(x, v, method);
 
         switch (method)
         {
             case JvpMethod.DoubleBackward:
-                return DoubleBackwardJvp.Compute(f, x, v, createGraph);
+                return With(DoubleBackwardJvp.Compute(f, x, v, createGraph), JvpMethod.DoubleBackward);
             case JvpMethod.ForwardMode:
                 try
                 {
-                    return ForwardModeJvp.Compute(ForwardModeSupport.Current, f, x, v, createGraph);
+                    return With(ForwardModeJvp.Compute(ForwardModeSupport.Current, f, x, v, createGraph), JvpMethod.ForwardMode);
                 }
                 catch (ForwardModeNotApplicableException e)
                 {
@@ -71,7 +79,9 @@ public static class Jvp
         }
     }
 
-    private static (Tensor Output, Tensor Tangent) ComputeAuto(Func<Tensor, Tensor> f, Tensor x, Tensor v, bool createGraph)
+    private static (Tensor Output, Tensor Tangent, JvpMethod Used) With((Tensor Output, Tensor Tangent) r, JvpMethod used) => (r.Output, r.Tangent, used);
+
+    private static (Tensor Output, Tensor Tangent, JvpMethod Used) ComputeAuto(Func<Tensor, Tensor> f, Tensor x, Tensor v, bool createGraph)
     {
         var support = ForwardModeSupport.Current;
         ForwardModeNotApplicableException? forwardFailure = null;
@@ -79,7 +89,7 @@ public static class Jvp
         {
             try
             {
-                return ForwardModeJvp.Compute(support, f, x, v, createGraph);
+                return With(ForwardModeJvp.Compute(support, f, x, v, createGraph), JvpMethod.ForwardMode);
             }
             catch (ForwardModeNotApplicableException e)
             {
@@ -88,7 +98,7 @@ public static class Jvp
         }
         try
         {
-            return DoubleBackwardJvp.Compute(f, x, v, createGraph);
+            return With(DoubleBackwardJvp.Compute(f, x, v, createGraph), JvpMethod.DoubleBackward);
         }
         catch (NotSupportedException e) when (forwardFailure is not null)
         {

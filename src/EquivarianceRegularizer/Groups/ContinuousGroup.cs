@@ -6,6 +6,8 @@ namespace EquivarianceRegularizer.Groups;
 /// A connected Lie group sampled through parameters: an element is one float64 row of <see cref="ParameterCount"/>
 /// parameters per sample, drawn uniformly from <see cref="Range"/>. Its <see cref="Generator"/> is the direction in
 /// parameter space of the one-parameter subgroup g_t = <see cref="At"/>(t) that Lie derivatives differentiate along.
+/// Parameters compose by addition (R^d, and SO(2) by its angle: both abelian); a subclass with another law overrides
+/// <see cref="Compose"/> and <see cref="Inverse"/>.
 /// </summary>
 public abstract class ContinuousGroup : Group
 {
@@ -59,6 +61,25 @@ public abstract class ContinuousGroup : Group
         return Elements(tensor(Enumerable.Repeat(row, (int)batch).SelectMany(r => r).ToArray(), new[] { batch, (long)ParameterCount }));
     }
 
+    /// <summary>Zero parameters.</summary>
+    public override GroupElements Identity(long batch, Device? device = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        return Elements(zeros(new[] { batch, (long)ParameterCount }, ScalarType.Float64, device));
+    }
+
+    /// <summary>Negated parameters.</summary>
+    public override GroupElements Inverse(GroupElements elements) => Elements(Own(elements).Values.neg());
+
+    /// <summary>Added parameters.</summary>
+    public override GroupElements Compose(GroupElements a, GroupElements b)
+    {
+        long batch = ProductBatch(Own(a), Own(b));
+        using var scope = NewDisposeScope();
+        var sum = (a.Values + b.Values.OnDevice(a.Values.device)).expand(batch, ParameterCount).contiguous();
+        return Elements(sum.MoveToOuterDisposeScope());
+    }
+
     /// <summary>Wraps given parameters (batch × <see cref="ParameterCount"/>, float64); takes ownership.</summary>
     public GroupElements Elements(Tensor parameters)
     {
@@ -66,11 +87,11 @@ public abstract class ContinuousGroup : Group
         if (parameters.Rank() != 2 || parameters.size(1) != ParameterCount)
             throw new ArgumentException($"{Name} takes batch × {ParameterCount} parameters, got shape [{string.Join(", ", parameters.shape)}].", nameof(parameters));
         var p = parameters.dtype == ScalarType.Float64 ? parameters : parameters.to(ScalarType.Float64);
-        var data = p.ToArrayDouble();
+        var data = Readback<double>(p);
         int d = ParameterCount;
         return new GroupElements(this, p, i =>
         {
-            var row = data.Skip(i * d).Take(d).ToArray();
+            var row = data().Skip(i * d).Take(d).ToArray();
             return _describe?.Invoke(row) ?? Name + " " + string.Join(",", row.Select(v => v.ToString("G4", CultureInfo.InvariantCulture)));
         });
     }

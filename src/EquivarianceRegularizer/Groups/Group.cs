@@ -1,11 +1,14 @@
 namespace EquivarianceRegularizer.Groups;
 
 /// <summary>
-/// A group, as the object that draws its elements: transforms are its actions on tensors
-/// (<see cref="EquivarianceRegularizer.Transforms.IGroupTransform.Group"/>). Two groups are equal when they are the same abstract group (C4 and C4, SO(2)
-/// and SO(2)): elements drawn by one may then act through a transform of the other, which is how one drawn element
-/// per sample drives both the input and the output action of a <see cref="EquivarianceRegularizer.Symmetry"/>. How the group samples (its
-/// parameter range, a forced non-identity) does not enter equality: the input transform's group draws.
+/// A group: it draws its elements, knows its law (identity, inverse, composition, batched over
+/// <see cref="GroupElements"/> on the elements' device) and chooses the elements a check tests, as escnn's groups do
+/// (<c>testing_elements</c>). Transforms are its actions on tensors
+/// (<see cref="EquivarianceRegularizer.Transforms.IGroupTransform.Group"/>): acting by a·b is acting by b, then by a.
+/// Two groups are equal when they are the same abstract group (C4 and C4, SO(2) and SO(2)): elements drawn by one may
+/// then act through a transform of the other, which is how one drawn element per sample drives both the input and the
+/// output action of a <see cref="EquivarianceRegularizer.Symmetry"/>. How the group samples (its parameter range) does
+/// not enter equality: the input transform's group draws.
 /// </summary>
 public abstract class Group : IEquatable<Group>
 {
@@ -24,6 +27,36 @@ public abstract class Group : IEquatable<Group>
 
     /// <summary>Draws <paramref name="batch"/> elements, one per sample (uniform/Haar unless documented otherwise).</summary>
     public abstract GroupElements Sample(long batch, Generator generator);
+
+    /// <summary>The identity element e for every sample of a batch, on <paramref name="device"/> (the CPU when null).</summary>
+    public abstract GroupElements Identity(long batch, Device? device = null);
+
+    /// <summary>g⁻¹ for every sample's g, on the elements' device: acting by g⁻¹ undoes acting by g.</summary>
+    public abstract GroupElements Inverse(GroupElements elements);
+
+    /// <summary>
+    /// The product a·b sample by sample, on the elements' device: acting by a·b is acting by b, then by a. Both
+    /// batches have the same size; a batch of one is repeated for the other's samples.
+    /// </summary>
+    public abstract GroupElements Compose(GroupElements a, GroupElements b);
+
+    /// <summary>
+    /// The elements a check of equivariance tests, each a batch of <paramref name="batch"/> (as escnn's
+    /// <c>testing_elements</c>): here <paramref name="draws"/> random draws; a finite group enumerates every
+    /// non-identity element instead, and the symmetric group draws non-identity permutations.
+    /// </summary>
+    public virtual IReadOnlyList<GroupElements> TestingElements(long batch, int draws, Generator generator)
+    {
+        CheckSampleArguments(batch, generator);
+        ArgumentOutOfRangeException.ThrowIfLessThan(draws, 1);
+        return Enumerable.Range(0, draws).Select(_ => Sample(batch, generator)).ToArray();
+    }
+
+    /// <summary>
+    /// True when the group is discrete: its elements are indices (finite cyclic and dihedral groups, permutations),
+    /// and the library's transforms of it move tensor entries without arithmetic, exactly in any dtype.
+    /// </summary>
+    public virtual bool IsDiscrete => false;
 
     /// <summary>
     /// What makes two groups the same abstract group, besides their type: e.g. the order of a cyclic group, the
@@ -49,6 +82,42 @@ public abstract class Group : IEquatable<Group>
 
     /// <summary>The name.</summary>
     public override string ToString() => Name;
+
+    /// <summary>Checks that <paramref name="elements"/> belong to this group and returns them.</summary>
+    protected GroupElements Own(GroupElements elements, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(elements))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(elements, name);
+        if (!Equals(elements.Group))
+            throw new ArgumentException($"{Name} cannot combine elements of {elements.Group}: pass elements drawn by {Name} (or an equal group).", name);
+        return elements;
+    }
+
+    /// <summary>
+    /// The batch size of a product a·b: the common size, or the other's when one batch has a single element.
+    /// </summary>
+    protected long ProductBatch(GroupElements a, GroupElements b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.BatchSize == b.BatchSize || b.BatchSize == 1) return a.BatchSize;
+        if (a.BatchSize == 1) return b.BatchSize;
+        throw new ArgumentException($"{Name}: cannot compose batches of {a.BatchSize} and {b.BatchSize} elements; pass equal batches or a batch of one.", nameof(b));
+    }
+
+    /// <summary>
+    /// The values of <paramref name="t"/> for describing elements in reports: read now on the CPU, on first use
+    /// elsewhere (so the law runs on a device without copying every result back).
+    /// </summary>
+    private protected static Func<T[]> Readback<T>(Tensor t) where T : unmanaged
+    {
+        var values = new Lazy<T[]>(() =>
+        {
+            using var cpu = t.detach().cpu().contiguous();
+            return cpu.data<T>().ToArray();
+        });
+        if (t.device_type == DeviceType.CPU) _ = values.Value;
+        return () => values.Value;
+    }
 
     /// <summary>Checks the arguments every sampler takes.</summary>
     protected static void CheckSampleArguments(long batch, Generator generator)

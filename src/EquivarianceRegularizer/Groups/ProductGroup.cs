@@ -1,6 +1,10 @@
 namespace EquivarianceRegularizer.Groups;
 
-/// <summary>The direct product G₁ × … × G_k of a composition's factors: an element has one part per factor.</summary>
+/// <summary>
+/// The direct product G₁ × … × G_k of a composition's factors: an element has one part per factor, and the law acts
+/// part by part. A <see cref="EquivarianceRegularizer.Transforms.ComposedTransform"/> is an action of it when its
+/// factors commute (e.g. one moves pixels, another changes colour).
+/// </summary>
 public sealed class ProductGroup : Group
 {
     private readonly Group[] _factors;
@@ -20,6 +24,33 @@ public sealed class ProductGroup : Group
         CheckSampleArguments(batch, generator);
         return Of(_factors.Select(f => f.Sample(batch, generator)).ToArray(), batch);
     }
+
+    /// <summary>Every factor's identity.</summary>
+    public override GroupElements Identity(long batch, Device? device = null) =>
+        Of(_factors.Select(f => f.Identity(batch, device)).ToArray(), batch);
+
+    /// <summary>Every part inverted.</summary>
+    public override GroupElements Inverse(GroupElements elements)
+    {
+        var parts = PartsOf(Own(elements));
+        return Of(_factors.Select((f, i) => f.Inverse(parts[i])).ToArray(), elements.BatchSize);
+    }
+
+    /// <summary>Part by part.</summary>
+    public override GroupElements Compose(GroupElements a, GroupElements b)
+    {
+        long batch = ProductBatch(Own(a), Own(b));
+        var (pa, pb) = (PartsOf(a), PartsOf(b));
+        return Of(_factors.Select((f, i) => f.Compose(pa[i], pb[i])).ToArray(), batch);
+    }
+
+    /// <inheritdoc/>
+    public override bool IsDiscrete => _factors.All(f => f.IsDiscrete);
+
+    private IReadOnlyList<GroupElements> PartsOf(GroupElements elements) =>
+        elements.Parts.Count == _factors.Length
+            ? elements.Parts
+            : throw new ArgumentException($"{Name} elements have one part per factor ({_factors.Length}), got {elements.Parts.Count}.", nameof(elements));
 
     /// <summary>An element of the product from one element of each factor (takes ownership of the parts).</summary>
     public GroupElements Of(GroupElements[] parts, long batch)

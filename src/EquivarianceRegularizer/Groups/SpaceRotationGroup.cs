@@ -9,33 +9,58 @@ public sealed class SpaceRotationGroup : Group
     /// <summary>SO(3).</summary>
     public SpaceRotationGroup() : base("SO(3)") { }
 
-    /// <summary>Haar-random rotations: the QR decomposition of a Gaussian matrix with R's diagonal made positive
-    /// (Mezzadri 2007, "How to generate random matrices from the classical compact groups"), then det = +1.</summary>
+    /// <summary>
+    /// Haar-random rotations, all samples at once: the QR decomposition (<c>linalg.qr</c>, batched) of Gaussian 3×3
+    /// matrices with the signs of R's diagonal moved into Q (Mezzadri 2007, "How to generate random matrices from the
+    /// classical compact groups"), which makes Q Haar on O(3); then a reflection removed by negating Q's first column
+    /// where det Q = −1, which maps the Haar measure of O(3)'s other component onto SO(3)'s.
+    /// </summary>
     public override GroupElements Sample(long batch, Generator generator)
     {
         CheckSampleArguments(batch, generator);
-        double[] g;
-        using (var gauss = randn(new[] { batch, 9L }, dtype: ScalarType.Float64, generator: generator)) g = gauss.data<double>().ToArray();
-        var flat = new double[batch * 9];
-        for (long b = 0; b < batch; b++)
-        {
-            var m = Matrix<double>.Build.Dense(3, 3, (i, j) => g[b * 9 + i * 3 + j]);
-            Array.Copy(HaarFromGaussian(m).ToRowMajorArray(), 0, flat, b * 9, 9);
-        }
-        return Wrap(flat, batch);
+        using var scope = NewDisposeScope();
+        var gauss = randn(new[] { batch, 3L, 3L }, dtype: ScalarType.Float64, generator: generator);
+        return Wrap(HaarFromGaussian(gauss).reshape(batch, 9).MoveToOuterDisposeScope());
     }
 
-    /// <summary>Haar-distributed rotation from a 3×3 standard Gaussian matrix.</summary>
-    public static Matrix<double> HaarFromGaussian(Matrix<double> gaussian)
+    /// <summary>Haar-distributed rotations (batch × 3 × 3) from standard Gaussian matrices (batch × 3 × 3).</summary>
+    internal static Tensor HaarFromGaussian(Tensor gaussian)
     {
-        ArgumentNullException.ThrowIfNull(gaussian);
-        var qr = gaussian.QR();
-        var q = qr.Q.Clone();
-        var r = qr.R;
-        for (int j = 0; j < 3; j++)
-            if (r[j, j] < 0) q.SetColumn(j, q.Column(j).Negate());
-        if (q.Determinant() < 0) q.SetColumn(0, q.Column(0).Negate());
-        return q;
+        using var scope = NewDisposeScope();
+        var (q, r) = linalg.qr(gaussian);
+        var signs = r.diagonal(dim1: -2, dim2: -1).sign();
+        // A zero on R's diagonal has probability zero; count it as positive so Q stays orthogonal.
+        signs = where(signs.eq(0), ones_like(signs), signs);
+        q = q * signs.unsqueeze(-2);
+        var det = linalg.det(q).sign();
+        var flip = stack(new[] { det, ones_like(det), ones_like(det) }, -1);
+        return (q * flip.unsqueeze(-2)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The identity matrix for every sample.</summary>
+    public override GroupElements Identity(long batch, Device? device = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        using var scope = NewDisposeScope();
+        return Wrap(eye(3, dtype: ScalarType.Float64, device: device).reshape(1, 9).expand(batch, 9).contiguous().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The transposed matrices.</summary>
+    public override GroupElements Inverse(GroupElements elements)
+    {
+        using var scope = NewDisposeScope();
+        var m = Own(elements).Values.to(ScalarType.Float64).view(-1, 3, 3);
+        return Wrap(m.transpose(1, 2).reshape(-1, 9).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The matrix products A·B (B rotates first).</summary>
+    public override GroupElements Compose(GroupElements a, GroupElements b)
+    {
+        long batch = ProductBatch(Own(a), Own(b));
+        using var scope = NewDisposeScope();
+        var ma = a.Values.to(ScalarType.Float64).view(-1, 3, 3);
+        var mb = b.Values.OnDevice(a.Values.device).to(ScalarType.Float64).view(-1, 3, 3);
+        return Wrap(ma.matmul(mb).expand(batch, 3, 3).reshape(batch, 9).MoveToOuterDisposeScope());
     }
 
     /// <summary>Elements for given rotation matrices (each 3×3 orthogonal with determinant 1).</summary>
@@ -51,18 +76,22 @@ public sealed class SpaceRotationGroup : Group
                 throw new ArgumentException($"Rotation {b} is not a 3×3 orthogonal matrix with determinant 1.", nameof(rotations));
             Array.Copy(r.ToRowMajorArray(), 0, flat, b * 9, 9);
         }
-        return Wrap(flat, rotations.Length);
+        return Wrap(tensor(flat, new[] { rotations.Length, 9L }));
     }
 
     /// <inheritdoc/>
     protected override object Structure => 3;
 
-    private GroupElements Wrap(double[] flat, long batch) =>
-        new(this, tensor(flat, new[] { batch, 9L }), i =>
+    private GroupElements Wrap(Tensor rows)
+    {
+        // Rotation angle θ = acos((tr R − 1)/2) per sample, for reports.
+        var values = Readback<double>(rows);
+        return new(this, rows, i =>
         {
-            // Axis-angle for reports: θ = acos((tr R − 1)/2).
+            var flat = values();
             double tr = flat[i * 9] + flat[i * 9 + 4] + flat[i * 9 + 8];
             double angle = Math.Acos(Math.Clamp((tr - 1) / 2, -1, 1)) * 180 / Math.PI;
             return "rotation by " + angle.ToString("F1", CultureInfo.InvariantCulture) + "°";
         });
+    }
 }

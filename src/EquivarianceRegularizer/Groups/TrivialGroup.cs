@@ -7,4 +7,10 @@ public sealed class TrivialGroup : FiniteGroup
 
     /// <summary>The instance.</summary>
     public static TrivialGroup Instance { get; } = new();
+
+    /// <inheritdoc/>
+    protected override Tensor ComposeIndices(Tensor a, Tensor b) => zeros_like(a);
+
+    /// <inheritdoc/>
+    protected override Tensor InverseIndices(Tensor g) => zeros_like(g);
 }

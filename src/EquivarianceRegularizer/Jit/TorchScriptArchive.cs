@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
 
 namespace EquivarianceRegularizer.Jit;
@@ -78,7 +79,7 @@ public static class TorchScriptArchive
         // Deflate cannot expand data more than about 1032:1; a larger claim is a lie meant to exhaust memory or time.
         if (entry.Method == 8 && entry.UncompressedSize > entry.CompressedSize * 1040 + 1024)
             throw reader.Corrupt($"entry '{entry.Name}' declares an impossible uncompressed size");
-        uint crc = ZipCrc32.Initial;
+        var crc = new Crc32();
         long total = 0;
         var buffer = new byte[1 << 16];
         file.Position = entry.DataOffset;
@@ -91,7 +92,7 @@ public static class TorchScriptArchive
             {
                 total += n;
                 if (total > entry.UncompressedSize) throw reader.Corrupt($"entry '{entry.Name}' holds more data than its declared {entry.UncompressedSize} bytes");
-                crc = ZipCrc32.Update(crc, buffer.AsSpan(0, n));
+                crc.Append(buffer.AsSpan(0, n));
             }
         }
         catch (InvalidDataException e)
@@ -100,7 +101,7 @@ public static class TorchScriptArchive
         }
         if (total != entry.UncompressedSize)
             throw reader.Corrupt($"entry '{entry.Name}' holds {total} bytes but declares {entry.UncompressedSize}");
-        uint actual = ZipCrc32.Finish(crc);
+        uint actual = crc.GetCurrentHashAsUInt32();
         if (actual != entry.Crc)
             throw reader.Corrupt($"entry '{entry.Name}' fails its CRC-32 check (recorded 0x{entry.Crc:x8}, computed 0x{actual:x8})");
     }

@@ -161,7 +161,7 @@ public static class EquivarianceKernel
         long rows = parts.Sum(p => p.size(0));
         long n = parts.Max(p => p.size(0));
         double bytesPerRow = (double)parts[0].numel() / Math.Max(1, parts[0].size(0)) * (parts[0].dtype == ScalarType.Float64 ? 8 : 4) * options.ActivationBytesPerInputByte;
-        long maxRows = Math.Max(1, (long)(options.MemoryBudgetBytes / Math.Max(1.0, bytesPerRow)));
+        long maxRows = options.MemoryBudgetBytes is { } budget ? Math.Max(1, (long)(budget / Math.Max(1.0, bytesPerRow))) : n;
         var chunks = new List<Tensor>();
         if (rows <= maxRows) chunks.Add(parts.Length == 1 ? parts[0] : cat(parts));
         else if (maxRows >= n || batchStatistics)

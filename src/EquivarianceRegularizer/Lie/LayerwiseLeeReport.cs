@@ -78,9 +78,12 @@ public sealed record LayerwiseLeeReport
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var sb = new System.Text.StringBuilder();
         sb.AppendLine(inv, $"{Transform}: LEE {Total.Value:G4} ± {Total.StandardError:G2} ({Aggregation}, {Total.Samples} samples, sum residual {SumRelativeResidual:G2})");
-        sb.AppendLine(inv, $"{"#",3} {"layer",-16} {"kind",-14} {"role",-13} {"LEE",11} {"share",7} {"cum.",7} {"proj.",7}");
+        // Full names: the columns are as wide as the longest name and kind.
+        int nameWidth = Math.Max(16, Layers.Select(l => l.Name.Length).DefaultIfEmpty(0).Max());
+        int kindWidth = Math.Max(14, Layers.Select(l => l.Kind.Length).DefaultIfEmpty(0).Max());
+        sb.AppendLine(inv, $"{"#",3} {"layer".PadRight(nameWidth)} {"kind".PadRight(kindWidth)} {"role",-13} {"LEE",11} {"share",7} {"cum.",7} {"proj.",7}");
         foreach (var l in Layers)
-            sb.AppendLine(inv, $"{l.Index,3} {Trim(l.Name, 16),-16} {Trim(l.Kind, 14),-14} {l.Role,-13} {l.Lee,11:G4} {l.Share,7:P1} {l.CumulativeShare,7:P1} {l.ProjectionShare,7:F3}{(l.BorderOnly ? "  border only" : "")}");
+            sb.AppendLine(inv, $"{l.Index,3} {l.Name.PadRight(nameWidth)} {l.Kind.PadRight(kindWidth)} {l.Role,-13} {l.Lee,11:G4} {l.Share,7:P1} {l.CumulativeShare,7:P1} {l.ProjectionShare,7:F3}{(l.BorderOnly ? "  border only" : "")}");
         foreach (var c in Containers)
             sb.AppendLine(inv, $"container {c.Name} ({c.Kind}): LEE {c.Lee:G4}, projection {c.ProjectionShare:F3} = its rows' sum");
         if (Boundary is not null) sb.AppendLine(inv, $"boundary: {Boundary.Explanation}");
@@ -90,6 +93,4 @@ public sealed record LayerwiseLeeReport
         foreach (var note in Notes) sb.AppendLine(note);
         return sb.ToString();
     }
-
-    private static string Trim(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";
 }

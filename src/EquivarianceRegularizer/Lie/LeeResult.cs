@@ -16,7 +16,8 @@ public sealed record LeeResult
     /// <summary>How the symmetry acted on the output: "Invariant" (trivially) or "Equivariant" (by a transform).</summary>
     public required string Output { get; init; }
 
-    /// <summary>How the Lie derivative was computed.</summary>
+    /// <summary>How the Lie derivative was computed: the method that ran (<see cref="LieDerivativeMethod.DoubleBackward"/> where
+    /// forward mode was asked for and did not apply to the model).</summary>
     public required LieDerivativeMethod Method { get; init; }
 
     /// <summary>The mean over samples.</summary>

@@ -98,15 +98,23 @@ public static class LieDerivative
     internal static (Tensor output, Tensor lie) Evaluate(Func<Tensor, Tensor> model, Tensor x, LieAction along, bool differentiable,
         JvpMethod method = JvpMethod.Auto)
     {
+        var (output, lie, _) = EvaluateReportingMethod(model, x, along, differentiable, method);
+        return (output, lie);
+    }
+
+    /// <summary>As <see cref="Evaluate(Func{Tensor, Tensor}, Tensor, LieAction, bool, JvpMethod)"/>, and which jvp method ran.</summary>
+    internal static (Tensor output, Tensor lie, JvpMethod used) EvaluateReportingMethod(Func<Tensor, Tensor> model, Tensor x, LieAction along,
+        bool differentiable, JvpMethod method)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
         using var scope = NewDisposeScope();
         // Forward-mode AD does not need the backward graph: no_grad saves recording it for trainable parameters.
         using var gradMode = differentiable ? enable_grad() : no_grad();
         var v = along.Input.Tangent(x);
-        var (y, jv) = Jvp.Compute(model, x, v, method, createGraph: differentiable);
+        var (y, jv, used) = Jvp.ComputeReportingMethod(model, x, v, method, createGraph: differentiable);
         var lie = along.SubtractOutputTangent(jv, y);
-        return (y.MoveToOuterDisposeScope(), lie.MoveToOuterDisposeScope());
+        return (y.MoveToOuterDisposeScope(), lie.MoveToOuterDisposeScope(), used);
     }
 
     internal static Tensor ByDoubleBackward(Func<Tensor, Tensor> model, Tensor x, LieAction along)

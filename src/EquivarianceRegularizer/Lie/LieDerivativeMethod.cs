@@ -3,7 +3,11 @@ namespace EquivarianceRegularizer.Lie;
 /// <summary>How L_X f(x) is computed.</summary>
 public enum LieDerivativeMethod
 {
-    /// <summary>One forward-mode jvp of the model with the input tangent (exact; the default).</summary>
+    /// <summary>
+    /// One forward-mode jvp of the model with the input tangent where libtorch's forward mode is reachable and covers
+    /// every operation of the model; double backward otherwise (both exact; the default). A
+    /// <see cref="LeeResult.Method"/> says which ran.
+    /// </summary>
     ForwardMode,
     /// <summary>
     /// The reverse-of-reverse trick: J·v = ∂/∂u ⟨J^T u, v⟩ by two backward passes with create_graph. Exact; slower;

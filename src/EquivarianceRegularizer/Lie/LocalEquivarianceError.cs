@@ -40,16 +40,21 @@ public static class LocalEquivarianceError
                 if (!x.all_finite()) throw new ArgumentException("x contains NaN or infinite values; the Lie derivative is undefined there.", nameof(x));
         var perSample = new List<double>((int)n);
         bool equivariantOutput = along.Symmetry is { IsInvariant: false };
+        var used = options.Method;
         for (long start = 0; start < n; start += options.BatchSize)
         {
             using var scope = NewDisposeScope();
             var xb = x.narrow(0, start, Math.Min(options.BatchSize, n - start));
             Tensor y, lie;
-            // f(x) comes with the Lie derivative wherever the method computes it (the jvp's own forward).
-            if (options.Method == LieDerivativeMethod.ForwardMode)
-                (y, lie) = LieDerivative.Evaluate(model, xb, along, false);
-            else if (options.Method == LieDerivativeMethod.DoubleBackward)
-                (y, lie) = LieDerivative.Evaluate(model, xb, along, false, JvpMethod.DoubleBackward);
+            // f(x) comes with the Lie derivative wherever the method computes it (the jvp's own forward). Forward mode
+            // falls back to double backward where it does not apply; the result reports the method that ran.
+            if (options.Method is LieDerivativeMethod.ForwardMode or LieDerivativeMethod.DoubleBackward)
+            {
+                JvpMethod ran;
+                (y, lie, ran) = LieDerivative.EvaluateReportingMethod(model, xb, along, false,
+                    options.Method == LieDerivativeMethod.ForwardMode ? JvpMethod.Auto : JvpMethod.DoubleBackward);
+                if (ran == JvpMethod.DoubleBackward) used = LieDerivativeMethod.DoubleBackward;
+            }
             else
             {
                 lie = LieDerivative.Compute(model, xb, along, options);
@@ -61,7 +66,7 @@ public static class LocalEquivarianceError
         int nonFinite = perSample.Count(v => !double.IsFinite(v));
         if (nonFinite > 0)
             throw new InvalidOperationException($"The Lie derivative along {transform.Name} is NaN or infinite for {nonFinite} of {n} samples (the model's output or its derivative is non-finite there); the LEE is undefined.");
-        return LeeResult.Of(transform.Name, options.Aggregation, equivariantOutput, options.Method, perSample);
+        return LeeResult.Of(transform.Name, options.Aggregation, equivariantOutput, used, perSample);
     }
 
     /// <summary>

@@ -4,7 +4,8 @@ namespace EquivarianceRegularizer.Sampling;
 /// <summary>
 /// The box a Monte Carlo integral runs over: per-element lower and upper bounds of one input sample. Given as a
 /// scalar pair, a tensor of shape (…, 2) whose last axis is (lower, upper), or arrays — anything that broadcasts
-/// to (shape…, 2). <see cref="Resolve"/> broadcasts to an input shape and validates (finite, lower ≤ upper).
+/// to (shape…, 2). <see cref="Resolve"/> broadcasts to an input shape and validates (finite, lower ≤ upper). The
+/// regularizer's points and the audit's random inputs both come from these bounds.
 /// </summary>
 public sealed class Bounds
 {
@@ -31,6 +32,11 @@ public sealed class Bounds
 
     /// <summary>Where the bounds came from (for messages).</summary>
     public string Origin { get; }
+
+    /// <summary>"[lower, upper]" for one pair; otherwise where the per-element bounds came from (for reports).</summary>
+    public string Interval => _data.Length == 2
+        ? FormattableString.Invariant($"[{_data[0]}, {_data[1]}]")
+        : Origin;
 
     /// <summary>The default: every element in [0, 1].</summary>
     public static Bounds UnitCube { get; } = Scalar(0, 1);

@@ -20,14 +20,11 @@ public sealed class Permutation : IGroupTransform
     /// <summary>Length of the permuted axis.</summary>
     public int N { get; }
 
-    /// <summary>When set, sampling never returns the identity (audits use this; needs n ≥ 2).</summary>
-    public bool ForceNonIdentity { get; init; }
-
     /// <inheritdoc />
     public string Name => "permute";
 
-    /// <summary>S_n (sampling without the identity when <see cref="ForceNonIdentity"/>).</summary>
-    public SymmetricGroup Group => _group ??= new SymmetricGroup(N, ForceNonIdentity);
+    /// <summary>S_n.</summary>
+    public SymmetricGroup Group => _group ??= new SymmetricGroup(N);
     private SymmetricGroup? _group;
 
     Group IGroupTransform.Group => Group;

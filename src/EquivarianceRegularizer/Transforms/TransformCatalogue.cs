@@ -25,7 +25,7 @@ public static class TransformCatalogue
         {
             int dim = Dim(a, s, n, 0);
             if (s[dim] < 2) throw new ArgumentException($"permute: axis {dim} has length {s[dim]}; a permutation test needs at least 2 elements.", nameof(n));
-            return new Permutation(checked((int)s[dim]), dim) { ForceNonIdentity = true };
+            return new Permutation(checked((int)s[dim]), dim);
         }),
         new("so2-vector", "Haar-random rotations of the last axis, which must have size 2 (SO(2))", (_, s, n) => Vector(new VectorRotation2D(), 2, s, n)),
         new("so3-vector", "Haar-random rotations of the last axis, which must have size 3 (SO(3))", (_, s, n) => Vector(new VectorRotation3D(), 3, s, n)),

@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Tests.Audit;
 
 /// <summary>
 /// A TorchSharp model with custom forward code around nn.MultiheadAttention, whose forward takes six arguments and
-/// returns a tuple (issue 11, item 4): the audit must not fail on that layer's output structure.
+/// returns a tuple: the audit must not fail on that layer's output structure.
 /// </summary>
 public class AttentionModelAuditTests
 {

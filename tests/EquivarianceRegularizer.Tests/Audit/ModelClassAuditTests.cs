@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace EquivarianceRegularizer.Tests.Audit;
 
 /// <summary>
-/// TorchSharp twins of tests/fixtures/modelclasses (issue 11, items 2 and 3): a model made invariant by averaging a
+/// TorchSharp twins of tests/fixtures/modelclasses: a model made invariant by averaging a
 /// non-equivariant network over C4, and a circular stride-2 CNN under cyclic shifts.
 /// </summary>
 public class ModelClassAuditTests

@@ -44,6 +44,35 @@ public class JvpFailureTests
     }
 
     [Test]
+    public void TheLee_ReportsTheMethodThatRan_WhenForwardModeFallsBackToDoubleBackward()
+    {
+        _ = Jvp.ForwardModeAvailable;
+        var (context, isolatedJvp) = IsolatedLibraryCopy.Load();
+        try
+        {
+            Environment.SetEnvironmentVariable(DisableVariable, "1");
+            var library = isolatedJvp.Assembly;
+            var translate = Activator.CreateInstance(library.GetType("EquivarianceRegularizer.Transforms.TranslationX", true)!, [null, null])!;
+            var measure = library.GetType("EquivarianceRegularizer.Lie.LocalEquivarianceError", true)!.GetMethods()
+                .Single(m => m.Name == "Measure" && m.GetParameters()[2].ParameterType.Name == "IContinuousTransform");
+            using var scope = NewDisposeScope();
+            var x = rand(3, 1, 8, 8, dtype: float64);
+            Func<Tensor, Tensor> f = t => t.sin().sum(new long[] { 1, 2, 3 });
+            var lee = measure.Invoke(null, [f, x, translate, null])!;
+            var method = lee.GetType().GetProperty("Method")!.GetValue(lee)!;
+            Assert.That(method.ToString(), Is.EqualTo("DoubleBackward"), "forward mode was asked for (the default) and could not run");
+            var inMainCopy = EquivarianceRegularizer.Lie.LocalEquivarianceError.Measure(f, x, new EquivarianceRegularizer.Transforms.TranslationX());
+            Assert.That(inMainCopy.Method, Is.EqualTo(EquivarianceRegularizer.Lie.LieDerivativeMethod.ForwardMode));
+            Assert.That((double)lee.GetType().GetProperty("Value")!.GetValue(lee)!, Is.EqualTo(inMainCopy.Value).Within(1e-12), "both exact");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(DisableVariable, null);
+            context.Unload();
+        }
+    }
+
+    [Test]
     public void GridSample_HasNoExactJvp_SoEveryMethodThrowsRatherThanReturningZeros(
         [Values(JvpMethod.Auto, JvpMethod.ForwardMode, JvpMethod.DoubleBackward)] JvpMethod method)
     {

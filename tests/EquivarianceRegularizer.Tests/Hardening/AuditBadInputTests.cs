@@ -37,7 +37,8 @@ public class AuditBadInputTests
     {
         using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions { InputShape = Image, Bounds = (1, 0) }));
-        Assert.That(ex!.ParamName, Is.EqualTo("Bounds"));
+        Assert.That(ex!.ParamName, Is.EqualTo("bounds"));
+        Assert.That(ex.Message, Does.Contain("lower ≤ upper").And.Contain("[1, 0]"));
     }
 
     [Test]
@@ -45,7 +46,8 @@ public class AuditBadInputTests
     {
         using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions { InputShape = Image, Bounds = (double.NaN, 1) }));
-        Assert.That(ex!.ParamName, Is.EqualTo("Bounds"));
+        Assert.That(ex!.ParamName, Is.EqualTo("bounds"));
+        Assert.That(ex.Message, Does.Contain("finite"));
     }
 
     [Test]

@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Tests.Hardening;
 
 /// <summary>
 /// torch.manual_seed alone makes a regularized training run reproducible: the regularizer draws from TorchSharp's
-/// default generator unless it is given a seed or a generator (issue 12, item 1).
+/// default generator unless it is given a seed or a generator.
 /// </summary>
 public class ReproducibleTrainingTests
 {

@@ -9,7 +9,6 @@ namespace EquivarianceRegularizer.Tests.Lie;
 public class LieDerivativeTests
 {
     private static readonly ImageFlowOptions Circular = new() { Padding = ImagePadding.Circular };
-    private static readonly ImageFlowOptions CircularFourier = new() { Padding = ImagePadding.Circular, Derivative = SpatialDerivative.Fourier };
 
     private static double MaxAbs(Tensor t)
     {

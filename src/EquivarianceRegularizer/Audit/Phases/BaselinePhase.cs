@@ -16,12 +16,7 @@ internal static class BaselinePhase
         var rels = new List<double>();
         foreach (var g in plan)
         {
-            using var inv = AuditKernels.NegatedParameters(g);
-            if (inv is null)
-            {
-                ctx.Notes.Add("No interpolation baseline: the transform's elements have no negatable parameters.");
-                return null;
-            }
+            using var inv = g.Group.Inverse(g);
             var back = spec.Input.Apply(spec.Input.Apply(x, g), inv);
             var (_, rel) = AuditKernels.Errors(ctx.Masked(back), ctx.Masked(x));
             rels.AddRange(rel);

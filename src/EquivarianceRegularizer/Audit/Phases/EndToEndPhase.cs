@@ -81,7 +81,12 @@ internal static class EndToEndPhase
         // float64 and batched unless training-mode normalization would see the concatenation; the audit measures the result.
         using var nograd = no_grad();
         var kernelModel = new KernelModel(ctx.Model.Forward, ctx.DType, null, ActInInputDtype: true, Device: ctx.Model.Device);
-        var options = new KernelOptions { Batched = !ctx.Model.Training, NormLayers = NormLayerMode.Unchanged, ThrowOnNonFinite = false };
+        // An eighth of the audit's budget per forward: batches of a few samples even for 224×224 inputs.
+        var options = new KernelOptions
+        {
+            Batched = !ctx.Model.Training, NormLayers = NormLayerMode.Unchanged, ThrowOnNonFinite = false,
+            MemoryBudgetBytes = Math.Max(14L << 20, ctx.Options.MemoryBudgetBytes / 8),
+        };
         var symmetries = Enumerable.Repeat(spec, plan.Count).ToArray();
         KernelResult result;
         try { result = EquivarianceKernel.Evaluate(kernelModel, x, symmetries, Distance.L2, null, plan, options, y); }

@@ -9,7 +9,8 @@ namespace EquivarianceRegularizer.Audit.Phases;
 /// </summary>
 internal static class GradientPhase
 {
-    public static GradientResult Run(AuditContext ctx, Tensor xs, IReadOnlyList<GroupElements> plan, Dictionary<string, double> layerNorms)
+    /// <summary>Runs the test over <paramref name="xs"/> chunk by chunk (<paramref name="chunks"/>); only input gradients (the inputs' size) outlive a chunk.</summary>
+    public static GradientResult Run(AuditContext ctx, Tensor xs, IReadOnlyList<GroupElements> plan, Dictionary<string, double> layerNorms, SampleChunks chunks)
     {
         var spec = ctx.Spec;
         var th = ctx.Thresholds;
@@ -17,21 +18,34 @@ internal static class GradientPhase
         GradientResult? early = null;
         if (ctx.IsInterpolating)
             early = new GradientResult { Judged = false, Applicable = false, NotJudgedReason = $"{spec.Input.Name} interpolates: input gradients transform by its adjoint, which is not the transform itself; judge gradients with an exact transform." };
-        Tensor gx; double[] loss;
+        var parts = new List<Tensor>();
+        var loss = new List<double>();
+        var normSums = new Dictionary<string, (double Sum, long Count)>(StringComparer.Ordinal);
         try
         {
-            var (g, l, norms) = InputGradient(ctx, xs, withLayers: true);
-            gx = g; loss = l;
-            foreach (var kv in norms) layerNorms[kv.Key] = kv.Value;
+            foreach (var (start, length) in chunks.Ranges)
+            {
+                using var inner = NewDisposeScope();
+                var (g, l, norms) = InputGradient(ctx, xs.narrow(0, start, length), withLayers: true);
+                parts.Add(g.MoveToOuterDisposeScope());
+                loss.AddRange(l);
+                foreach (var (name, mean) in norms)
+                {
+                    var (sum, count) = normSums.TryGetValue(name, out var acc) ? acc : (0.0, 0L);
+                    normSums[name] = (sum + mean * length, count + length);
+                }
+            }
         }
         catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
         {
             return new GradientResult { Judged = false, NotJudgedReason = "the model could not be differentiated: " + e.Message };
         }
+        foreach (var (name, (sum, count)) in normSums) layerNorms[name] = sum / count;
         if (early is not null) return early;
+        var gx = parts.Count == 1 ? parts[0] : cat(parts);
         double[] norms0 = AuditKernels.PerSampleNorm(gx);
         double median = Median(norms0);
-        double floor = th.GradientFloor * (1 + Math.Abs(Median(loss)));
+        double floor = th.GradientFloor * (1 + Math.Abs(Median(loss.ToArray())));
         if (!(median > floor))
         {
             return new GradientResult
@@ -43,10 +57,14 @@ internal static class GradientPhase
         var rels = new List<double>();
         foreach (var g in plan)
         {
-            using var inner = NewDisposeScope();
-            var (gt, _, _) = InputGradient(ctx, spec.Input.Apply(xs, g), withLayers: false);
-            var expected = spec.Input.Apply(gx, g);
-            rels.AddRange(AuditKernels.Errors(gt, expected).Rel);
+            foreach (var (start, length) in chunks.Ranges)
+            {
+                using var inner = NewDisposeScope();
+                using var gc = AuditKernels.Slice(g, start, length);
+                var (gt, _, _) = InputGradient(ctx, spec.Input.Apply(xs.narrow(0, start, length), gc), withLayers: false);
+                var expected = spec.Input.Apply(gx.narrow(0, start, length), gc);
+                rels.AddRange(AuditKernels.Errors(gt, expected).Rel);
+            }
         }
         var stats = ErrorStats.Of(rels);
         return new GradientResult { Judged = true, Relative = stats, MedianGradientNorm = median, Floor = floor, Grade = th.Grade(stats.Max) };

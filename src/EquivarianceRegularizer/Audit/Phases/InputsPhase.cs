@@ -12,7 +12,7 @@ internal static class InputsPhase
     {
         var spec = ctx.Spec;
         var x = MakeInputs(ctx);
-        var (plan, source, _) = AuditKernels.PlanElements(spec.Input, x.size(0), ctx.Options.RandomDraws, ctx.Generator);
+        var (plan, source) = AuditKernels.PlanElements(spec.Input, x.size(0), ctx.Options.RandomDraws, ctx.Generator);
         x = PrepareMask(ctx, x);
         try { using var probe = spec.Input.Apply(x, plan[0]); }
         catch (Exception e) when (AuditContext.IsActionFailure(e))
@@ -37,8 +37,8 @@ internal static class InputsPhase
         }
         var shape = new[] { (long)options.Samples }.Concat(options.InputShape!).ToArray();
         AllocationGuard.EnsureFits(shape, ScalarType.Float64, "InputShape");
-        var (lo, hi) = options.Bounds;
-        ctx.Notes.Add($"Inputs: {options.Samples} samples uniform in [{lo}, {hi}] of shape [{string.Join(",", options.InputShape!)}], seed {options.Seed}.");
+        options.Bounds.Validate(options.InputShape!);
+        ctx.Notes.Add($"Inputs: {options.Samples} samples uniform in {options.Bounds.Interval} of shape [{string.Join(",", options.InputShape!)}], seed {options.Seed}.");
         if (ctx.IsInterpolating && shape.Length >= 3)
         {
             // White noise is all high frequency, which no interpolation can transform faithfully: the baseline
@@ -52,7 +52,8 @@ internal static class InputsPhase
             var flat = coarse.reshape(-1, 1, coarseShape[^2], coarseShape[^1]);
             var smooth = nn.functional.interpolate(flat, new[] { h, w }, mode: InterpolationMode.Bilinear, align_corners: true).reshape(shape);
             ctx.Notes.Add("Random inputs are smooth (uniform noise on a 4× coarser grid, upsampled bilinearly) because the transform interpolates.");
-            return (smooth * (hi - lo) + lo).MoveToOuterDisposeScope();
+            var (lower, width) = options.Bounds.Resolve(options.InputShape!, ScalarType.Float64);
+            return (smooth * width + lower).MoveToOuterDisposeScope();
         }
         // The one input-drawing routine (Sampling/PointSampling), as the regularizer draws its points.
         return PointSampling.Sample(MonteCarloSampler.Instance, shape[0], options.InputShape!, options.Bounds, ctx.Generator, ScalarType.Float64);

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Audit.Phases;
@@ -32,31 +33,115 @@ internal static class LayerPhase
         }
     }
 
-    public static List<LayerResult> Run(AuditContext ctx, Tensor xs, List<GroupElements> plan, Dictionary<string, double> gradNorms)
+    /// <summary>
+    /// Runs the isolation over <paramref name="xs"/> chunk by chunk (<paramref name="chunks"/>): per chunk one
+    /// untransformed capture of every layer, each layer run alone on its transformed input, then one transformed capture
+    /// per element compared with it and dropped. Only each layer's running statistics outlive a chunk.
+    /// </summary>
+    public static List<LayerResult> Run(AuditContext ctx, Tensor xs, List<GroupElements> plan, Dictionary<string, double> gradNorms, SampleChunks chunks)
     {
-        var (model, spec, options) = (ctx.Model, ctx.Spec, ctx.Options);
-        using var scope = NewDisposeScope();
-        var (yBase, baseCaps) = ctx.Capture(xs);
-        var transformed = plan.Select(g => ctx.Capture(spec.Input.Apply(xs, g)).Layers).ToList();
+        var tallies = new List<LayerTally>();
+        var byName = new Dictionary<string, LayerTally>(StringComparer.Ordinal);
+        var called = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (start, length) in chunks.Ranges)
+        {
+            using var scope = NewDisposeScope();
+            var x = xs.narrow(0, start, length);
+            var elements = plan.Select(g => AuditKernels.Slice(g, start, length)).ToList();
+            try { RunChunk(ctx, x, elements, tallies, byName, called); }
+            finally { foreach (var e in elements) e.Dispose(); }
+        }
         var results = new List<LayerResult>();
-        var declared = model.DeclaredLayers;
-        var containers = new HashSet<string>(declared.Where(d => d.IsContainer).Select(d => d.Name));
-        var called = new HashSet<string>();
+        foreach (var t in tallies)
+        {
+            var own = t.Result(ctx, plan.Count, xs.size(0), gradNorms);
+            // Calls complete children first, so everything inside a container is in the results before it.
+            results.Add(t.IsContainer ? JudgedWithChildren(own, results) : own);
+        }
+        var selection = ctx.Options.LayerSelection;
+        if (selection.Describe() is { } which)
+            ctx.Notes.Add(tallies.Count > 0
+                ? $"Layer-wise isolation: {which} ({tallies.Count} layer calls tested and reported)."
+                : $"Layer-wise isolation: no called layer is among the {which}; the names are those of an audit's layer table without the selection.");
+        foreach (var d in ctx.Model.DeclaredLayers.Where(d => !called.Contains(d.Name) && selection.Selects(d.Name)))
+            results.Add(new LayerResult { Name = d.Name, TypeName = d.TypeName, IsContainer = d.IsContainer, NotTestableReason = "not called during forward" });
+        return results;
+    }
+
+    private static void RunChunk(AuditContext ctx, Tensor x, List<GroupElements> plan, List<LayerTally> tallies, Dictionary<string, LayerTally> byName, HashSet<string> called)
+    {
+        var selection = ctx.Options.LayerSelection;
+        var spec = ctx.Spec;
+        var (yBase, baseCaps) = ctx.Capture(x);
+        var containers = byName.Count == 0 ? new HashSet<string>(ctx.Model.DeclaredLayers.Where(d => d.IsContainer).Select(d => d.Name), StringComparer.Ordinal) : null;
+        var seen = new List<(LayerTally Tally, LayerCapture Capture)>();
         foreach (var (name, cap) in baseCaps)
         {
-            using var inner = NewDisposeScope();
             called.Add(cap.Name);
-            string baseName = cap.Name;
-            bool container = containers.Contains(baseName);
+            if (!selection.Selects(name)) continue;
+            if (!byName.TryGetValue(name, out var tally))
+            {
+                // Actions are decided once, on the first chunk: shapes past the batch axis do not change between chunks.
+                tally = LayerTally.Decide(ctx, name, cap, containers?.Contains(cap.Name) ?? false, yBase.shape, x, plan[0]);
+                byName[name] = tally;
+                tallies.Add(tally);
+            }
+            using var inner = NewDisposeScope();
+            tally.Isolate(ctx, cap, plan);
+            seen.Add((tally, cap));
+        }
+        // One transformed capture at a time: the cumulative error of every layer under element k.
+        for (int k = 0; k < plan.Count; k++)
+        {
+            using var inner = NewDisposeScope();
+            var (_, transformed) = ctx.Capture(spec.Input.Apply(x, plan[k]));
+            var match = new Dictionary<string, LayerCapture>(StringComparer.Ordinal);
+            foreach (var (name, cap) in transformed) match.TryAdd(name, cap);
+            foreach (var (tally, cap) in seen)
+            {
+                using var perLayer = NewDisposeScope();
+                if (match.TryGetValue(tally.Name, out var t)) tally.Compare(cap, t, plan[k]);
+            }
+        }
+    }
+
+    /// <summary>One layer call's actions and running statistics over the chunks.</summary>
+    private sealed class LayerTally
+    {
+        private LayerAction _in = LayerAction.Invariant, _out = LayerAction.Invariant;
+        private Func<Tensor, Tensor>? _fn;
+        private readonly List<double> _cumulative = new(), _inputErr = new(), _own = new();
+        private double[]? _spatial;
+        private int _h, _w;
+        private bool _shapeMismatch, _nonFinite;
+        private double _baseline, _normSum;
+        private long _normCount;
+
+        public required string Name { get; init; }
+        public required string BaseName { get; init; }
+        public required string TypeName { get; init; }
+        public bool IsContainer { get; init; }
+        public string? Reason { get; private set; }
+        public long[] InputShape { get; private set; } = Array.Empty<long>();
+        public long[] OutputShape { get; private set; } = Array.Empty<long>();
+        private string? _untestable;
+        private bool _byChildren;
+        private long _outputPerSample;
+
+        public static LayerTally Decide(AuditContext ctx, string name, LayerCapture cap, bool container, long[] modelOutputShape, Tensor x, GroupElements first)
+        {
+            var (spec, options) = (ctx.Spec, ctx.Options);
+            var t = new LayerTally { Name = name, BaseName = cap.Name, TypeName = cap.TypeName, IsContainer = container };
             if (cap.Input is null || cap.Output is null)
             {
-                results.Add(new LayerResult { Name = name, TypeName = cap.TypeName, IsContainer = container, NotTestableReason = cap.Input is null ? "its input is not a single tensor" : "its output is not a single tensor" });
-                continue;
+                t._untestable = cap.Input is null ? "its input is not a single tensor" : "its output is not a single tensor";
+                return t;
             }
-            var inShape = cap.Input.shape;
-            var outShape = cap.Output.shape;
+            t.InputShape = cap.Input.shape.Skip(1).ToArray();
+            t.OutputShape = cap.Output.shape.Skip(1).ToArray();
+            t._outputPerSample = cap.Output.numel() / Math.Max(1, cap.Output.size(0));
             LayerAction inAct, outAct;
-            if (options.LayerActions.TryGetValue(baseName, out var ov) || options.LayerActions.TryGetValue(name, out ov))
+            if (options.LayerActions.TryGetValue(cap.Name, out var ov) || options.LayerActions.TryGetValue(name, out ov))
             {
                 (inAct, outAct) = ov.Symmetry is { } layerSymmetry
                     ? (LayerAction.By(layerSymmetry.Input), layerSymmetry.IsInvariant ? LayerAction.Invariant : LayerAction.By(layerSymmetry.Output))
@@ -64,125 +149,158 @@ internal static class LayerPhase
             }
             else
             {
-                inAct = DefaultAction(spec, cap.Input, yBase.shape, xs.Rank());
-                outAct = DefaultAction(spec, cap.Output, yBase.shape, xs.Rank());
+                inAct = DefaultAction(spec, cap.Input, modelOutputShape, x.Rank());
+                outAct = DefaultAction(spec, cap.Output, modelOutputShape, x.Rank());
             }
             // A layer the model calls on part of the batch (one sample at a time, say) cannot be paired with the
             // group elements drawn per sample of the whole batch.
-            if (cap.Input.size(0) != xs.size(0) || cap.Output.size(0) != xs.size(0))
+            if (cap.Input.size(0) != x.size(0) || cap.Output.size(0) != x.size(0))
             {
-                long seen = cap.Input.size(0) != xs.size(0) ? cap.Input.size(0) : cap.Output.size(0);
-                inAct = LayerAction.NotTestable($"the model calls it on batches of {seen}, not on the {xs.size(0)} samples together, so the group elements drawn per sample cannot be matched to its inputs");
+                long seen = cap.Input.size(0) != x.size(0) ? cap.Input.size(0) : cap.Output.size(0);
+                inAct = LayerAction.NotTestable($"the model calls it on batches of {seen}, not on the {x.size(0)} samples together, so the group elements drawn per sample cannot be matched to its inputs");
             }
-            inAct = Checked(inAct, cap.Input, plan[0]);
-            outAct = Checked(outAct, cap.Output, plan[0]);
-            bool nonFinite = !cap.Output.all_finite();
-            double actNorm = AuditKernels.PerSampleNorm(cap.Output).Average();
-            double gradNorm = gradNorms.TryGetValue(name, out var gn) ? gn : double.NaN;
-            string? reason = inAct.NotTestableReason is { } ri ? "input: " + ri : outAct.NotTestableReason is { } ro ? "output: " + ro : null;
-            var fn = model.LayerFunction(baseName);
-            // Cumulative error along the model (available whenever the output action is known).
-            var cumulative = new List<double>();
-            var inputErr = new List<double>();
-            var own = new List<double>();
-            double[]? spatial = null; int h = 0, w = 0;
-            bool shapeMismatch = false;
-            double layerBaseline = 0;
-            // Float64 copies once per layer; permutation-type actions are exact in any dtype and skip them.
-            var in64 = ExactAction(inAct) ? cap.Input : cap.Input.to(ScalarType.Float64);
-            var out64 = ExactAction(outAct) ? cap.Output : cap.Output.to(ScalarType.Float64);
+            t._in = Checked(inAct, cap.Input, first);
+            t._out = Checked(outAct, cap.Output, first);
+            t.Reason = t._in.NotTestableReason is { } ri ? "input: " + ri : t._out.NotTestableReason is { } ro ? "output: " + ro : null;
+            t._byChildren = container && IsPureComposition(cap.TypeName);
+            t._fn = t._byChildren ? null : ctx.Model.LayerFunction(cap.Name);
+            return t;
+        }
+
+        /// <summary>Norms of one chunk and the layer's own error: the layer run alone on each transformed input.</summary>
+        public void Isolate(AuditContext ctx, LayerCapture cap, List<GroupElements> plan)
+        {
+            if (_untestable is not null || cap.Input is null || cap.Output is null) return;
+            if (!cap.Output.all_finite()) _nonFinite = true;
+            _normSum += AuditKernels.PerSampleNorm(cap.Output).Sum();
+            _normCount += cap.Output.size(0);
+            if (Reason is not null || _fn is null || _shapeMismatch) return;
+            // Float64 copies once per layer and chunk; permutation-type actions are exact in any dtype and skip them.
+            var in64 = ExactAction(_in) ? cap.Input : cap.Input.to(ScalarType.Float64);
+            var out64 = ExactAction(_out) ? cap.Output : cap.Output.to(ScalarType.Float64);
             Tensor? maskedIn = null, maskedOut = null;
-            for (int k = 0; k < plan.Count && outAct.NotTestableReason is null; k++)
+            using var _ = no_grad();
+            for (int k = 0; k < plan.Count; k++)
             {
-                var match = transformed[k].FirstOrDefault(t => t.Name == name).Capture;
-                if (match?.Output is not null)
+                var u = in64;
+                var baseOut = out64;
+                if (ctx.InputMask is { } im && u.Rank() >= 3 && u.size(u.Rank() - 2) == im.size(0) && u.size(u.Rank() - 1) == im.size(1))
                 {
-                    var expected = outAct.Apply(out64, plan[k]);
-                    if (expected.shape.SequenceEqual(match.Output.shape)) cumulative.AddRange(AuditKernels.Errors(match.Output, expected).Rel);
-                    if (fn is null && inAct.NotTestableReason is null && match.Input is not null)
-                    {
-                        var expIn = inAct.Apply(in64, plan[k]);
-                        if (expIn.shape.SequenceEqual(match.Input.shape)) inputErr.AddRange(AuditKernels.Errors(match.Input, expIn).Rel);
-                    }
+                    // Interpolating transforms lose what leaves the grid: test the layer on its input restricted to the disk.
+                    maskedIn ??= (cap.Input * im.to(cap.Input.dtype)).to(ScalarType.Float64);
+                    maskedOut ??= _fn(maskedIn.to(cap.Input.dtype)).to(ScalarType.Float64);
+                    u = maskedIn;
+                    baseOut = maskedOut;
                 }
-                if (reason is null && fn is not null)
+                var uT = _in.Apply(u, plan[k]).to(cap.Input.dtype);
+                var o1 = ctx.Masked(_fn(uT));
+                var o2 = ctx.Masked(_out.Apply(baseOut, plan[k]));
+                if (!o1.shape.SequenceEqual(o2.shape)) { _shapeMismatch = true; return; }
+                if (ctx.IsInterpolating) _baseline = Math.Max(_baseline, Math.Max(RoundTrip(ctx, _in, cap.Input, plan[k]), RoundTrip(ctx, _out, cap.Output, plan[k])));
+                var (rel, s, hh, ww) = AuditKernels.CompareLayer(o1, o2, uT, cap.Input.dtype);
+                _own.AddRange(rel);
+                if (s is not null)
                 {
-                    using var _ = no_grad();
-                    var u = in64;
-                    var baseOut = out64;
-                    if (ctx.InputMask is { } im && u.Rank() >= 3 && u.size(u.Rank() - 2) == im.size(0) && u.size(u.Rank() - 1) == im.size(1))
-                    {
-                        // Interpolating transforms lose what leaves the grid: test the layer on its input restricted to the disk.
-                        maskedIn ??= (cap.Input * im.to(cap.Input.dtype)).to(ScalarType.Float64);
-                        maskedOut ??= fn(maskedIn.to(cap.Input.dtype)).to(ScalarType.Float64);
-                        u = maskedIn;
-                        baseOut = maskedOut;
-                    }
-                    var uT = inAct.Apply(u, plan[k]).to(cap.Input.dtype);
-                    var o1 = ctx.Masked(fn(uT));
-                    var o2 = ctx.Masked(outAct.Apply(baseOut, plan[k]));
-                    if (!o1.shape.SequenceEqual(o2.shape)) { shapeMismatch = true; break; }
-                    if (ctx.IsInterpolating) layerBaseline = Math.Max(layerBaseline, Math.Max(RoundTrip(ctx, inAct, cap.Input, plan[k]), RoundTrip(ctx, outAct, cap.Output, plan[k])));
-                    var (rel, s, hh, ww) = AuditKernels.CompareLayer(o1, o2, uT, cap.Input.dtype);
-                    own.AddRange(rel);
-                    if (s is not null)
-                    {
-                        h = hh;
-                        w = ww;
-                        spatial ??= new double[s.Length];
-                        if (spatial.Length == s.Length) for (int i = 0; i < s.Length; i++) spatial[i] += s[i];
-                    }
+                    _h = hh;
+                    _w = ww;
+                    _spatial ??= new double[s.Length];
+                    if (_spatial.Length == s.Length) for (int i = 0; i < s.Length; i++) _spatial[i] += s[i];
                 }
             }
-            if (shapeMismatch) reason = $"the layer maps T(input) to a different shape than T(output) (e.g. rot90 on a non-square map)";
-            string method = "isolated";
-            if (reason is null && fn is null)
+        }
+
+        /// <summary>The cumulative error along the model under one element: the layer's output at T(x) against ρ'(g) of its output at x.</summary>
+        public void Compare(LayerCapture at, LayerCapture atTransformed, GroupElements g)
+        {
+            if (_untestable is not null || _out.NotTestableReason is not null || at.Input is null || at.Output is null || atTransformed.Output is null) return;
+            var out64 = ExactAction(_out) ? at.Output : at.Output.to(ScalarType.Float64);
+            var expected = _out.Apply(out64, g);
+            if (expected.shape.SequenceEqual(atTransformed.Output.shape)) _cumulative.AddRange(AuditKernels.Errors(atTransformed.Output, expected).Rel);
+            if (_fn is null && _in.NotTestableReason is null && atTransformed.Input is not null)
+            {
+                var in64 = ExactAction(_in) ? at.Input : at.Input.to(ScalarType.Float64);
+                var expIn = _in.Apply(in64, g);
+                if (expIn.shape.SequenceEqual(atTransformed.Input.shape)) _inputErr.AddRange(AuditKernels.Errors(atTransformed.Input, expIn).Rel);
+            }
+        }
+
+        public LayerResult Result(AuditContext ctx, int elements, long samples, Dictionary<string, double> gradNorms)
+        {
+            if (_untestable is not null)
+                return new LayerResult { Name = Name, TypeName = TypeName, IsContainer = IsContainer, NotTestableReason = _untestable };
+            string? reason = _shapeMismatch ? "the layer maps T(input) to a different shape than T(output) (e.g. rot90 on a non-square map)" : Reason;
+            string method = _byChildren ? "children" : "isolated";
+            var own = _own;
+            if (reason is null && _fn is null && !_byChildren)
             {
                 // Not callable alone (TorchScript): estimate the layer's own error as the growth of the error across it.
                 method = "taps";
-                if (cumulative.Count > 0)
+                if (_cumulative.Count > 0)
                 {
-                    double inMax = inputErr.Count > 0 ? inputErr.Where(double.IsFinite).DefaultIfEmpty(0).Max() : 0;
-                    own.AddRange(cumulative.Select(c => double.IsFinite(c) ? Math.Max(0, c - inMax) : c));
+                    double inMax = _inputErr.Count > 0 ? _inputErr.Where(double.IsFinite).DefaultIfEmpty(0).Max() : 0;
+                    own = _cumulative.Select(c => double.IsFinite(c) ? Math.Max(0, c - inMax) : c).ToList();
                 }
                 else reason = "no captured activation at T(x) to compare with";
             }
             SpatialErrorMap? map = null;
-            if (spatial is not null && h > 0)
+            if (_spatial is not null && _h > 0)
             {
-                double denom = plan.Count * (double)cap.Output.numel() / (h * (double)w);
-                map = new SpatialErrorMap(name, h, w, spatial.Select(v => v / denom).ToArray());
+                double denom = elements * (double)samples * _outputPerSample / (_h * (double)_w);
+                map = new SpatialErrorMap(Name, _h, _w, _spatial.Select(v => v / denom).ToArray());
             }
             var ownStats = own.Count > 0 ? ErrorStats.Of(own) : null;
-            results.Add(new LayerResult
+            return new LayerResult
             {
-                Name = name,
-                TypeName = cap.TypeName,
-                IsContainer = container,
+                Name = Name,
+                TypeName = TypeName,
+                IsContainer = IsContainer,
                 NotTestableReason = reason,
-                InputAction = inAct.ToString(),
-                OutputAction = outAct.ToString(),
+                InputAction = _in.ToString(),
+                OutputAction = _out.ToString(),
                 Method = reason is null ? method : "",
-                InputShape = inShape.Skip(1).ToArray(),
-                OutputShape = outShape.Skip(1).ToArray(),
+                InputShape = InputShape,
+                OutputShape = OutputShape,
                 OwnMaxRelative = ownStats?.Max ?? double.NaN,
                 OwnMeanRelative = ownStats?.Mean ?? double.NaN,
-                CumulativeMaxRelative = cumulative.Count > 0 ? ErrorStats.Of(cumulative).Max : double.NaN,
-                ActivationNorm = actNorm,
-                GradientNorm = gradNorm,
-                NonFinite = nonFinite,
-                Grade = reason is null && ownStats is not null ? LayerGrade(ctx.Thresholds, ownStats.Max, layerBaseline) : null,
-                InterpolationBaseline = ctx.IsInterpolating ? layerBaseline : double.NaN,
+                CumulativeMaxRelative = _cumulative.Count > 0 ? ErrorStats.Of(_cumulative).Max : double.NaN,
+                ActivationNorm = _normCount > 0 ? _normSum / _normCount : double.NaN,
+                GradientNorm = gradNorms.TryGetValue(Name, out var gn) ? gn : double.NaN,
+                NonFinite = _nonFinite,
+                Grade = reason is null && ownStats is not null ? LayerGrade(ctx.Thresholds, ownStats.Max, _baseline) : null,
+                InterpolationBaseline = ctx.IsInterpolating ? _baseline : double.NaN,
                 ErrorMap = map,
-            });
+            };
         }
-        foreach (var d in declared.Where(d => !called.Contains(d.Name)))
-            results.Add(new LayerResult { Name = d.Name, TypeName = d.TypeName, IsContainer = d.IsContainer, NotTestableReason = "not called during forward" });
-        return results;
     }
 
-    /// <summary>True when the action only moves entries (finite index groups, permutations, invariance): exact in any dtype.</summary>
-    private static bool ExactAction(LayerAction a) => a.IsInvariant || a.Transform is IndexedFiniteTransform or Permutation;
+    /// <summary>Modules that only call their children in order: they have no code of their own to test.</summary>
+    private static bool IsPureComposition(string typeName) =>
+        LayerTaxonomy.ShortType(typeName) is "Sequential" or "ModuleList" or "ModuleDict";
+
+    /// <summary>
+    /// A container is judged by what is inside it: never PASS while a module inside fails. A pure composition
+    /// (Sequential) takes the worst of its modules; a module with its own forward code also keeps its own isolated error,
+    /// and when that fails while every tested module inside passes, its own code breaks the symmetry
+    /// (<see cref="LayerResult.BreaksInOwnCode"/>), which makes it a candidate for the first failing layer.
+    /// </summary>
+    private static LayerResult JudgedWithChildren(LayerResult own, List<LayerResult> earlier)
+    {
+        string prefix = own.Name.Split('#')[0] + ".";
+        var inside = earlier.Where(l => l.Name.StartsWith(prefix, StringComparison.Ordinal) && l.Grade is not null).ToList();
+        ErrorGrade? worst = inside.Count > 0 ? inside.Max(l => l.Grade!.Value) : null;
+        if (own.Method == "children")
+        {
+            if (worst is null) return own.With(notTestable: "no module inside it could be tested");
+            var worstInside = inside.Where(l => l.Grade == worst).MaxBy(l => l.OwnMaxRelative) ?? inside[0];
+            return own.With(grade: worst, ownMax: inside.Max(l => l.OwnMaxRelative), ownMean: inside.Max(l => l.OwnMeanRelative), judgedBy: worstInside.Name);
+        }
+        if (own.Grade is not { } g) return own;
+        bool ownCode = g >= ErrorGrade.Approximate && !(worst >= ErrorGrade.Approximate);
+        return own.With(grade: worst is { } w && w > g ? w : g, breaksInOwnCode: ownCode);
+    }
+
+    /// <summary>True when the action is exact in any dtype: invariance, or a discrete group's (its transforms move entries).</summary>
+    private static bool ExactAction(LayerAction a) => a.IsInvariant || a.Transform?.Group.IsDiscrete == true;
 
     /// <summary>The grade of a layer's own error, judged against the interpolation baseline of its tensors.</summary>
     private static ErrorGrade LayerGrade(Thresholds th, double own, double baseline)
@@ -197,8 +315,7 @@ internal static class LayerPhase
     {
         if (action.Transform is not IContinuousTransform { IsExactOnGrid: false } c) return 0;
         using var scope = NewDisposeScope();
-        using var inv = AuditKernels.NegatedParameters(g);
-        if (inv is null) return 0;
+        using var inv = g.Group.Inverse(g);
         try
         {
             var t64 = t.to(ScalarType.Float64);

@@ -17,8 +17,7 @@ internal static class LiePhase
         using var scope = NewDisposeScope();
         using var gen = new Generator(options.Seed);
         var shape = options.InputShape ?? options.Inputs!.shape.Skip(1).ToArray();
-        var (lo, hi) = options.Bounds;
-        var x = PointSampling.Sample(MonteCarloSampler.Instance, Math.Min(options.Samples, 16), shape, (lo, hi), gen, get_default_dtype());
+        var x = PointSampling.Sample(MonteCarloSampler.Instance, Math.Min(options.Samples, 16), shape, options.Bounds, gen, get_default_dtype());
         bool training = model.Training;
         try
         {

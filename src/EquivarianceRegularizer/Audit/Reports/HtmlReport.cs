@@ -60,16 +60,36 @@ public static class HtmlReport
         sb.Append("<h2>Layers</h2>\n");
         if (r.Layers.Count > 0)
         {
-            sb.Append($"<p>First failing layer: <b>{H(r.FirstFailingLayer ?? "none")}</b></p>");
-            sb.Append("<table><tr><th>layer</th><th>type</th><th>own max rel</th><th>cumulative</th><th>‖h‖</th><th>‖∂ℓ/∂h‖</th><th>actions (in → out)</th><th>result</th></tr>");
-            foreach (var l in r.Layers)
+            sb.Append($"<p>First failing layer: <b>{H(r.FirstFailingLayer ?? "none")}</b></p>\n");
+            var ranked = LayerViews.Ranked(r.Layers);
+            if (ranked.Count > 0)
             {
-                if (l.Tested)
-                    sb.Append($"<tr><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td>{N(l.OwnMaxRelative)}</td><td>{N(l.CumulativeMaxRelative)}</td><td>{N(l.ActivationNorm)}</td><td>{N(l.GradientNorm)}</td><td>{H(l.InputAction)} → {H(l.OutputAction)} ({H(l.Method)})</td><td style=\"color:{Color(l.VerdictText)}\">{l.VerdictText}</td></tr>");
-                else
-                    sb.Append($"<tr><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td colspan=\"6\">not tested: {H(l.NotTestableReason!)}</td></tr>");
+                // The sorted view: where the error is largest, whatever block it sits in.
+                sb.Append($"<details open id=\"ranked\"><summary>Largest own errors ({ranked.Count} of {r.Layers.Count(l => l.Tested)} tested layers, largest first)</summary>");
+                sb.Append("<table><tr><th>#</th><th>layer</th><th>type</th><th>own max rel</th><th>cumulative</th><th>result</th></tr>");
+                for (int i = 0; i < ranked.Count; i++)
+                {
+                    var l = ranked[i];
+                    sb.Append($"<tr><td>{i + 1}</td><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td>{N(l.OwnMaxRelative)}</td><td>{N(l.CumulativeMaxRelative)}</td><td style=\"color:{Color(l.VerdictText)}\">{l.VerdictText}</td></tr>");
+                }
+                sb.Append("</table></details>\n");
             }
-            sb.Append("</table>\n");
+            // Every layer, grouped by block; a block is open when it holds the first failing layer.
+            foreach (var (title, members) in LayerViews.Blocks(r.Layers))
+            {
+                string worst = LayerViews.Worst(members);
+                bool open = r.FirstFailingLayer is { } ff && members.Any(l => l.Name == ff);
+                sb.Append($"<details class=\"block\"{(open ? " open" : "")}><summary><b>{H(title)}</b>: {members.Count} layer{(members.Count == 1 ? "" : "s")}, worst <span style=\"color:{Color(worst)}\">{worst}</span></summary>");
+                sb.Append("<table><tr><th>layer</th><th>type</th><th>own max rel</th><th>cumulative</th><th>‖h‖</th><th>‖∂ℓ/∂h‖</th><th>actions (in → out)</th><th>result</th></tr>");
+                foreach (var l in members)
+                {
+                    if (l.Tested)
+                        sb.Append($"<tr><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td>{N(l.OwnMaxRelative)}</td><td>{N(l.CumulativeMaxRelative)}</td><td>{N(l.ActivationNorm)}</td><td>{N(l.GradientNorm)}</td><td>{H(l.InputAction)} → {H(l.OutputAction)} ({H(l.Method)})</td><td style=\"color:{Color(l.VerdictText)}\">{l.VerdictText}</td></tr>");
+                    else
+                        sb.Append($"<tr><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td colspan=\"6\">not tested: {H(l.NotTestableReason!)}</td></tr>");
+                }
+                sb.Append("</table></details>\n");
+            }
         }
         else sb.Append("<p>Not run.</p>");
 
@@ -109,7 +129,10 @@ public static class HtmlReport
     private static string LayerBars(AuditReport r)
     {
         var layers = r.Layers.Where(l => l.Tested).ToList();
-        const int left = 170, right = 80, top = 10, row = 18, width = 640;
+        // Full names: the label column is as wide as the longest name (about 6.2 px per character at 11 px).
+        int left = Math.Max(170, 12 + (int)Math.Ceiling(6.2 * layers.Max(l => l.Name.Length)));
+        const int right = 80, top = 10, row = 18;
+        int width = left + 470;
         int axisY = top + row * layers.Count + 4, height = axisY + 42;
         const double lo = -17, hi = 1;
         double X(double v) => v <= 0 ? left : left + (Math.Clamp(Log(v), lo, hi) - lo) / (hi - lo) * (width - left - right);
@@ -124,8 +147,7 @@ public static class HtmlReport
             var l = layers[i];
             double y = top + i * row;
             double v = double.IsFinite(l.OwnMaxRelative) ? l.OwnMaxRelative : 10;
-            string label = l.Name.Length > 24 ? l.Name[..23] + "…" : l.Name;
-            sb.Append(Text(left - 4, y + 12, H(label), "end", 11));
+            sb.Append(Text(left - 4, y + 12, H(l.Name), "end", 11));
             double end = Math.Max(left + 1, X(v));
             sb.Append($"<rect x=\"{left}\" y=\"{F(y + 3)}\" width=\"{F(end - left)}\" height=\"{row - 5}\" fill=\"{Color(l.VerdictText)}\"><title>{H(l.Name)}: {N(l.OwnMaxRelative)}</title></rect>");
             sb.Append(Text(end + 4, y + 12, N(l.OwnMaxRelative), "start", 9));

@@ -83,6 +83,9 @@ public static class JsonReport
                 w.WriteString("verdict", l.VerdictText);
                 w.WriteBoolean("tested", l.Tested);
                 w.WriteBoolean("container", l.IsContainer);
+                if (l.IsContainer) w.WriteBoolean("breaks_in_own_code", l.BreaksInOwnCode);
+                if (l.JudgedBy is { } worstInside) w.WriteString("judged_by", worstInside);
+                if (l.SamplingGridMapped is { } mapped) w.WriteBoolean("sampling_grid_mapped", mapped);
                 if (l.NotTestableReason is { } why) w.WriteString("not_tested_reason", why);
                 else
                 {

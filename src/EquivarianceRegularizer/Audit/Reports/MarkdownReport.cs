@@ -70,6 +70,17 @@ public static class MarkdownReport
                     : $"| {Escape(l.Name)} | {Escape(l.TypeName)} | | | | | not tested: {Escape(l.NotTestableReason!)} |");
             L();
             L($"First failing layer: **{Escape(r.FirstFailingLayer ?? "none")}**");
+            var ranked = LayerViews.Ranked(r.Layers);
+            if (ranked.Count > 0)
+            {
+                L();
+                L($"Largest own errors ({ranked.Count} of {r.Layers.Count(l => l.Tested)} tested layers, largest first):");
+                L();
+                L("| # | layer | type | own max rel | result |");
+                L("|---|---|---|---|---|");
+                for (int k = 0; k < ranked.Count; k++)
+                    L($"| {k + 1} | {Escape(ranked[k].Name)} | {Escape(ranked[k].TypeName)} | {N(ranked[k].OwnMaxRelative)} | {ranked[k].VerdictText} |");
+            }
         }
         else L("Not run.");
         L();

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace EquivarianceRegularizer.Audit.Reports;
 
-/// <summary>The seed's plain-text report template, and the names used by every renderer.</summary>
+/// <summary>The plain-text report (what <c>eqv audit</c> prints), and the names used by every renderer.</summary>
 public static class ReportText
 {
     /// <summary>"PASS", "NEEDS_ATTENTION" or "FAIL".</summary>
@@ -29,7 +29,7 @@ public static class ReportText
     /// <summary>A number in short scientific form ("n/a" for NaN).</summary>
     public static string N(double v) => EquivarianceRegularizer.Reports.ReportFormat.N(v);
 
-    /// <summary>Renders the report in the seed's text template.</summary>
+    /// <summary>Renders the report as plain text.</summary>
     public static string Render(AuditReport r)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -76,10 +76,22 @@ public static class ReportText
                 L($"  - Result: NOT TESTED ({l.NotTestableReason})");
                 continue;
             }
-            L($"  - Error: {N(l.OwnMaxRelative)} own ({l.Method}), {N(l.CumulativeMaxRelative)} cumulative; ‖h‖ {N(l.ActivationNorm)}, ‖∂ℓ/∂h‖ {N(l.GradientNorm)}");
+            L(l.JudgedBy is { } worst
+                ? $"  - Judged by the modules inside it: worst {worst} ({N(l.OwnMaxRelative)} own), {N(l.CumulativeMaxRelative)} cumulative; ‖h‖ {N(l.ActivationNorm)}, ‖∂ℓ/∂h‖ {N(l.GradientNorm)}"
+                : $"  - Error: {N(l.OwnMaxRelative)} own ({l.Method}), {N(l.CumulativeMaxRelative)} cumulative; ‖h‖ {N(l.ActivationNorm)}, ‖∂ℓ/∂h‖ {N(l.GradientNorm)}");
+            if (l.BreaksInOwnCode) L("  - Its own forward code breaks the symmetry: every tested module inside it passes.");
             L($"  - Result: {l.VerdictText}");
         }
         if (r.Layers.Count > 0) L($"First failing layer: {r.FirstFailingLayer ?? "none"}");
+        var ranked = LayerViews.Ranked(r.Layers);
+        if (ranked.Count > 0)
+        {
+            L();
+            L($"LARGEST OWN ERRORS ({ranked.Count} of {r.Layers.Count(l => l.Tested)} tested layers, largest first):");
+            int width = ranked.Max(l => l.Name.Length);
+            for (int k = 0; k < ranked.Count; k++)
+                L($"{k + 1,3}. {ranked[k].Name.PadRight(width)}  {N(ranked[k].OwnMaxRelative),-10} {ranked[k].VerdictText} ({ranked[k].TypeName})");
+        }
         L();
         L("GRADIENT TEST:");
         L("--------------");

@@ -1,7 +1,7 @@
 
 namespace EquivarianceRegularizer.Audit;
 
-/// <summary>How close to exact a measured relative error is (the seed's four bands).</summary>
+/// <summary>How close to exact a measured relative error is (four bands, limits in <see cref="Thresholds"/>).</summary>
 public enum ErrorGrade
 {
     /// <summary>At the dtype's rounding level: exact equivariance.</summary>

@@ -61,6 +61,36 @@ public sealed class LayerResult
     /// <summary>Spatial map of the layer's own error when its output is a feature map.</summary>
     public SpatialErrorMap? ErrorMap { get; init; }
 
+    /// <summary>
+    /// For a module with children: true when its own forward code breaks the symmetry — it fails alone while every
+    /// tested module inside it passes — so that it can be the first failing layer (a head that flattens, then applies
+    /// a Linear). False for leaves and for containers whose failure comes from inside.
+    /// </summary>
+    public bool BreaksInOwnCode { get; init; }
+
+    /// <summary>For a pure composition (Sequential) judged by its modules: the module inside with the worst own error; null otherwise.</summary>
+    public string? JudgedBy { get; init; }
+
+    /// <summary>True when the layer counts on its own for the first failing layer and the diagnoses: a leaf, or a container whose own code breaks the symmetry.</summary>
+    public bool BreaksAlone => (!IsContainer || BreaksInOwnCode) && Grade is { } g && g >= ErrorGrade.Approximate;
+
+    /// <summary>A copy with the given judgement changed (the layer phase's container pass).</summary>
+    internal LayerResult With(ErrorGrade? grade = null, double? ownMax = null, double? ownMean = null, string? judgedBy = null, bool? breaksInOwnCode = null, string? notTestable = null) => new()
+    {
+        Name = Name, TypeName = TypeName, IsContainer = IsContainer, NotTestableReason = notTestable ?? NotTestableReason,
+        InputAction = InputAction, OutputAction = OutputAction, Method = notTestable is null ? Method : "", InputShape = InputShape, OutputShape = OutputShape,
+        OwnMaxRelative = ownMax ?? OwnMaxRelative, OwnMeanRelative = ownMean ?? OwnMeanRelative, CumulativeMaxRelative = CumulativeMaxRelative,
+        ActivationNorm = ActivationNorm, GradientNorm = GradientNorm, NonFinite = NonFinite, InterpolationBaseline = InterpolationBaseline,
+        Grade = notTestable is null ? grade ?? Grade : null, ErrorMap = ErrorMap, JudgedBy = judgedBy ?? JudgedBy, BreaksInOwnCode = breaksInOwnCode ?? BreaksInOwnCode,
+        SamplingGridMapped = SamplingGridMapped,
+    };
+
+    /// <summary>
+    /// For a layer that changes the spatial size: whether the group maps its sampling grid (stride, pooling window,
+    /// padding) to itself, measured from which input pixels its first and last outputs depend on; null when not measured.
+    /// </summary>
+    public bool? SamplingGridMapped { get; init; }
+
     /// <summary>"PASS", "NEEDS_ATTENTION", "FAIL" or "NOT_TESTED".</summary>
     public string VerdictText => Grade is { } g ? Thresholds.VerdictOf(g).Label() : "NOT_TESTED";
 }

@@ -29,9 +29,9 @@ internal sealed record AuditEvidence(
     /// <summary>True when the other output kind (invariant ↔ equivariant) fits within the excellent band.</summary>
     public bool AlternativeOutputFits => Probes.AlternativeOutput is { } alt && alt.Rel < Th.Excellent;
 
-    /// <summary>Leaf layers whose own finite error is over the excellent band, in execution order.</summary>
+    /// <summary>Leaf layers, and containers whose own code breaks the symmetry, whose own finite error is over the excellent band, in execution order.</summary>
     public IReadOnlyList<LayerResult> LayersBreakingAlone =>
-        Layers.Where(l => !l.IsContainer && l.Grade is { } g && g >= ErrorGrade.Approximate && !l.NonFinite).ToList();
+        Layers.Where(l => l.BreaksAlone && !l.NonFinite).ToList();
 
     /// <summary>
     /// True when the model is exactly (perfect or excellent band) symmetric end to end while some of its layers are not on

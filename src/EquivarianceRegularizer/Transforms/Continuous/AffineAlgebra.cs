@@ -19,29 +19,6 @@ internal static class AffineAlgebra
         return r;
     }
 
-    public static double[,] Add(double[,] a, double[,] b)
-    {
-        int n = a.GetLength(0), m = a.GetLength(1);
-        var r = new double[n, m];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < m; j++) r[i, j] = a[i, j] + b[i, j];
-        return r;
-    }
-
-    public static double[,] Multiply(double[,] a, double[,] b)
-    {
-        int n = a.GetLength(0), k = a.GetLength(1), m = b.GetLength(1);
-        var r = new double[n, m];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < m; j++)
-            {
-                double s = 0;
-                for (int l = 0; l < k; l++) s += a[i, l] * b[l, j];
-                r[i, j] = s;
-            }
-        return r;
-    }
-
     /// <summary>A 2×3 generator [L | b] as the 3×3 matrix [[L, b], [0, 0, 0]].</summary>
     public static double[,] Homogeneous(double[,] generator2x3, double t)
     {

@@ -69,17 +69,6 @@ public class FiniteTransformTests
     }
 
     [Test]
-    public void Permutation_ForceNonIdentity_NeverDrawsTheIdentity()
-    {
-        using var scope = NewDisposeScope();
-        var p = new Permutation(2) { ForceNonIdentity = true };
-        using var g = new Generator(1);
-        using var e = p.Group.Sample(50, g);
-        long[] v = e.Values.data<long>().ToArray();
-        for (int b = 0; b < 50; b++) Assert.That(v[2 * b], Is.EqualTo(1));
-    }
-
-    [Test]
     public void Apply_WithElementsOfAnotherGroup_Throws()
     {
         using var scope = NewDisposeScope();
