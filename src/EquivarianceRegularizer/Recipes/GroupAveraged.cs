@@ -89,7 +89,8 @@ public sealed class GroupAveraged : nn.Module<Tensor, Tensor>
             var part = outputs.narrow(0, k * batch, batch);
             if (!Symmetry.IsInvariant)
             {
-                using var inverse = _group.Element(FiniteGroupLaw.Inverse(_group, k), batch);
+                using var element = _group.Element(k, batch);
+                using var inverse = _group.Inverse(element);
                 part = Symmetry.Output.Apply(part, inverse);
             }
             sum = sum is null ? part : sum + part;
