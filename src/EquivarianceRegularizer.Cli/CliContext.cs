@@ -36,7 +36,7 @@ internal sealed class CliContext
     /// <summary>Prints the one error line of bad usage or unreadable input and returns <see cref="ExitCodes.Usage"/>.</summary>
     public int Usage(string message)
     {
-        Stderr.WriteLine("eqv: " + ErrorText.OneLine(message));
+        Stderr.WriteLine("eqv: " + EquivarianceRegularizer.Audit.Reports.ReportText.Printable(ErrorText.OneLine(message)));
         return ExitCodes.Usage;
     }
 

@@ -59,7 +59,13 @@ public static class Program
         {
             return parse.Invoke(config);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (OutOfMemoryException)
+        {
+            // .NET ends a process whose OutOfMemoryException nobody catches ("Out of memory.", exit 134); the managed
+            // allocation that failed is released by now, so one line can still be written.
+            return cli.Usage("ran out of memory; use a smaller --input-shape or --samples, or check that the model file is what you expect.");
+        }
+        catch (Exception e)
         {
             // Never a stack trace: one line saying what went wrong.
             return cli.Usage(e.Message);

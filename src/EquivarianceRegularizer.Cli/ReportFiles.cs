@@ -61,7 +61,7 @@ internal sealed class ReportFiles
             var dir = Path.GetDirectoryName(Path.GetFullPath(path));
             if (_createDirs && !string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
             File.WriteAllText(path, render());
-            if (!_quiet) stdout.WriteLine($"{what} report written to {path}");
+            if (!_quiet) stdout.WriteLine($"{what} report written to {EquivarianceRegularizer.Audit.Reports.ReportText.Printable(path)}");
         }
     }
 }

@@ -29,7 +29,7 @@ public static class EquivarianceAssert
     /// <summary>Asserts f(T x) = f(x) on the given inputs (batch first).</summary>
     public static AuditReport IsInvariant(TensorModel model, IGroupTransform transform, Tensor inputs, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        CheckInputs(inputs);
         return Satisfies(new ModuleAuditModel(model), Symmetry.Invariant(transform),
             (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
     }
@@ -41,7 +41,7 @@ public static class EquivarianceAssert
     /// <summary>Asserts f(T x) = T'(f(x)) on the given inputs (batch first).</summary>
     public static AuditReport IsEquivariant(TensorModel model, IGroupTransform input, Tensor inputs, IGroupTransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        CheckInputs(inputs);
         return Satisfies(new ModuleAuditModel(model), Symmetry.Equivariant(input, output),
             (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
     }
@@ -53,6 +53,18 @@ public static class EquivarianceAssert
         bool ok = report.Verdict == Verdict.Pass || (acceptNeedsAttention && report.Verdict == Verdict.NeedsAttention);
         if (!ok) Assert.Fail(FailureMessage(report));
         return report;
+    }
+
+    /// <summary>Inputs must be a live tensor with a batch axis and at least one sample.</summary>
+    private static void CheckInputs(Tensor inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.IsInvalid)
+            throw new ObjectDisposedException(nameof(inputs), "inputs has been disposed (its dispose scope ended, or Dispose was called); keep it alive until the assertion returns.");
+        if (inputs.dim() == 0)
+            throw new ArgumentException("inputs is a 0-d tensor (a single number); give samples batch first, [N, ...] (e.g. [8, 1, 28, 28]), or use the overload taking an input shape.", nameof(inputs));
+        if (inputs.size(0) == 0)
+            throw new ArgumentException($"inputs holds no samples (shape [{string.Join(", ", inputs.shape)}]); give at least one sample, batch first.", nameof(inputs));
     }
 
     /// <summary>The message an assertion fails with: summary, first failing layer and each diagnosis with its fix.</summary>

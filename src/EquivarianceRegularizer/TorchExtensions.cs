@@ -16,15 +16,38 @@ internal static class TorchExtensions
         return finite.item<bool>();
     }
 
+    /// <summary>
+    /// Throws when <paramref name="generator"/> has been disposed: TorchSharp passes a disposed Generator to libtorch as a
+    /// null handle, and libtorch then draws from its global generator, silently ignoring the user's seed.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException"><paramref name="generator"/> is disposed.</exception>
+    internal static Generator RequireLive(this Generator generator, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(generator, parameterName);
+        if (generator.Handle == IntPtr.Zero)
+            throw new ObjectDisposedException(parameterName,
+                $"The Generator given as '{parameterName}' (or as EquivarianceErrorOptions.Generator) has been disposed, so its draws " +
+                "would silently come from libtorch's global generator instead of your seed. Keep it alive while the library uses it " +
+                "(for a regularizer: until the regularizer is disposed), or give a Seed instead.");
+        return generator;
+    }
+
     /// <summary>The module's type name as a user knows it ("Conv2d", or the TorchScript class name).</summary>
     public static string TypeName(this nn.Module m)
     {
         // TorchScript modules: GetName() reads a native nn::Module name that a script module does not have.
         if (m is jit.ScriptModule) return "ScriptModule";
-        // TorchSharp modules carry the name given to their constructor ("Conv2d" for nn.Conv2d).
-        var given = m.GetName();
-        if (!string.IsNullOrEmpty(given)) return given;
-        var name = m.GetType().Name;
+        // TorchSharp's own modules: their class is what the user wrote (nn.BatchNorm2d makes a BatchNorm2d). The name
+        // they pass their base constructor is not: BatchNorm2d passes "BatchNorm1d", Sequential the native
+        // "torch::nn::SequentialImpl" (TorchSharp 0.107).
+        var type = m.GetType();
+        if (type.Assembly != typeof(nn.Module).Assembly)
+        {
+            // The user's modules carry the name they gave their constructor.
+            var given = m.GetName();
+            if (!string.IsNullOrEmpty(given)) return given;
+        }
+        var name = type.Name;
         int tick = name.IndexOf('`', StringComparison.Ordinal);
         return tick < 0 ? name : name[..tick];
     }

@@ -62,12 +62,18 @@ public class PackedLibraryConsumerTests
     {
         var folder = Path.Combine(root, name);
         Directory.CreateDirectory(folder);
+        WriteNuGetConfig(folder);
+        File.WriteAllText(Path.Combine(folder, name + ".csproj"), projectText);
+        return folder;
+    }
+
+    /// <summary>The repository's NuGet.config with the folder feed added first, as the README tells users to write theirs.</summary>
+    private void WriteNuGetConfig(string folder)
+    {
         var config = File.ReadAllText(Path.Combine(RepositoryRoot(), "NuGet.config"));
         Assert.That(config, Does.Contain("<clear />"), "the repository's NuGet.config clears inherited sources");
         config = config.Replace("<clear />", $"<clear />\n    <add key=\"consumer-test-feed\" value=\"{feed}\" />", StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(folder, "NuGet.config"), config);
-        File.WriteAllText(Path.Combine(folder, name + ".csproj"), projectText);
-        return folder;
     }
 
     private static string ConsumerFile(string name) => File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "ConsumerApp", name));
@@ -85,6 +91,20 @@ public class PackedLibraryConsumerTests
             .And.Contain("lib/net10.0/EquivarianceRegularizer.dll"));
     }
 
+    [TestCase("EquivarianceRegularizer")]
+    [TestCase("EquivarianceRegularizer.NUnit")]
+    public void Package_CarriesReadmeLicenceAndDescription(string id)
+    {
+        using var package = ZipFile.OpenRead(Path.Combine(feed, $"{id}.{version}.nupkg"));
+        Assert.That(package.Entries.Select(e => e.FullName), Does.Contain("README.md"));
+        using var reader = new StreamReader(package.Entries.Single(e => e.FullName == $"{id}.nuspec").Open());
+        var nuspec = reader.ReadToEnd();
+        Assert.That(nuspec, Does.Contain("<license type=\"expression\">MIT</license>").And.Contain("<readme>README.md</readme>")
+            .And.Match("<description>[^<]{20,}</description>"));
+        if (id.EndsWith(".NUnit", StringComparison.Ordinal))
+            Assert.That(nuspec, Does.Match(@"<dependency id=""NUnit"" version=""4\.[0-9.]+""") , "NUnit 4.x and 5 projects both satisfy the helpers' dependency");
+    }
+
     [Test]
     public void NUnitPackage_ReferencedAlone_BringsTheLoadFixTransitively()
     {
@@ -97,6 +117,35 @@ public class PackedLibraryConsumerTests
         DotnetCommand.Succeed(folder, Timeout, "restore", "-nologo");
         var imports = File.ReadAllText(Path.Combine(folder, "obj", "NUnitOnly.csproj.nuget.g.targets"));
         Assert.That(imports, Does.Contain($"equivarianceregularizer/{version}/buildTransitive/EquivarianceRegularizer.targets"));
+    }
+
+    [Test]
+    public void DotnetNewNunitProject_WithTheTemplatesNUnit_RunsEquivarianceAssert()
+    {
+        var folder = Path.Combine(root, "NewNunit");
+        DotnetCommand.Succeed(root, Timeout, "new", "nunit", "-n", "NewNunit", "-o", folder, "--no-restore");
+        WriteNuGetConfig(folder);
+        var projectPath = Path.Combine(folder, "NewNunit.csproj");
+        var project = File.ReadAllText(projectPath);
+        var nunit = Regex.Match(project, @"<PackageReference Include=""NUnit"" Version=""([^""]+)""");
+        Assert.That(nunit.Success, Is.True, $"the template references NUnit:\n{project}");
+        TestContext.Progress.WriteLine($"dotnet new nunit references NUnit {nunit.Groups[1].Value}");
+        // What a user adds: the helpers, a backend, and the runtime (README's tip: one platform's libtorch, not three).
+        project = project.Replace("</Project>", $"""
+              <PropertyGroup><RuntimeIdentifier>linux-x64</RuntimeIdentifier><SelfContained>false</SelfContained></PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="EquivarianceRegularizer.NUnit" Version="{version}" />
+                <PackageReference Include="TorchSharp" Version="0.107.0" />
+                <PackageReference Include="libtorch-cpu-linux-x64" Version="2.10.0" />
+              </ItemGroup>
+            </Project>
+            """, StringComparison.Ordinal);
+        File.WriteAllText(projectPath, project);
+        File.WriteAllText(Path.Combine(folder, "UnitTest1.cs"), ConsumerFile("NUnitTests.cs.txt"));
+
+        var test = DotnetCommand.Succeed(folder, Timeout, "test", "-c", "Release", "-nologo");
+        Assert.That(test.Output, Does.Not.Contain("NU1605"), "no package downgrade");
+        Assert.That(test.Output, Does.Match(@"(Passed:\s+2|total: 2.*succeeded: 2)").IgnoreCase, test.Output);
     }
 
     [Test]

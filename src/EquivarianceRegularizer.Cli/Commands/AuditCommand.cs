@@ -102,19 +102,21 @@ internal static class AuditCommand
                     Gradient = parse.GetValue(gradient) || AuditOptions.Default.Gradient,
                     Mode = mode,
                     RandomInitBaseline = parse.GetValue(randomInit),
-                    ModelName = Path.GetFileName(path),
+                    ModelName = ReportText.Printable(Path.GetFileName(path)),
                     LeeTransform = leeTransform,
                     MemoryBudgetBytes = budget,
                 };
                 AuditReport report;
                 try
                 {
-                    report = progress.Stage(StageName(options), () => Auditor.Audit(new ScriptAuditModel(tapped, Path.GetFileName(path)), spec, options));
+                    report = progress.Stage(StageName(options), () => Auditor.Audit(new ScriptAuditModel(tapped, ReportText.Printable(Path.GetFileName(path))), spec, options));
                 }
-                catch (ArgumentException e) { return cli.Usage(e.Message); }
-                catch (Exception e) when (e is ExternalException or NotSupportedException or InvalidOperationException)
+                catch (ArgumentException e) when (!e.Data.Contains("EquivarianceRegularizer.ModelCouldNotRun")) { return cli.Usage(e.Message); }
+                catch (Exception e) when (e is ArgumentException or ExternalException or NotSupportedException or InvalidOperationException)
                 {
-                    string why = ModelInputErrors.Explain(e.Message, shape) ?? ErrorText.OneLine(e.Message);
+                    // The library's "model cannot run" error carries the model's own as its inner exception: said here in --input-shape terms.
+                    var cause = e is ArgumentException { InnerException: { } inner } ? inner : e;
+                    string why = ModelInputErrors.Explain(cause.Message, shape) ?? ErrorText.OneLine(cause.Message);
                     return cli.Usage($"the model could not run on inputs of shape [{string.Join(",", shape)}]: {why}");
                 }
                 if (report.LieNote is { } leeNote) cli.Stderr.WriteLine("eqv: note: " + ErrorText.OneLine(leeNote));

@@ -135,7 +135,7 @@ internal static class LieCommand
             cli.Note("--include-layers and --exclude-layers choose rows of the layer-wise attribution; without --layers there are none.");
         var report = new LieReport
         {
-            Model = Path.GetFileName(s.ModelPath), InputShape = s.InputShape, Samples = (int)Math.Min(s.Samples, s.Given?.size(0) ?? s.Samples),
+            Model = EquivarianceRegularizer.Audit.Reports.ReportText.Printable(Path.GetFileName(s.ModelPath)), InputShape = s.InputShape, Samples = (int)Math.Min(s.Samples, s.Given?.size(0) ?? s.Samples),
             Data = s.Given is null ? s.Data : "file", Seed = s.Seed,
             Aggregation = s.Aggregation, FlowOptions = s.Flow, Results = results, Notes = notes, Seconds = clock.Elapsed.TotalSeconds,
         };

@@ -106,12 +106,38 @@ public sealed record AuditOptions
             throw new ArgumentOutOfRangeException(nameof(MemoryBudgetBytes), MemoryBudgetBytes, $"The memory budget must be at least {MinimumMemoryBudgetBytes >> 20} MiB (the process itself takes about that); raise it.");
         if (MaxLayerSamples < 1) throw new ArgumentOutOfRangeException(nameof(MaxLayerSamples), MaxLayerSamples, "Needs at least one sample.");
         ArgumentNullException.ThrowIfNull(Bounds);
-        if (DType is { } d && !d.IsFloatingPoint()) throw new ArgumentException($"DType must be float32 or float64, not {d}.", nameof(DType));
+        if (DType is { } d && d is not (ScalarType.Float32 or ScalarType.Float64))
+            throw new ArgumentException($"DType must be ScalarType.Float32 or ScalarType.Float64 (the dtypes the audit has thresholds for), not {d}.", nameof(DType));
         if (Inputs is null && InputShape is null) throw new ArgumentException("Give either InputShape (random inputs) or Inputs (data).", nameof(InputShape));
         if (InputShape is { } s && (s.Length == 0 || s.Any(v => v < 1)))
             throw new ArgumentException($"InputShape must be positive sizes without the batch axis (got [{string.Join(",", s)}]).", nameof(InputShape));
+        if (Inputs is { } alive) ModelRunErrors.CheckAlive(alive, nameof(Inputs));
+        if (InputShape is { } large && Inputs is null && large.All(v => v >= 1))
+            EquivarianceRegularizer.Sampling.AllocationGuard.EnsureFits(large.Prepend(Samples).ToArray(), ScalarType.Float64, nameof(InputShape));
         if (Inputs is { } x && (x.Rank() < 1 || x.size(0) < 1)) throw new ArgumentException("Inputs must have a non-empty batch axis.", nameof(Inputs));
+        if (Inputs is { } given && InputShape is { } shape && !given.shape.Skip(1).SequenceEqual(shape))
+            throw new ArgumentException(
+                $"InputShape [{string.Join(",", shape)}] differs from the shape of one sample of Inputs [{string.Join(",", given.shape.Skip(1))}]; " +
+                "the audit runs on Inputs, so give only Inputs, or an InputShape that agrees with it.", nameof(InputShape));
         if (Inputs is { } data && data.dtype.IsFloatingPoint() && !data.all_finite())
             throw new ArgumentException("Inputs contain NaN or infinite values; equivariance cannot be judged on them (clean the data first).", nameof(Inputs));
     }
+
+    /// <summary>Every LayerActions key must name one of the model's layers (optionally with a call suffix, "conv#2").</summary>
+    internal void ValidateLayerActions(IAuditModel model)
+    {
+        if (LayerActions.Count == 0) return;
+        var declared = model.DeclaredLayers.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in LayerActions.Keys)
+        {
+            int hash = key.IndexOf('#', StringComparison.Ordinal);
+            if (declared.Contains(key) || (hash > 0 && declared.Contains(key[..hash]))) continue;
+            var known = declared.Order(StringComparer.Ordinal).Take(30).ToList();
+            throw OptionError(
+                $"LayerActions names layer '{key}', which the model does not have, so its action would be ignored. The model's layers " +
+                $"(named_modules names) are: {string.Join(", ", known)}{(declared.Count > known.Count ? ", …" : "")}.", nameof(LayerActions));
+        }
+    }
+
+    private static ArgumentException OptionError(string message, string option) => new(message, option);
 }

@@ -85,7 +85,7 @@ internal sealed class AuditRun(IAuditModel model, Symmetry spec, AuditOptions op
             recommendations.Add("No action needed; keep this audit in the test suite (EquivarianceAssert) so regressions are caught.");
         return new AuditReport
         {
-            Model = options.ModelName ?? model.Name,
+            Model = EquivarianceRegularizer.Reports.ReportFormat.Printable(options.ModelName ?? model.Name),
             Transform = spec.Input.Name,
             Group = spec.Input.Group.Name,
             SymmetryType = spec.IsInvariant ? "Invariant" : $"Equivariant (output: {spec.Output.Name})",

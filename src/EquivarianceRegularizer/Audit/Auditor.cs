@@ -22,7 +22,9 @@ public static class Auditor
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(options);
+        ModelRunErrors.CheckUsable(model);
         options.Validate();
+        options.ValidateLayerActions(model);
         return new AuditRun(model, spec, options).Run();
     }
 }

@@ -7,6 +7,7 @@ public sealed class ModuleAuditModel : IAuditModel
 {
     private readonly TensorModel _model;
     private readonly nn.Module _module;
+    private ModuleDtypeConversion? _conversion;
 
     /// <summary>Wraps <paramref name="model"/> (not owned).</summary>
     public ModuleAuditModel(TensorModel model, string? name = null)
@@ -35,7 +36,14 @@ public sealed class ModuleAuditModel : IAuditModel
     public void SetTraining(bool training) => _module.train(training);
 
     /// <inheritdoc />
-    public void ConvertTo(ScalarType dtype) => _module.to(dtype);
+    /// <remarks>The model's own Parameter and buffer objects are kept aside, not replaced: converting back to the
+    /// model's original dtype puts those very objects back, so an optimizer built on them steps normally afterwards.</remarks>
+    public void ConvertTo(ScalarType dtype)
+    {
+        _conversion?.Dispose();
+        _conversion = null;
+        if (DType != dtype) _conversion = ModuleDtypeConversion.Convert(_module, dtype);
+    }
 
     /// <inheritdoc />
     public Tensor Forward(Tensor x) => _model.call(x);

@@ -12,6 +12,7 @@ public sealed class ScriptAuditModel : IAuditModel
 {
     private readonly TappedScriptModule _tapped;
     private readonly Dictionary<string, string> _typeNames = new(StringComparer.Ordinal);
+    private ModuleDtypeConversion? _conversion;
 
     /// <summary>Wraps a loaded tapped module (not owned).</summary>
     public ScriptAuditModel(TappedScriptModule tapped, string name)
@@ -42,7 +43,14 @@ public sealed class ScriptAuditModel : IAuditModel
     public void SetTraining(bool training) => _tapped.Module.train(training);
 
     /// <inheritdoc />
-    public void ConvertTo(ScalarType dtype) => _tapped.Module.to(dtype);
+    /// <remarks>The model's own Parameter and buffer objects are kept aside, not replaced: converting back to the
+    /// model's original dtype puts those very objects back, so an optimizer built on them steps normally afterwards.</remarks>
+    public void ConvertTo(ScalarType dtype)
+    {
+        _conversion?.Dispose();
+        _conversion = null;
+        if (DType != dtype) _conversion = ModuleDtypeConversion.Convert(_tapped.Module, dtype);
+    }
 
     /// <inheritdoc />
     public Tensor Forward(Tensor x) => _tapped.Module.call(x);

@@ -48,6 +48,7 @@ public static class Gradients
             try
             {
                 output.backward(gradOutput is null ? null : new[] { gradOutput }, retain_graph: retainGraph || createGraph, create_graph: createGraph, inputs: inputs.ToArray());
+                if (createGraph) ExplainCreateGraphWarning();
             }
             catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("not implemented", StringComparison.Ordinal))
             {
@@ -66,4 +67,24 @@ public static class Gradients
         return result;
     }
 
+    /// <summary>The line written to standard error after the process's first backward with create_graph.</summary>
+    internal const string CreateGraphNote =
+        "EquivarianceRegularizer: libtorch's warning \"Using backward() with create_graph=True will create a reference cycle\" " +
+        "is about the library's second-order derivatives; it resets every gradient it creates, so no cycle or leak remains.";
+
+    private static int createGraphNoted;
+
+    /// <summary>
+    /// libtorch prints its reference-cycle warning once per process, on standard error, at the first backward with
+    /// create_graph (every such backward accumulates into .grad; <c>torch.autograd.grad</c>, which does not, has a native
+    /// entry point that aborts the process on any libtorch error). Gradients here restores each input's .grad at once, so
+    /// the cycle the warning describes never outlives the call: one line of ours says so, once per process.
+    /// </summary>
+    private static void ExplainCreateGraphWarning()
+    {
+        if (Interlocked.Exchange(ref createGraphNoted, 1) == 0) Console.Error.WriteLine(CreateGraphNote);
+    }
+
+    /// <summary>Makes the next create_graph backward write <see cref="CreateGraphNote"/> again (tests only).</summary>
+    internal static void ResetCreateGraphNote() => Interlocked.Exchange(ref createGraphNoted, 0);
 }

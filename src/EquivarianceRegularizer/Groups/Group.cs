@@ -123,6 +123,6 @@ public abstract class Group : IEquatable<Group>
     protected static void CheckSampleArguments(long batch, Generator generator)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        ArgumentNullException.ThrowIfNull(generator);
+        generator.RequireLive(nameof(generator));
     }
 }

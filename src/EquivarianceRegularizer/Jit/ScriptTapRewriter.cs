@@ -26,6 +26,14 @@ public static partial class ScriptTapRewriter
         if (string.IsNullOrWhiteSpace(archivePath)) throw new ArgumentException("archivePath is empty; pass the path of a TorchScript .pt file.", nameof(archivePath));
         if (string.IsNullOrWhiteSpace(rewrittenPath)) throw new ArgumentException("rewrittenPath is empty; pass where to write the tapped copy.", nameof(rewrittenPath));
         if (!File.Exists(archivePath)) throw new FileNotFoundException($"No TorchScript archive at '{archivePath}'.", archivePath);
+        try
+        {
+            TorchScriptArchive.RequireRegularFile(Path.GetFullPath(archivePath));
+        }
+        catch (TorchScriptLoadException e)
+        {
+            throw new ArgumentException(e.Message, nameof(archivePath), e);
+        }
         var clock = Stopwatch.StartNew();
         var entries = ReadEntries(archivePath);
         var classes = new Dictionary<string, ScriptTapSourceClass>(StringComparer.Ordinal);
@@ -57,22 +65,45 @@ public static partial class ScriptTapRewriter
             // libtorch's lexer needs the last statement to end in a newline.
             rewritten[group.Key] = Encoding.UTF8.GetBytes(string.Join('\n', lines).TrimEnd('\n') + "\n");
         }
-        WriteEntries(rewrittenPath, entries, rewritten);
+        WriteEntries(archivePath, rewrittenPath, rewritten);
         return new ScriptTapRewriteResult(rewrittenPath, writer.Untapped, writer.TappedCallSites, clock.Elapsed,
             writer.EntryMethodName, writer.CopyingEntryMethodName, writer.SitePaths, writer.Methods);
     }
 
+    /// <summary>The most one source entry (code/**.py, data.pkl) may inflate to; real ones are a few KiB to a few hundred KiB.</summary>
+    internal const long MaxSourceEntryBytes = 16L << 20;
+
+    /// <summary>The most all source entries together may inflate to.</summary>
+    internal const long MaxSourceTotalBytes = 64L << 20;
+
+    private static bool IsSourceEntry(string name) =>
+        CodeEntry().IsMatch(name) || (name.EndsWith("/data.pkl", StringComparison.Ordinal) && name.Count(c => c == '/') == 1);
+
+    // Reads the entries the rewrite parses (sources and data.pkl), each and all together bounded: a small archive whose
+    // code inflates to gigabytes is refused before it is materialised. Tensor data is never read here; WriteEntries
+    // streams it from the original.
     private static List<(string Name, byte[] Bytes)> ReadEntries(string archivePath)
     {
         try
         {
             using var zip = ZipFile.OpenRead(archivePath);
-            var entries = new List<(string, byte[])>(zip.Entries.Count);
+            var entries = new List<(string, byte[])>();
+            long total = 0;
             foreach (var entry in zip.Entries)
             {
+                if (!IsSourceEntry(entry.FullName)) continue;
+                if (entry.Length > MaxSourceEntryBytes || total + entry.Length > MaxSourceTotalBytes) throw TooLarge(archivePath, entry.FullName, entry.Length);
                 using var stream = entry.Open();
                 using var copy = new MemoryStream();
-                stream.CopyTo(copy);
+                var buffer = new byte[1 << 16];
+                int n;
+                while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    copy.Write(buffer, 0, n);
+                    // The declared size can lie; what is actually inflated counts.
+                    if (copy.Length > MaxSourceEntryBytes || total + copy.Length > MaxSourceTotalBytes) throw TooLarge(archivePath, entry.FullName, copy.Length);
+                }
+                total += copy.Length;
                 entries.Add((entry.FullName, copy.ToArray()));
             }
             return entries;
@@ -83,20 +114,36 @@ public static partial class ScriptTapRewriter
         }
     }
 
+    private static ArgumentException TooLarge(string archivePath, string entry, long bytes) => new(
+        $"'{archivePath}': entry '{entry}' inflates to {(bytes > MaxSourceEntryBytes ? $"more than {MaxSourceEntryBytes >> 20} MiB" : $"{bytes} bytes, past {MaxSourceTotalBytes >> 20} MiB of source in all")}; " +
+        "TorchScript source and data.pkl are a few KiB to a few MiB, so the archive is refused as damaged or hostile. Re-export the model with torch.jit.save.",
+        nameof(archivePath));
+
     // Writes next to the target and moves into place, so a reader never sees half an archive. The debug
-    // records of rewritten files are dropped: their source ranges would point into the old text.
-    private static void WriteEntries(string path, List<(string Name, byte[] Bytes)> entries, Dictionary<string, byte[]> rewritten)
+    // records of rewritten files are dropped: their source ranges would point into the old text. Entries that are not
+    // rewritten are streamed from the original archive, never held whole.
+    private static void WriteEntries(string archivePath, string path, Dictionary<string, byte[]> rewritten)
     {
         string full = Path.GetFullPath(path);
         string temporary = full + ".writing-" + Environment.ProcessId;
+        using (var source = ZipFile.OpenRead(archivePath))
         using (var zip = ZipFile.Open(temporary, ZipArchiveMode.Create))
         {
-            foreach (var (name, bytes) in entries)
+            foreach (var original in source.Entries)
             {
+                var name = original.FullName;
                 if (name.EndsWith(".py.debug_pkl", StringComparison.Ordinal) && rewritten.ContainsKey(name[..^".debug_pkl".Length])) continue;
                 var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
                 using var stream = entry.Open();
-                stream.Write(rewritten.TryGetValue(name, out var text) ? text : bytes);
+                if (rewritten.TryGetValue(name, out var text))
+                {
+                    stream.Write(text);
+                }
+                else
+                {
+                    using var content = original.Open();
+                    content.CopyTo(stream);
+                }
             }
         }
         File.Move(temporary, full, overwrite: true);

@@ -31,6 +31,7 @@ public static class TorchScriptArchive
             throw new TorchScriptLoadException(TorchScriptLoadFailure.NotFound, $"'{full}' is a directory; give the path of a TorchScript file (.pt) saved by torch.jit.save.", full);
         if (!File.Exists(full))
             throw new TorchScriptLoadException(TorchScriptLoadFailure.NotFound, $"TorchScript file '{full}' does not exist; check the path.", full);
+        RequireRegularFile(full);
 
         FileStream file;
         try
@@ -55,6 +56,20 @@ public static class TorchScriptArchive
             CheckLayout(file, reader, entries, full);
         }
         return full;
+    }
+
+    /// <summary>
+    /// Refuses what is not an ordinary file before anything opens it: opening a named pipe blocks until a writer comes,
+    /// and a device or /proc file reads without end. All of them report a length of 0, as an empty file does, and no
+    /// archive is empty, so the length decides without opening the file.
+    /// </summary>
+    /// <exception cref="TorchScriptLoadException">The file is empty, or a pipe, socket or device.</exception>
+    internal static void RequireRegularFile(string full)
+    {
+        var info = new FileInfo(full);
+        if (!info.Exists || info.Length == 0)
+            throw new TorchScriptLoadException(TorchScriptLoadFailure.NotAnArchive,
+                $"'{full}' is empty, or not a regular file (a pipe, socket or device): not a TorchScript archive; give the path of a .pt file saved by torch.jit.save.", full);
     }
 
     private static void CheckSignature(FileStream file, string path)

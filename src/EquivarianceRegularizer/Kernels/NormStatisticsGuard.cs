@@ -4,13 +4,31 @@ namespace EquivarianceRegularizer.Kernels;
 
 /// <summary>
 /// While alive, keeps a pass from updating the running statistics of the model's normalization layers (see
-/// <see cref="NormLayerMode"/>). Disposing restores every module's training flag, momentum and batch counter; it is
-/// safe to dispose before backward (no tensor saved for backward is modified).
+/// <see cref="NormLayerMode"/>). Disposing restores every adjusted layer's training flag, momentum and batch counter;
+/// it is safe to dispose before backward (no tensor saved for backward is modified).
 /// </summary>
+/// <remarks>
+/// Guards of one model may overlap, on one thread or several (one regularizer shared by threads): the first guard on a
+/// layer saves its momentum, batch counter and flag, later ones only count themselves in, and the last one to leave
+/// restores what the first saved. An ordinary forward in training mode run on another thread while a guard is alive
+/// sees momentum 0 and does not update the running statistics.
+/// </remarks>
 public sealed class NormStatisticsGuard : IDisposable
 {
-    private readonly List<(torch.nn.Module module, bool training)> _flags = new();
-    private readonly List<(BatchNorm layer, double? momentum, Tensor? batches)> _batchNorms = new();
+    /// <summary>What the first guard on a layer saved, and how many guards hold it.</summary>
+    private sealed class Saved
+    {
+        public int Holders;
+        public double? Momentum;
+        public Tensor? Batches;
+        public List<(torch.nn.Module Module, bool Training)>? Flags;
+    }
+
+    private static readonly Dictionary<torch.nn.Module, Saved> Held = new(ReferenceEqualityComparer.Instance);
+    private readonly List<torch.nn.Module> _held = new();
+    private readonly int _batchNormCount;
+    private readonly int _evalCount;
+    private readonly torch.nn.Module _model;
     private bool _restored;
 
     /// <summary>Guards the norm layers of <paramref name="model"/> in <paramref name="mode"/>.</summary>
@@ -18,22 +36,37 @@ public sealed class NormStatisticsGuard : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         Mode = mode;
-        foreach (var (_, m) in model.named_modules()) _flags.Add((m, m.training));
+        _model = model;
         if (mode == NormLayerMode.Unchanged) return;
-        foreach (var (m, training) in _flags)
+        lock (Held)
         {
-            if (!training || !IsNormWithStatistics(m)) continue;
-            if (mode == NormLayerMode.BatchStatistics && m is BatchNorm bn)
+            foreach (var (_, m) in model.named_modules())
             {
-                Tensor? batches = null;
-                if (bn.num_batches_tracked is { } count)
-                    using (no_grad()) batches = count.clone().DetachFromDisposeScope();
-                _batchNorms.Add((bn, bn.momentum, batches));
-                bn.momentum = 0.0;
-            }
-            else
-            {
-                m.train(false);
+                if (Held.TryGetValue(m, out var saved))
+                {
+                    saved.Holders++;
+                    _held.Add(m);
+                    if (saved.Flags is null) _batchNormCount++; else _evalCount++;
+                    continue;
+                }
+                if (!m.training || !IsNormWithStatistics(m)) continue;
+                saved = new Saved { Holders = 1 };
+                if (mode == NormLayerMode.BatchStatistics && m is BatchNorm bn)
+                {
+                    if (bn.num_batches_tracked is { } count)
+                        using (no_grad()) saved.Batches = count.clone().DetachFromDisposeScope();
+                    saved.Momentum = bn.momentum;
+                    bn.momentum = 0.0;
+                    _batchNormCount++;
+                }
+                else
+                {
+                    saved.Flags = m.named_modules().Select(p => (p.module, p.module.training)).Prepend((m, m.training)).ToList();
+                    m.train(false);
+                    _evalCount++;
+                }
+                Held.Add(m, saved);
+                _held.Add(m);
             }
         }
     }
@@ -42,7 +75,7 @@ public sealed class NormStatisticsGuard : IDisposable
     /// Whether some normalization layer of the model normalises over the batch in the guarded pass (a BatchNorm in
     /// training mode, guarded or without running statistics): then samples in one forward influence each other.
     /// </summary>
-    public bool UsesBatchStatistics => _flags.Any(f => f.module.training && IsBatchNormalizing(f.module));
+    public bool UsesBatchStatistics => _model.modules().Any(m => m.training && IsBatchNormalizing(m));
 
     private static bool IsBatchNormalizing(torch.nn.Module m) =>
         m is BatchNorm || m.TypeName().Contains("BatchNorm", StringComparison.Ordinal) || IsNormWithStatistics(m);
@@ -50,8 +83,8 @@ public sealed class NormStatisticsGuard : IDisposable
     /// <summary>The mode in force.</summary>
     public NormLayerMode Mode { get; }
 
-    /// <summary>Number of norm layers this guard adjusted.</summary>
-    public int GuardedCount => _batchNorms.Count + _flags.Count(f => f.training && !f.module.training);
+    /// <summary>Number of norm layers held in the mode's state by this guard.</summary>
+    public int GuardedCount => _batchNormCount + _evalCount;
 
     /// <summary>Whether <paramref name="m"/> keeps running statistics that a forward in training mode would update.</summary>
     public static bool IsNormWithStatistics(torch.nn.Module m)
@@ -64,19 +97,30 @@ public sealed class NormStatisticsGuard : IDisposable
         return false;
     }
 
-    /// <summary>Restores momentum, batch counters and training flags (parents first, so children end with their own flag).</summary>
+    /// <summary>Restores momentum, batch counters and training flags once the last guard holding a layer leaves it.</summary>
     public void Dispose()
     {
-        if (_restored) return;
-        _restored = true;
-        foreach (var (layer, momentum, batches) in _batchNorms)
+        lock (Held)
         {
-            layer.momentum = momentum;
-            if (batches is not null && layer.num_batches_tracked is { } count)
-                using (no_grad()) count.copy_(batches);
-            batches?.Dispose();
+            if (_restored) return;
+            _restored = true;
+            foreach (var m in _held)
+            {
+                var saved = Held[m];
+                if (--saved.Holders > 0) continue;
+                Held.Remove(m);
+                if (m is BatchNorm layer && saved.Flags is null)
+                {
+                    layer.momentum = saved.Momentum;
+                    if (saved.Batches is not null && layer.num_batches_tracked is { } count)
+                        using (no_grad()) count.copy_(saved.Batches);
+                    saved.Batches?.Dispose();
+                }
+                // Parents first, so children end with their own flag.
+                foreach (var (module, training) in saved.Flags ?? new())
+                    if (module.training != training) module.train(training);
+            }
+            _held.Clear();
         }
-        foreach (var (m, training) in _flags)
-            if (m.training != training) m.train(training);
     }
 }

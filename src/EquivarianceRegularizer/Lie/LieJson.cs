@@ -3,7 +3,12 @@ using System.Text.Json.Serialization;
 
 namespace EquivarianceRegularizer.Lie;
 
-/// <summary>JSON settings shared by the Lie reports.</summary>
+/// <summary>
+/// JSON settings of the library's own <c>ToJson()</c> of Lie results (<see cref="LeeResult"/>,
+/// <see cref="LayerwiseLeeReport"/>): camelCase keys and enum names as written in C# ("cumulativeShare": 1,
+/// "role": "Downsampling"). The command line's reports (<c>eqv audit/lie --json</c>) use snake_case instead
+/// (Reports/ReportJson); this spelling stays because programs and docs/lie-derivative.md read it.
+/// </summary>
 public static class LieJson
 {
     /// <summary>camelCase, indented, enums as strings.</summary>

@@ -32,6 +32,7 @@ public static class LocalEquivarianceError
         var transform = along.Input;
         options ??= LieOptions.Default;
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        EquivarianceRegularizer.Audit.ModelRunErrors.CheckAlive(x, nameof(x));
         if (x.Rank() == 0) throw new ArgumentException("x needs a batch axis (samples first).", nameof(x));
         long n = x.size(0);
         if (n < 1) throw new ArgumentException("Needs at least one sample.", nameof(x));
@@ -60,6 +61,12 @@ public static class LocalEquivarianceError
                 lie = LieDerivative.Compute(model, xb, along, options);
                 using (no_grad()) y = model(xb);
             }
+            long rows = xb.size(0);
+            if (y.Rank() == 0 || y.size(0) != rows || lie.Rank() == 0 || lie.size(0) != rows)
+                throw new InvalidOperationException(
+                    $"The model returned an output of shape [{string.Join(", ", y.shape)}] for a batch of {rows} samples: the LEE averages " +
+                    "one value per sample, so the model must keep the batch axis (one output row per input sample). A model that " +
+                    "reduces over the batch (a mean or sum over axis 0, a batch-level loss) cannot be measured per sample.");
             equivariantOutput = along.ActsOnOutput(y);
             perSample.AddRange(PerSample(lie, y, options.Aggregation, equivariantOutput));
         }

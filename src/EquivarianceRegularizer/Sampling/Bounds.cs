@@ -27,6 +27,10 @@ public sealed class Bounds
                 throw new ArgumentException($"Bounds from {origin} must be finite; entry {i / 2} is [{lo}, {hi}].", nameof(bounds));
             if (lo > hi)
                 throw new ArgumentException($"Bounds from {origin} need lower ≤ upper; entry {i / 2} is [{lo}, {hi}].", nameof(bounds));
+            if (!double.IsFinite(hi - lo))
+                throw new ArgumentException(
+                    $"Bounds from {origin}: entry {i / 2}, [{lo}, {hi}], is wider than the largest double (upper − lower overflows), so every " +
+                    "point drawn in it would be infinite; give bounds whose width is finite (the inputs your model really sees).", nameof(bounds));
         }
     }
 
@@ -105,6 +109,12 @@ public sealed class Bounds
         if (!Broadcasts(_shape, target))
             throw new ArgumentException(
                 $"Bounds from {Origin} do not broadcast to the input shape plus (lower, upper): [{string.Join(", ", target)}].", nameof(shape));
+        double limit = dtype switch { ScalarType.Float32 => float.MaxValue, ScalarType.Float16 => 65504, ScalarType.BFloat16 => 3.38e38, _ => double.MaxValue };
+        for (int i = 0; i < _data.Length; i += 2)
+            if (Math.Abs(_data[i]) > limit || Math.Abs(_data[i + 1]) > limit || _data[i + 1] - _data[i] > limit)
+                throw BoundsError(
+                    $"Bounds from {Origin}: entry {i / 2}, [{_data[i]}, {_data[i + 1]}], does not fit the inputs' dtype {dtype} (largest finite value " +
+                    $"{limit:G3}), so the points drawn in it would be infinite; give bounds within that range.", "bounds");
         using var scope = NewDisposeScope();
         var full = tensor(_data, _shape).expand(target).to(dtype);
         var lower = full.select(-1, 0).contiguous();
@@ -135,4 +145,6 @@ public sealed class Bounds
 
     /// <inheritdoc />
     public override string ToString() => Origin;
+
+    private static ArgumentException BoundsError(string message, string argumentName) => new(message, argumentName);
 }

@@ -16,7 +16,7 @@ public sealed class MonteCarloSampler : IPointSampler
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
-        ArgumentNullException.ThrowIfNull(generator);
+        generator.RequireLive(nameof(generator));
         AllocationGuard.EnsureFits(new[] { n, dimensions }, dtype, "n");
         return rand(new[] { n, dimensions }, dtype: dtype, generator: generator);
     }

@@ -14,6 +14,7 @@ public static class PointSampling
         ArgumentNullException.ThrowIfNull(sampler);
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(bounds);
+        generator.RequireLive(nameof(generator));
         long dims = shape.Aggregate(1L, (a, b) => a * b);
         using var scope = NewDisposeScope();
         var (lower, width) = bounds.Resolve(shape, dtype);

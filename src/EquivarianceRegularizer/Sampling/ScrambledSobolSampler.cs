@@ -33,9 +33,17 @@ public sealed class ScrambledSobolSampler : IPointSampler
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(dimensions, MaxDimensions);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(n, uint.MaxValue);
-        ArgumentNullException.ThrowIfNull(generator);
+        if (dimensions > MaxDimensions)
+            throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions,
+                $"The scrambled Sobol sampler draws at most {MaxDimensions:N0} values per sample (its direction numbers stop there), and " +
+                $"one sample of this input shape has {dimensions:N0}; sample with PointSampling's Monte Carlo sampler, or use a smaller input shape.");
+        generator.RequireLive(nameof(generator));
+        AllocationGuard.EnsureFits(new[] { n, dimensions }, ScalarType.Float64, "n", copies: 2);
+        // The points are built in one .NET array before they become a tensor.
+        if (n * dimensions > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(n), n,
+                $"The scrambled Sobol sampler builds its points in one array of at most {Array.MaxLength:N0} values; {n:N0} samples of " +
+                $"{dimensions:N0} values each do not fit. Draw fewer samples at a time (a smaller n).");
         int d = checked((int)dimensions);
         var directions = Directions(d);
         // 33 random 32-bit words per dimension: 32 rows of the lower-triangular scramble, then the shift.

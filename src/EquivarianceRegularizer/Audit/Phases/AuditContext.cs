@@ -42,7 +42,7 @@ internal sealed class AuditContext(IAuditModel model, Symmetry spec, AuditOption
     {
         using var _ = no_grad();
         using var xin = x64.to(DType, model.Device);
-        using var y = model.Forward(xin);
+        using var y = ModelRunErrors.Run(() => model.Forward(xin), xin, options);
         return y.to(ScalarType.Float64, x64.device, copy: true);
     }
 

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Differentiation;
 using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Transforms;
 
@@ -126,6 +127,7 @@ internal static class LayerPhase
         public long[] OutputShape { get; private set; } = Array.Empty<long>();
         private string? _untestable;
         private bool _byChildren;
+        private bool? _gridMapped;
         private long _outputPerSample;
 
         public static LayerTally Decide(AuditContext ctx, string name, LayerCapture cap, bool container, long[] modelOutputShape, Tensor x, GroupElements first)
@@ -172,6 +174,7 @@ internal static class LayerPhase
         {
             if (_untestable is not null || cap.Input is null || cap.Output is null) return;
             if (!cap.Output.all_finite()) _nonFinite = true;
+            if (_fn is not null && _gridMapped is null && Shrinks(cap)) _gridMapped = SamplingGridMapped(_fn, cap.Input);
             _normSum += AuditKernels.PerSampleNorm(cap.Output).Sum();
             _normCount += cap.Output.size(0);
             if (Reason is not null || _fn is null || _shapeMismatch) return;
@@ -269,13 +272,75 @@ internal static class LayerPhase
                 Grade = reason is null && ownStats is not null ? LayerGrade(ctx.Thresholds, ownStats.Max, _baseline) : null,
                 InterpolationBaseline = ctx.IsInterpolating ? _baseline : double.NaN,
                 ErrorMap = map,
+                SamplingGridMapped = _gridMapped,
             };
         }
     }
 
+    private static bool Shrinks(LayerCapture cap) =>
+        cap.Input is { } i && cap.Output is { } o && i.Rank() >= 3 && o.Rank() == i.Rank()
+        && (o.size(-1) < i.size(-1) || o.size(-2) < i.size(-2));
+
+    /// <summary>
+    /// Whether the flips and quarter turns of the plane map the layer's sampling grid to itself: the centre of the first
+    /// output's window and that of the last must mirror each other, c₀ + c_last = n − 1 on both axes. The windows are
+    /// read from the layer itself: the input pixels its first (last) output depends on, from the gradient of that
+    /// output over random inputs (a max-pool's window is the union of the argmaxes). Null when it cannot be measured.
+    /// A stride-s convolution with kernel s and no padding (a ViT's patch embedding) maps its grid to itself on n = s·m;
+    /// a 3×3 stride-2 convolution with padding 1 on an even size does not.
+    /// </summary>
+    internal static bool? SamplingGridMapped(Func<Tensor, Tensor> fn, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        try
+        {
+            using var gen = new Generator(0);
+            var shape = input.shape.ToArray();
+            shape[0] = Math.Min(4, shape[0]);
+            var u = rand(shape, dtype: input.dtype, generator: gen).requires_grad_();
+            using var grad = enable_grad();
+            var o = fn(u);
+            if (o.Rank() != u.Rank()) return null;
+            long oh = o.size(-2), ow = o.size(-1), h = u.size(-2), w = u.size(-1);
+            var first = o.narrow(-2, 0, 1).narrow(-1, 0, 1).sum();
+            var last = o.narrow(-2, oh - 1, 1).narrow(-1, ow - 1, 1).sum();
+            var g0 = Gradients.Of(first, new[] { u })[0];
+            var gl = Gradients.Of(last, new[] { u })[0];
+            if (g0 is null || gl is null) return null;
+            var (rows0, cols0) = Support(g0);
+            var (rowsL, colsL) = Support(gl);
+            if (rows0.Length == 0 || rowsL.Length == 0 || cols0.Length == 0 || colsL.Length == 0) return null;
+            // The window centres (lo + hi) / 2 mirror each other when c₀ + c_last = n − 1; a window clipped by the
+            // border shows only its inner side, which is the side that says where the window sits.
+            return rows0.Max() + rowsL.Min() == h - 1 && cols0.Max() + colsL.Min() == w - 1;
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or ArgumentException or System.Runtime.InteropServices.ExternalException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The rows and columns where a gradient is non-zero (over batch and channels).</summary>
+    private static (long[] Rows, long[] Cols) Support(Tensor g)
+    {
+        var a = g.abs().to(ScalarType.Float64);
+        var lead = Enumerable.Range(0, (int)a.Rank() - 2).Select(i => (long)i).ToArray();
+        var plane = a.sum(lead);
+        var rows = plane.sum(new long[] { 1 }).data<double>().ToArray();
+        var cols = plane.sum(new long[] { 0 }).data<double>().ToArray();
+        return (Enumerable.Range(0, rows.Length).Where(i => rows[i] > 0).Select(i => (long)i).ToArray(),
+                Enumerable.Range(0, cols.Length).Where(i => cols[i] > 0).Select(i => (long)i).ToArray());
+    }
+
     /// <summary>Modules that only call their children in order: they have no code of their own to test.</summary>
-    private static bool IsPureComposition(string typeName) =>
-        LayerTaxonomy.ShortType(typeName) is "Sequential" or "ModuleList" or "ModuleDict";
+    private static bool IsPureComposition(string typeName)
+    {
+        // "torch.nn.modules.container.Sequential" (TorchScript), "torch::nn::SequentialImpl" (TorchSharp's native modules).
+        string t = LayerTaxonomy.ShortType(typeName);
+        t = t[(t.LastIndexOf(':') + 1)..];
+        if (t.EndsWith("Impl", StringComparison.Ordinal)) t = t[..^4];
+        return t is "Sequential" or "ModuleList" or "ModuleDict";
+    }
 
     /// <summary>
     /// A container is judged by what is inside it: never PASS while a module inside fails. A pure composition

@@ -108,7 +108,7 @@ public static class HtmlReport
             sb.Append("</table>");
         }
         AppendNotes(sb, r.Notes, $"Audit took {r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
-        return sb.ToString();
+        return EquivarianceRegularizer.Reports.ReportFormat.Printable(sb.ToString(), keepNewlines: true);
     }
 
     private static double Log(double v) => Math.Log10(Math.Max(v, 1e-17));

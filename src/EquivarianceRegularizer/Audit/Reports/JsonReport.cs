@@ -1,12 +1,13 @@
-using System.Text;
-using System.Text.Json;
+using System.Text.Json.Serialization;
+using EquivarianceRegularizer.Reports;
 
 namespace EquivarianceRegularizer.Audit.Reports;
 
 /// <summary>
 /// The machine-readable report. Stable keys: verdict, end_to_end{mean_abs,max_abs,mean_rel,max_rel,…},
 /// layers[]{name,type,max_rel,verdict,…}, first_failing_layer, diagnoses[]{kind,location,severity,fix,evidence}.
-/// NaN and infinity are written as null.
+/// NaN and infinity are written as null. The document's records below list every key in order (snake_case from the
+/// property names, <see cref="ReportJson"/>); a new key is a new property.
 /// </summary>
 public static class JsonReport
 {
@@ -14,149 +15,80 @@ public static class JsonReport
     public static string Render(AuditReport r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("verdict", ReportText.Verdict(r.Verdict));
-            w.WriteString("model", r.Model);
-            w.WriteString("transform", r.Transform);
-            w.WriteString("group", r.Group);
-            w.WriteString("symmetry_type", r.SymmetryType);
-            w.WriteString("dtype", r.DType.ToString().ToLowerInvariant());
-            w.WriteString("mode", r.EvaluationMode);
-            w.WriteNumber("seed", r.Seed);
-            w.WriteStartObject("thresholds");
-            Num(w, "perfect", r.Thresholds.Perfect);
-            Num(w, "excellent", r.Thresholds.Excellent);
-            Num(w, "approximate", r.Thresholds.Approximate);
-            w.WriteEndObject();
-            if (r.EndToEnd is { } e)
-            {
-                w.WriteStartObject("end_to_end");
-                Num(w, "mean_abs", e.Absolute.Mean);
-                Num(w, "max_abs", e.Absolute.Max);
-                Num(w, "mean_rel", e.Relative.Mean);
-                Num(w, "max_rel", e.Relative.Max);
-                Num(w, "min_rel", e.Relative.Min);
-                Num(w, "std_rel", e.Relative.Std);
-                w.WriteNumber("samples", e.Samples);
-                w.WriteNumber("elements", e.Elements);
-                w.WriteString("element_source", e.ElementSource);
-                Num(w, "identity_rel", e.IdentityRelativeError);
-                w.WriteBoolean("non_finite", e.NonFinite);
-                w.WriteString("result", ReportText.Result(e.Grade));
-                w.WriteStartObject("worst");
-                w.WriteNumber("sample", e.Worst.Sample);
-                w.WriteString("element", e.Worst.Element);
-                Num(w, "rel", e.Worst.Relative);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-            else w.WriteNull("end_to_end");
-            if (r.Baseline is { } b)
-            {
-                w.WriteStartObject("interpolation_baseline");
-                Num(w, "mean_rel", b.MeanRelative);
-                Num(w, "max_rel", b.MaxRelative);
-                w.WriteString("mask", b.Mask);
-                w.WriteEndObject();
-            }
-            if (r.Precision is { } p)
-            {
-                w.WriteStartObject("float64_rerun");
-                Num(w, "max_rel", p.Float64MaxRelative);
-                w.WriteBoolean("collapsed", p.Collapsed);
-                w.WriteEndObject();
-            }
-            w.WriteStartArray("layers");
-            foreach (var l in r.Layers)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", l.Name);
-                w.WriteString("type", l.TypeName);
-                Num(w, "max_rel", l.OwnMaxRelative);
-                Num(w, "mean_rel", l.OwnMeanRelative);
-                Num(w, "cumulative_max_rel", l.CumulativeMaxRelative);
-                Num(w, "activation_norm", l.ActivationNorm);
-                Num(w, "gradient_norm", l.GradientNorm);
-                w.WriteString("verdict", l.VerdictText);
-                w.WriteBoolean("tested", l.Tested);
-                w.WriteBoolean("container", l.IsContainer);
-                if (l.IsContainer) w.WriteBoolean("breaks_in_own_code", l.BreaksInOwnCode);
-                if (l.JudgedBy is { } worstInside) w.WriteString("judged_by", worstInside);
-                if (l.SamplingGridMapped is { } mapped) w.WriteBoolean("sampling_grid_mapped", mapped);
-                if (l.NotTestableReason is { } why) w.WriteString("not_tested_reason", why);
-                else
-                {
-                    w.WriteString("method", l.Method);
-                    w.WriteString("input_action", l.InputAction);
-                    w.WriteString("output_action", l.OutputAction);
-                }
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            if (r.FirstFailingLayer is { } f) w.WriteString("first_failing_layer", f); else w.WriteNull("first_failing_layer");
-            if (r.Gradient is { } g)
-            {
-                w.WriteStartObject("gradient");
-                w.WriteBoolean("judged", g.Judged);
-                if (g.NotJudgedReason is { } nj) w.WriteString("not_judged_reason", nj);
-                Num(w, "max_rel", g.Relative?.Max ?? double.NaN);
-                Num(w, "mean_rel", g.Relative?.Mean ?? double.NaN);
-                Num(w, "median_grad_norm", g.MedianGradientNorm);
-                Num(w, "floor", g.Floor);
-                w.WriteString("result", g.Grade is { } gg ? ReportText.Result(gg) : "NOT_JUDGED");
-                w.WriteEndObject();
-            }
-            else w.WriteNull("gradient");
-            w.WriteStartArray("diagnoses");
-            foreach (var d in r.Diagnoses)
-            {
-                w.WriteStartObject();
-                w.WriteString("kind", ReportText.Kind(d.Kind));
-                w.WriteString("location", d.Location);
-                w.WriteString("severity", d.Severity.ToString().ToLowerInvariant());
-                w.WriteString("fix", d.Fix);
-                w.WriteString("evidence", d.Evidence);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            if (r.RandomInit is { } ri)
-            {
-                w.WriteStartObject("random_init");
-                Num(w, "max_rel", ri.MaxRelative);
-                Num(w, "mean_rel", ri.MeanRelative);
-                Num(w, "ratio", ri.Ratio);
-                w.WriteEndObject();
-            }
-            Strings(w, "reasons", r.Reasons);
-            Strings(w, "recommendations", r.Recommendations);
-            Strings(w, "notes", r.Notes);
-            Num(w, "seconds", r.Seconds);
-            w.WriteStartArray("timings");
-            foreach (var t in r.Timings)
-            {
-                w.WriteStartObject();
-                w.WriteString("phase", t.Phase);
-                Num(w, "seconds", t.Seconds);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(ms.ToArray());
+        return ReportJson.Serialize(new Document(
+            ReportText.Verdict(r.Verdict), r.Model, r.Transform, r.Group, r.SymmetryType, r.DType.ToString().ToLowerInvariant(),
+            r.EvaluationMode, r.Seed,
+            new ThresholdsJson(r.Thresholds.Perfect, r.Thresholds.Excellent, r.Thresholds.Approximate),
+            r.EndToEnd is { } e
+                ? new EndToEndJson(e.Absolute.Mean, e.Absolute.Max, e.Relative.Mean, e.Relative.Max, e.Relative.Min, e.Relative.Std,
+                    e.Samples, e.Elements, e.ElementSource, e.IdentityRelativeError, e.NonFinite, ReportText.Result(e.Grade),
+                    new WorstJson(e.Worst.Sample, e.Worst.Element, e.Worst.Relative))
+                : null,
+            r.Baseline is { } b ? new BaselineJson(b.MeanRelative, b.MaxRelative, b.Mask) : null,
+            r.Precision is { } p ? new PrecisionJson(p.Float64MaxRelative, p.Collapsed) : null,
+            r.Layers.Select(l => new LayerJson(
+                l.Name, l.TypeName, l.OwnMaxRelative, l.OwnMeanRelative, l.CumulativeMaxRelative, l.ActivationNorm, l.GradientNorm,
+                l.VerdictText, l.Tested, l.IsContainer,
+                l.IsContainer ? l.BreaksInOwnCode : null, l.JudgedBy, l.SamplingGridMapped,
+                l.NotTestableReason,
+                l.NotTestableReason is null ? l.Method : null,
+                l.NotTestableReason is null ? l.InputAction : null,
+                l.NotTestableReason is null ? l.OutputAction : null)).ToArray(),
+            r.FirstFailingLayer,
+            r.Gradient is { } g
+                ? new GradientJson(g.Judged, g.NotJudgedReason, g.Relative?.Max ?? double.NaN, g.Relative?.Mean ?? double.NaN,
+                    g.MedianGradientNorm, g.Floor, g.Grade is { } gg ? ReportText.Result(gg) : "NOT_JUDGED")
+                : null,
+            r.Diagnoses.Select(d => new DiagnosisJson(ReportText.Kind(d.Kind), d.Location, d.Severity.ToString().ToLowerInvariant(), d.Fix, d.Evidence)).ToArray(),
+            r.RandomInit is { } ri ? new RandomInitJson(ri.MaxRelative, ri.MeanRelative, ri.Ratio) : null,
+            r.Reasons, r.Recommendations, r.Notes, r.Seconds,
+            r.Timings.Select(t => new TimingJson(t.Phase, t.Seconds)).ToArray()));
     }
 
-    private static void Num(Utf8JsonWriter w, string name, double v)
-    {
-        if (double.IsFinite(v)) w.WriteNumber(name, v); else w.WriteNull(name);
-    }
+    private sealed record Document(
+        string Verdict, string Model, string Transform, string Group, string SymmetryType, string Dtype, string Mode, ulong Seed,
+        ThresholdsJson Thresholds,
+        EndToEndJson? EndToEnd,
+        [property: JsonPropertyName("interpolation_baseline"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BaselineJson? Baseline,
+        [property: JsonPropertyName("float64_rerun"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PrecisionJson? Precision,
+        LayerJson[] Layers,
+        string? FirstFailingLayer,
+        GradientJson? Gradient,
+        DiagnosisJson[] Diagnoses,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RandomInitJson? RandomInit,
+        IReadOnlyList<string> Reasons, IReadOnlyList<string> Recommendations, IReadOnlyList<string> Notes, double Seconds,
+        TimingJson[] Timings);
 
-    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> items)
-    {
-        w.WriteStartArray(name);
-        foreach (var s in items) w.WriteStringValue(s);
-        w.WriteEndArray();
-    }
+    private sealed record ThresholdsJson(double Perfect, double Excellent, double Approximate);
+
+    private sealed record EndToEndJson(
+        double MeanAbs, double MaxAbs, double MeanRel, double MaxRel, double MinRel, double StdRel, int Samples, int Elements,
+        string ElementSource, double IdentityRel, bool NonFinite, string Result, WorstJson Worst);
+
+    private sealed record WorstJson(int Sample, string Element, double Rel);
+
+    private sealed record BaselineJson(double MeanRel, double MaxRel, string Mask);
+
+    private sealed record PrecisionJson(double MaxRel, bool Collapsed);
+
+    private sealed record LayerJson(
+        string Name, string Type, double MaxRel, double MeanRel, double CumulativeMaxRel, double ActivationNorm, double GradientNorm,
+        string Verdict, bool Tested, bool Container,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? BreaksInOwnCode,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? JudgedBy,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? SamplingGridMapped,
+        [property: JsonPropertyName("not_tested_reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NotTestableReason,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Method,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? InputAction,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OutputAction);
+
+    private sealed record GradientJson(
+        bool Judged, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NotJudgedReason,
+        double MaxRel, double MeanRel, double MedianGradNorm, double Floor, string Result);
+
+    private sealed record DiagnosisJson(string Kind, string Location, string Severity, string Fix, string Evidence);
+
+    private sealed record RandomInitJson(double MaxRel, double MeanRel, double Ratio);
+
+    private sealed record TimingJson(string Phase, double Seconds);
 }

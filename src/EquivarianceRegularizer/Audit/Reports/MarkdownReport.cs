@@ -104,6 +104,6 @@ public static class MarkdownReport
         L("## Notes");
         L();
         foreach (var n in r.Notes) L($"- {Escape(n)}");
-        return sb.ToString();
+        return EquivarianceRegularizer.Reports.ReportFormat.Printable(sb.ToString(), keepNewlines: true);
     }
 }

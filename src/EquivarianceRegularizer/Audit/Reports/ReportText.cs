@@ -29,6 +29,13 @@ public static class ReportText
     /// <summary>A number in short scientific form ("n/a" for NaN).</summary>
     public static string N(double v) => EquivarianceRegularizer.Reports.ReportFormat.N(v);
 
+    /// <summary>
+    /// <paramref name="s"/> (a file or layer name) with control, line-breaking and bidirectional formatting characters
+    /// shown as escapes (<c>\n</c>, <c>\u001B</c>, <c>\u202E</c>), so that a name cannot add lines to a report, send
+    /// escape sequences to a terminal or reorder what a reader sees.
+    /// </summary>
+    public static string Printable(string s) => EquivarianceRegularizer.Reports.ReportFormat.Printable(s);
+
     /// <summary>Renders the report as plain text.</summary>
     public static string Render(AuditReport r)
     {
@@ -123,6 +130,6 @@ public static class ReportText
         L("Notes:");
         foreach (var s in r.Notes) L($"- {s}");
         L($"- Audit took {r.Seconds:0.00} s" + (r.Timings.Count > 0 ? " (" + string.Join(", ", r.Timings.Select(t => $"{t.Phase.Replace('_', '-')} {t.Seconds:0.00} s")) + ")." : "."));
-        return sb.ToString();
+        return EquivarianceRegularizer.Reports.ReportFormat.Printable(sb.ToString(), keepNewlines: true);
     }
 }

@@ -14,10 +14,14 @@ internal sealed class DownsamplingRule : IDiagnosisRule
     public Diagnosis? ExplainLayer(LayerResult l, Severity severity, AuditEvidence c)
     {
         if (!LayerTaxonomy.IsPool(l.TypeName) && !LayerTaxonomy.Shrinks(l.InputShape, l.OutputShape)) return null;
+        bool shifts = c.Spec.Input is CyclicShift or TranslationX or TranslationY or Translation2D;
+        // A grid the group maps to itself (a ViT's patch embedding under rot90) is no downsampling fault: another rule
+        // (its weights, say) explains the layer.
+        if (!shifts && l.SamplingGridMapped == true) return null;
         string sizes = $"spatial size {string.Join("×", l.InputShape.TakeLast(2))} → {string.Join("×", l.OutputShape.TakeLast(2))}";
         // Under shifts the question is aliasing: shifts by multiples of the stride map exactly through the change of
         // resolution (the layer test applies the mapped shift to its output); the others have no counterpart there.
-        if (c.Spec.Input is CyclicShift or TranslationX or TranslationY or Translation2D)
+        if (shifts)
             return new(Kind, l.Name, severity,
                 OfLayer(l) + $"; {sizes}: a shift that is not a multiple of the stride has no counterpart at the lower resolution, so this layer aliases",
                 "Use anti-aliased (blur) pooling or a low-pass filter before subsampling, or restrict the symmetry to shifts by multiples of the total stride; global pooling without striding is exactly shift invariant.");

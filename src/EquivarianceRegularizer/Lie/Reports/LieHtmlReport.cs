@@ -41,7 +41,7 @@ public static class LieHtmlReport
             sb.Append("</table>\n");
         }
         AppendNotes(sb, r.Notes, $"Measured in {r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
-        return sb.ToString();
+        return EquivarianceRegularizer.Reports.ReportFormat.Printable(sb.ToString(), keepNewlines: true);
     }
 
     private static string TransformBars(IReadOnlyList<LieTransformResult> results)

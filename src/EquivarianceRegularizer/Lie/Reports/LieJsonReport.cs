@@ -1,110 +1,61 @@
-using System.Text;
-using System.Text.Json;
+using EquivarianceRegularizer.Reports;
 
 namespace EquivarianceRegularizer.Lie.Reports;
 
 /// <summary>
-/// The machine-readable LEE report, in the audit JSON's convention (snake_case keys and enum values, numbers as
-/// shortest round-trip doubles, NaN and infinity as null). Keys: model, input_shape, samples, data, seed, aggregation,
-/// align_corners, padding, interpolation, derivative, mode, results[]{transform, total{value, standard_error, samples,
-/// output, method}, layers[]{index, name, kind, role, lee, standard_error, share, cumulative_share, projection_share}
-/// (null without --layers), share_by_role, sum_relative_residual}, notes, seconds.
+/// The machine-readable LEE report, in the audit JSON's convention (<see cref="ReportJson"/>: snake_case keys and enum
+/// values, numbers as shortest round-trip doubles, NaN and infinity as null). Keys: model, input_shape, samples, data,
+/// seed, aggregation, align_corners, padding, interpolation, derivative, mode, results[]{transform, total{value,
+/// standard_error, samples, output, method}, layers[]{index, name, kind, role, lee, standard_error, share,
+/// cumulative_share, projection_share, parent, is_functional, border_lee, interior_lee, border_only} (null without
+/// --layers), culprit, boundary, border_share, share_by_role, sum_relative_residual}, notes, seconds. The records below
+/// list every key in order.
 /// </summary>
 public static class LieJsonReport
 {
-    private static string Snake(object value) => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString()!);
+    private static string Snake(object value) => ReportJson.Snake(value);
 
     /// <summary>Renders the report as indented JSON.</summary>
     public static string Render(LieReport r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("model", r.Model);
-            w.WriteStartArray("input_shape");
-            foreach (var d in r.InputShape) w.WriteNumberValue(d);
-            w.WriteEndArray();
-            w.WriteNumber("samples", r.Samples);
-            w.WriteString("data", r.Data);
-            w.WriteNumber("seed", r.Seed);
-            w.WriteString("aggregation", Snake(r.Aggregation));
-            w.WriteBoolean("align_corners", r.FlowOptions.AlignCorners);
-            w.WriteString("padding", Snake(r.FlowOptions.Padding));
-            w.WriteString("interpolation", Snake(r.FlowOptions.Interpolation));
-            w.WriteString("derivative", Snake(r.FlowOptions.Derivative));
-            w.WriteString("mode", r.EvaluationMode);
-            w.WriteStartArray("results");
-            foreach (var t in r.Results) Result(w, t);
-            w.WriteEndArray();
-            w.WriteStartArray("notes");
-            foreach (var n in r.Notes) w.WriteStringValue(n);
-            w.WriteEndArray();
-            Num(w, "seconds", r.Seconds);
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
+        return ReportJson.Serialize(new Document(
+            r.Model, r.InputShape, r.Samples, r.Data, r.Seed, Snake(r.Aggregation), r.FlowOptions.AlignCorners,
+            Snake(r.FlowOptions.Padding), Snake(r.FlowOptions.Interpolation), Snake(r.FlowOptions.Derivative), r.EvaluationMode,
+            r.Results.Select(Result).ToArray(), r.Notes, r.Seconds)) + "\n";
     }
 
-    private static void Result(Utf8JsonWriter w, LieTransformResult t)
+    // A result without layers is only its transform and total, with "layers": null (declared as object, so the
+    // serializer writes whichever record it is).
+    private static object Result(LieTransformResult t)
     {
-        w.WriteStartObject();
-        w.WriteString("transform", t.Transform);
-        w.WriteStartObject("total");
-        Num(w, "value", t.Total.Value);
-        Num(w, "standard_error", t.Total.StandardError);
-        w.WriteNumber("samples", t.Total.Samples);
-        w.WriteString("output", Snake(t.Total.Output));
-        w.WriteString("method", Snake(t.Total.Method));
-        w.WriteEndObject();
-        if (t.Layers is not { } layers)
-        {
-            w.WriteNull("layers");
-            w.WriteEndObject();
-            return;
-        }
-        w.WriteStartArray("layers");
-        foreach (var l in layers.Layers)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("index", l.Index);
-            w.WriteString("name", l.Name);
-            w.WriteString("kind", l.Kind);
-            w.WriteString("role", Snake(l.Role));
-            Num(w, "lee", l.Lee);
-            Num(w, "standard_error", l.StandardError);
-            Num(w, "share", l.Share);
-            Num(w, "cumulative_share", l.CumulativeShare);
-            Num(w, "projection_share", l.ProjectionShare);
-            if (l.Parent is { } parent) w.WriteString("parent", parent); else w.WriteNull("parent");
-            w.WriteBoolean("is_functional", l.IsFunctional);
-            if (l.BorderLee is { } border) Num(w, "border_lee", border); else w.WriteNull("border_lee");
-            if (l.InteriorLee is { } interior) Num(w, "interior_lee", interior); else w.WriteNull("interior_lee");
-            w.WriteBoolean("border_only", l.BorderOnly);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        if (layers.Culprit is { } culprit) w.WriteString("culprit", culprit); else w.WriteNull("culprit");
-        if (layers.Boundary is { } boundary)
-        {
-            w.WriteStartObject("boundary");
-            w.WriteString("padding", Snake(boundary.Padding));
-            w.WriteString("source", Snake(boundary.Source));
-            w.WriteString("explanation", boundary.Explanation);
-            w.WriteEndObject();
-        }
-        else w.WriteNull("boundary");
-        if (layers.BorderShare is { } borderShare) Num(w, "border_share", borderShare); else w.WriteNull("border_share");
-        w.WriteStartObject("share_by_role");
-        foreach (var (role, share) in layers.ShareByRole) Num(w, JsonNamingPolicy.SnakeCaseLower.ConvertName(role), share);
-        w.WriteEndObject();
-        Num(w, "sum_relative_residual", layers.SumRelativeResidual);
-        w.WriteEndObject();
+        var total = new TotalJson(t.Total.Value, t.Total.StandardError, t.Total.Samples, Snake(t.Total.Output), Snake(t.Total.Method));
+        if (t.Layers is not { } layers) return new TotalOnlyJson(t.Transform, total, null);
+        return new ResultJson(t.Transform, total,
+            layers.Layers.Select(l => new LayerJson(l.Index, l.Name, l.Kind, Snake(l.Role), l.Lee, l.StandardError, l.Share, l.CumulativeShare,
+                l.ProjectionShare, l.Parent, l.IsFunctional, l.BorderLee, l.InteriorLee, l.BorderOnly)).ToArray(),
+            layers.Culprit,
+            layers.Boundary is { } b ? new BoundaryJson(Snake(b.Padding), Snake(b.Source), b.Explanation) : null,
+            layers.BorderShare,
+            layers.ShareByRole,
+            layers.SumRelativeResidual);
     }
 
-    private static void Num(Utf8JsonWriter w, string name, double v)
-    {
-        if (double.IsFinite(v)) w.WriteNumber(name, v); else w.WriteNull(name);
-    }
+    private sealed record Document(
+        string Model, IReadOnlyList<long> InputShape, int Samples, string Data, ulong Seed, string Aggregation, bool AlignCorners,
+        string Padding, string Interpolation, string Derivative, string Mode, object[] Results, IReadOnlyList<string> Notes, double Seconds);
+
+    private sealed record TotalJson(double Value, double StandardError, int Samples, string Output, string Method);
+
+    private sealed record TotalOnlyJson(string Transform, TotalJson Total, LayerJson[]? Layers);
+
+    private sealed record ResultJson(
+        string Transform, TotalJson Total, LayerJson[] Layers, string? Culprit, BoundaryJson? Boundary, double? BorderShare,
+        IReadOnlyDictionary<string, double> ShareByRole, double SumRelativeResidual);
+
+    private sealed record LayerJson(
+        int Index, string Name, string Kind, string Role, double Lee, double StandardError, double Share, double CumulativeShare,
+        double ProjectionShare, string? Parent, bool IsFunctional, double? BorderLee, double? InteriorLee, bool BorderOnly);
+
+    private sealed record BoundaryJson(string Padding, string Source, string Explanation);
 }

@@ -40,7 +40,7 @@ public static class LieMarkdownReport
             L();
             foreach (var n in r.Notes) L("- " + Cell(n));
         }
-        return sb.ToString();
+        return EquivarianceRegularizer.Reports.ReportFormat.Printable(sb.ToString(), keepNewlines: true);
     }
 
     internal static string Percent(double share) =>
