@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Models;
@@ -74,7 +75,7 @@ public static class EquivarianceAssert
         var sb = new StringBuilder();
         sb.Append("Equivariance audit: ").Append(report.Summary).Append('\n');
         foreach (var d in report.Diagnoses)
-            sb.Append($"  [{ReportText.Kind(d.Kind)}] {d.Location} ({d.Severity}): {d.Evidence}\n    fix: {d.Fix}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  [{ReportText.Kind(d.Kind)}] {d.Location} ({d.Severity}): {d.Evidence}\n    fix: {d.Fix}\n");
         return sb.ToString();
     }
 }

@@ -51,6 +51,7 @@ public sealed class ModuleAuditModel : IAuditModel
     /// <inheritdoc />
     public (Tensor Output, IReadOnlyList<LayerCapture> Layers) ForwardWithLayers(Tensor x, bool gradientProbes = false)
     {
+        ArgumentNullException.ThrowIfNull(x);
         var names = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
         foreach (var (n, m) in _module.named_modules()) if (n.Length > 0) names.TryAdd(m, n);
         // Gradient probes: zero leaves, made here in the caller's scope, added to each layer output by a hook, so

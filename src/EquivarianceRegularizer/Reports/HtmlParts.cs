@@ -22,7 +22,7 @@ internal static class HtmlParts
     {
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
         sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">");
-        sb.Append($"<title>{H(title)}</title><style>");
+        sb.Append(CultureInfo.InvariantCulture, $"<title>{H(title)}</title><style>");
         sb.Append("body{font-family:sans-serif;margin:24px;color:#212121}h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px}");
         sb.Append("table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f5f5f5}");
         sb.Append(".badge{display:inline-block;color:#fff;padding:4px 12px;border-radius:4px;font-weight:bold}.plots{display:flex;flex-wrap:wrap;gap:16px;width:100%}");
@@ -60,7 +60,7 @@ internal static class HtmlParts
             sb.Append(Line(left - 4, Y(v), width - right, Y(v), v == 0 ? "#333" : "#e0e0e0")).Append(Text(left - 6, Y(v) + 3, N(v), "end"));
         sb.Append(YLabel(14, (top + bottom) / 2.0, yLabel));
         var pts = string.Join(" ", Enumerable.Range(0, points.Count).Select(i => $"{F(X(i))},{F(Y(cum[i]))}"));
-        sb.Append($"<polyline points=\"{pts}\" fill=\"none\" stroke=\"#6a1b9a\" stroke-width=\"2\"/>");
+        sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{pts}\" fill=\"none\" stroke=\"#6a1b9a\" stroke-width=\"2\"/>");
         int every = Math.Max(1, (int)Math.Ceiling(points.Count / 12.0));
         for (int i = 0; i < points.Count; i += every)
         {
@@ -69,7 +69,7 @@ internal static class HtmlParts
         }
         sb.Append(Text((left + width - right) / 2.0, bottom + 34, "layer (in forward order)", "middle", 11));
         for (int i = 0; i < points.Count; i++)
-            sb.Append($"<circle cx=\"{F(X(i))}\" cy=\"{F(Y(cum[i]))}\" r=\"3\" fill=\"#6a1b9a\"><title>{H(points[i].Label)}: {N(points[i].Value)} (cumulative {N(cum[i])})</title></circle>");
+            sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{F(X(i))}\" cy=\"{F(Y(cum[i]))}\" r=\"3\" fill=\"#6a1b9a\"><title>{H(points[i].Label)}: {N(points[i].Value)} (cumulative {N(cum[i])})</title></circle>");
         return sb.Append("</svg>").ToString();
     }
 
@@ -77,7 +77,7 @@ internal static class HtmlParts
     internal static void AppendNotes(StringBuilder sb, IEnumerable<string> notes, string last)
     {
         sb.Append("<h2>Notes</h2><ul>");
-        foreach (var n in notes) sb.Append($"<li>{H(n)}</li>");
-        sb.Append($"<li>{H(last)}</li></ul>\n</body></html>\n");
+        foreach (var n in notes) sb.Append(CultureInfo.InvariantCulture, $"<li>{H(n)}</li>");
+        sb.Append(CultureInfo.InvariantCulture, $"<li>{H(last)}</li></ul>\n</body></html>\n");
     }
 }

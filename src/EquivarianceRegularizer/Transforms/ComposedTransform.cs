@@ -25,6 +25,7 @@ public sealed class ComposedTransform : IGroupTransform
     /// <inheritdoc />
     public Tensor Apply(Tensor x, GroupElements elements)
     {
+        ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(elements);
         if (elements.Parts.Count != _factors.Length)
             throw new ArgumentException($"{Name} needs {_factors.Length} element parts, got {elements.Parts.Count}.", nameof(elements));

@@ -27,21 +27,21 @@ public static class HtmlReport
         var sb = new StringBuilder();
         string verdict = Verdict(r.Verdict);
         AppendHead(sb, $"Equivariance audit: {r.Model}");
-        sb.Append($"<h1>Equivariance audit: {H(r.Model)}</h1>\n");
-        sb.Append($"<p><span class=\"badge\" id=\"verdict\" style=\"background:{Color(verdict)}\">{verdict}</span> {H(string.Join("; ", r.Reasons))}</p>\n");
-        sb.Append($"<p>Symmetry: <b>{H(r.Transform)}</b> ({H(r.Group)}), {H(r.SymmetryType)}. Evaluation: {H(r.EvaluationMode)} mode, {r.DType}, seed {r.Seed}.</p>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<h1>Equivariance audit: {H(r.Model)}</h1>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<p><span class=\"badge\" id=\"verdict\" style=\"background:{Color(verdict)}\">{verdict}</span> {H(string.Join("; ", r.Reasons))}</p>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<p>Symmetry: <b>{H(r.Transform)}</b> ({H(r.Group)}), {H(r.SymmetryType)}. Evaluation: {H(r.EvaluationMode)} mode, {r.DType}, seed {r.Seed}.</p>\n");
 
         sb.Append("<h2>End-to-end</h2>\n");
         if (r.EndToEnd is { } e)
         {
-            sb.Append($"<p>{e.Samples} samples × {e.Elements} elements ({H(e.ElementSource)}); identity check {N(e.IdentityRelativeError)} ({H(e.IdentityCheck)}).</p>");
+            sb.Append(CultureInfo.InvariantCulture, $"<p>{e.Samples} samples × {e.Elements} elements ({H(e.ElementSource)}); identity check {N(e.IdentityRelativeError)} ({H(e.IdentityCheck)}).</p>");
             sb.Append("<table><tr><th></th><th>min</th><th>mean</th><th>max</th><th>std</th></tr>");
-            sb.Append($"<tr><td>absolute</td><td>{N(e.Absolute.Min)}</td><td>{N(e.Absolute.Mean)}</td><td>{N(e.Absolute.Max)}</td><td>{N(e.Absolute.Std)}</td></tr>");
-            sb.Append($"<tr><td>relative</td><td>{N(e.Relative.Min)}</td><td>{N(e.Relative.Mean)}</td><td>{N(e.Relative.Max)}</td><td>{N(e.Relative.Std)}</td></tr></table>");
-            sb.Append($"<p>Worst: sample {e.Worst.Sample} under {H(e.Worst.Element)}. Result: <b style=\"color:{Color(Result(e.Grade))}\">{Result(e.Grade)}</b>.</p>");
-            if (r.Baseline is { } b) sb.Append($"<p>Interpolation baseline ({H(b.Mask)}): mean {N(b.MeanRelative)}, max {N(b.MaxRelative)}.</p>");
-            if (r.Precision is { } p) sb.Append($"<p>Float64 re-run: {N(p.Float64MaxRelative)} ({(p.Collapsed ? "collapses: precision" : "does not collapse")}).</p>");
-            if (r.RandomInit is { } ri) sb.Append($"<p>Random-init baseline: max {N(ri.MaxRelative)}, trained/fresh ratio {N(ri.Ratio)}.</p>");
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>absolute</td><td>{N(e.Absolute.Min)}</td><td>{N(e.Absolute.Mean)}</td><td>{N(e.Absolute.Max)}</td><td>{N(e.Absolute.Std)}</td></tr>");
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>relative</td><td>{N(e.Relative.Min)}</td><td>{N(e.Relative.Mean)}</td><td>{N(e.Relative.Max)}</td><td>{N(e.Relative.Std)}</td></tr></table>");
+            sb.Append(CultureInfo.InvariantCulture, $"<p>Worst: sample {e.Worst.Sample} under {H(e.Worst.Element)}. Result: <b style=\"color:{Color(Result(e.Grade))}\">{Result(e.Grade)}</b>.</p>");
+            if (r.Baseline is { } b) sb.Append(CultureInfo.InvariantCulture, $"<p>Interpolation baseline ({H(b.Mask)}): mean {N(b.MeanRelative)}, max {N(b.MaxRelative)}.</p>");
+            if (r.Precision is { } p) sb.Append(CultureInfo.InvariantCulture, $"<p>Float64 re-run: {N(p.Float64MaxRelative)} ({(p.Collapsed ? "collapses: precision" : "does not collapse")}).</p>");
+            if (r.RandomInit is { } ri) sb.Append(CultureInfo.InvariantCulture, $"<p>Random-init baseline: max {N(ri.MaxRelative)}, trained/fresh ratio {N(ri.Ratio)}.</p>");
         }
         else sb.Append("<p>Not run.</p>");
 
@@ -51,7 +51,7 @@ public static class HtmlReport
         var map = r.EndToEnd?.ErrorMap ?? r.Layers.FirstOrDefault(l => l.Name == r.FirstFailingLayer)?.ErrorMap
                   ?? r.Layers.LastOrDefault(l => l.ErrorMap is not null)?.ErrorMap;
         if (map is not null && !(map.Max > 0))
-            sb.Append($"<figure><div class=\"zero\" id=\"zero-map\">Spatial error map ({H(map.Where)}): the error is zero everywhere, so there is nothing to draw.</div><figcaption>Spatial error map</figcaption></figure>");
+            sb.Append(CultureInfo.InvariantCulture, $"<figure><div class=\"zero\" id=\"zero-map\">Spatial error map ({H(map.Where)}): the error is zero everywhere, so there is nothing to draw.</div><figcaption>Spatial error map</figcaption></figure>");
         else if (map is not null) sb.Append(Figure($"Spatial error map: {H(map.Where)} (mean |error| per pixel, max {N(map.Max)})", Heatmap(map)));
         if (r.LieLayerErrors is { Count: > 0 } lee)
             sb.Append(Figure("Cumulative Lie-derivative error (LEE) by layer", CumulativePlot(lee.Select(l => (l.Layer, l.Lee)).ToList(), "cumulative LEE")));
@@ -60,17 +60,17 @@ public static class HtmlReport
         sb.Append("<h2>Layers</h2>\n");
         if (r.Layers.Count > 0)
         {
-            sb.Append($"<p>First failing layer: <b>{H(r.FirstFailingLayer ?? "none")}</b></p>\n");
+            sb.Append(CultureInfo.InvariantCulture, $"<p>First failing layer: <b>{H(r.FirstFailingLayer ?? "none")}</b></p>\n");
             var ranked = LayerViews.Ranked(r.Layers);
             if (ranked.Count > 0)
             {
                 // The sorted view: where the error is largest, whatever block it sits in.
-                sb.Append($"<details open id=\"ranked\"><summary>Largest own errors ({ranked.Count} of {r.Layers.Count(l => l.Tested)} tested layers, largest first)</summary>");
+                sb.Append(CultureInfo.InvariantCulture, $"<details open id=\"ranked\"><summary>Largest own errors ({ranked.Count} of {r.Layers.Count(l => l.Tested)} tested layers, largest first)</summary>");
                 sb.Append("<table><tr><th>#</th><th>layer</th><th>type</th><th>own max rel</th><th>cumulative</th><th>result</th></tr>");
                 for (int i = 0; i < ranked.Count; i++)
                 {
                     var l = ranked[i];
-                    sb.Append($"<tr><td>{i + 1}</td><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td>{N(l.OwnMaxRelative)}</td><td>{N(l.CumulativeMaxRelative)}</td><td style=\"color:{Color(l.VerdictText)}\">{l.VerdictText}</td></tr>");
+                    sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{i + 1}</td><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td>{N(l.OwnMaxRelative)}</td><td>{N(l.CumulativeMaxRelative)}</td><td style=\"color:{Color(l.VerdictText)}\">{l.VerdictText}</td></tr>");
                 }
                 sb.Append("</table></details>\n");
             }
@@ -79,14 +79,14 @@ public static class HtmlReport
             {
                 string worst = LayerViews.Worst(members);
                 bool open = r.FirstFailingLayer is { } ff && members.Any(l => l.Name == ff);
-                sb.Append($"<details class=\"block\"{(open ? " open" : "")}><summary><b>{H(title)}</b>: {members.Count} layer{(members.Count == 1 ? "" : "s")}, worst <span style=\"color:{Color(worst)}\">{worst}</span></summary>");
+                sb.Append(CultureInfo.InvariantCulture, $"<details class=\"block\"{(open ? " open" : "")}><summary><b>{H(title)}</b>: {members.Count} layer{(members.Count == 1 ? "" : "s")}, worst <span style=\"color:{Color(worst)}\">{worst}</span></summary>");
                 sb.Append("<table><tr><th>layer</th><th>type</th><th>own max rel</th><th>cumulative</th><th>‖h‖</th><th>‖∂ℓ/∂h‖</th><th>actions (in → out)</th><th>result</th></tr>");
                 foreach (var l in members)
                 {
                     if (l.Tested)
-                        sb.Append($"<tr><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td>{N(l.OwnMaxRelative)}</td><td>{N(l.CumulativeMaxRelative)}</td><td>{N(l.ActivationNorm)}</td><td>{N(l.GradientNorm)}</td><td>{H(l.InputAction)} → {H(l.OutputAction)} ({H(l.Method)})</td><td style=\"color:{Color(l.VerdictText)}\">{l.VerdictText}</td></tr>");
+                        sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td>{N(l.OwnMaxRelative)}</td><td>{N(l.CumulativeMaxRelative)}</td><td>{N(l.ActivationNorm)}</td><td>{N(l.GradientNorm)}</td><td>{H(l.InputAction)} → {H(l.OutputAction)} ({H(l.Method)})</td><td style=\"color:{Color(l.VerdictText)}\">{l.VerdictText}</td></tr>");
                     else
-                        sb.Append($"<tr><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td colspan=\"6\">not tested: {H(l.NotTestableReason!)}</td></tr>");
+                        sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{H(l.Name)}</td><td>{H(l.TypeName)}</td><td colspan=\"6\">not tested: {H(l.NotTestableReason!)}</td></tr>");
                 }
                 sb.Append("</table></details>\n");
             }
@@ -95,8 +95,8 @@ public static class HtmlReport
 
         sb.Append("<h2>Gradient</h2>\n");
         if (r.Gradient is not { } g) sb.Append("<p>Not run.</p>");
-        else if (!g.Judged) sb.Append($"<p>Not judged: {H(g.NotJudgedReason ?? "")}</p>");
-        else sb.Append($"<p>Max relative {N(g.Relative!.Max)}, mean {N(g.Relative.Mean)}: <b>{Result(g.Grade!.Value)}</b>.</p>");
+        else if (!g.Judged) sb.Append(CultureInfo.InvariantCulture, $"<p>Not judged: {H(g.NotJudgedReason ?? "")}</p>");
+        else sb.Append(CultureInfo.InvariantCulture, $"<p>Max relative {N(g.Relative!.Max)}, mean {N(g.Relative.Mean)}: <b>{Result(g.Grade!.Value)}</b>.</p>");
 
         sb.Append("<h2>Issues</h2>\n");
         if (r.Diagnoses.Count == 0) sb.Append("<p>None.</p>");
@@ -104,7 +104,7 @@ public static class HtmlReport
         {
             sb.Append("<table><tr><th>kind</th><th>location</th><th>severity</th><th>evidence</th><th>fix</th></tr>");
             foreach (var d in r.Diagnoses)
-                sb.Append($"<tr><td>{Kind(d.Kind)}</td><td>{H(d.Location)}</td><td>{d.Severity}</td><td>{H(d.Evidence)}</td><td>{H(d.Fix)}</td></tr>");
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{Kind(d.Kind)}</td><td>{H(d.Location)}</td><td>{d.Severity}</td><td>{H(d.Evidence)}</td><td>{H(d.Fix)}</td></tr>");
             sb.Append("</table>");
         }
         AppendNotes(sb, r.Notes, $"Audit took {r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
@@ -149,7 +149,7 @@ public static class HtmlReport
             double v = double.IsFinite(l.OwnMaxRelative) ? l.OwnMaxRelative : 10;
             sb.Append(Text(left - 4, y + 12, H(l.Name), "end", 11));
             double end = Math.Max(left + 1, X(v));
-            sb.Append($"<rect x=\"{left}\" y=\"{F(y + 3)}\" width=\"{F(end - left)}\" height=\"{row - 5}\" fill=\"{Color(l.VerdictText)}\"><title>{H(l.Name)}: {N(l.OwnMaxRelative)}</title></rect>");
+            sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{F(y + 3)}\" width=\"{F(end - left)}\" height=\"{row - 5}\" fill=\"{Color(l.VerdictText)}\"><title>{H(l.Name)}: {N(l.OwnMaxRelative)}</title></rect>");
             sb.Append(Text(end + 4, y + 12, N(l.OwnMaxRelative), "start", 9));
         }
         return sb.Append("</svg>").ToString();
@@ -173,9 +173,9 @@ public static class HtmlReport
         double XL(double l) => logLeft + (l - lo) / (hi - lo) * (width - right - logLeft);
         double Hgt(int c) => c / (double)max * (bottom - top);
         var sb = new StringBuilder(Svg(width, height));
-        if (zeros > 0) sb.Append($"<rect x=\"{left + 2}\" y=\"{F(bottom - Hgt(zeros))}\" width=\"{zeroWidth - 2}\" height=\"{F(Hgt(zeros))}\" fill=\"#2e7d32\"><title>{zeros} exactly 0</title></rect>");
+        if (zeros > 0) sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{left + 2}\" y=\"{F(bottom - Hgt(zeros))}\" width=\"{zeroWidth - 2}\" height=\"{F(Hgt(zeros))}\" fill=\"#2e7d32\"><title>{zeros} exactly 0</title></rect>");
         for (int i = 0; i < bins; i++)
-            if (counts[i] > 0) sb.Append($"<rect x=\"{F(logLeft + i * bw)}\" y=\"{F(bottom - Hgt(counts[i]))}\" width=\"{F(bw - 1)}\" height=\"{F(Hgt(counts[i]))}\" fill=\"#1565c0\"><title>{counts[i]}</title></rect>");
+            if (counts[i] > 0) sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{F(logLeft + i * bw)}\" y=\"{F(bottom - Hgt(counts[i]))}\" width=\"{F(bw - 1)}\" height=\"{F(Hgt(counts[i]))}\" fill=\"#1565c0\"><title>{counts[i]}</title></rect>");
         foreach (var t in new[] { th.Excellent, th.Approximate })
             sb.Append(Line(XL(Log(t)), top, XL(Log(t)), bottom, "#999", " stroke-dasharray=\"3,3\""));
         sb.Append(Line(left, bottom, width - right, bottom)).Append(Line(left, top, left, bottom));
@@ -199,12 +199,12 @@ public static class HtmlReport
         double max = m.Max > 0 ? m.Max : 1;
         static string Red(double t) { int gb = (int)Math.Round(255 * (1 - Math.Clamp(t, 0, 1))); return $"rgb(255,{gb},{gb})"; }
         var sb = new StringBuilder(Svg(width, height, " shape-rendering=\"crispEdges\""));
-        sb.Append($"<rect x=\"{left}\" y=\"{top}\" width=\"{mapW}\" height=\"{mapH}\" fill=\"#fff\" stroke=\"#333\"/>");
+        sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{top}\" width=\"{mapW}\" height=\"{mapH}\" fill=\"#fff\" stroke=\"#333\"/>");
         for (int i = 0; i < m.Height; i++)
         for (int j = 0; j < m.Width; j++)
         {
             double t = Math.Clamp(m.Values[i * m.Width + j] / max, 0, 1);
-            if (t > 0) sb.Append($"<rect x=\"{left + j * cell}\" y=\"{top + i * cell}\" width=\"{cell}\" height=\"{cell}\" fill=\"{Red(t)}\"/>");
+            if (t > 0) sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{left + j * cell}\" y=\"{top + i * cell}\" width=\"{cell}\" height=\"{cell}\" fill=\"{Red(t)}\"/>");
         }
         // Axes: pixel indices of the first and last column and row.
         sb.Append(Text(left + cell / 2.0, top + mapH + 13, "0")).Append(Text(left + mapW - cell / 2.0, top + mapH + 13, (m.Width - 1).ToString(CultureInfo.InvariantCulture)));
@@ -213,8 +213,8 @@ public static class HtmlReport
         sb.Append(YLabel(14, top + mapH / 2.0, "row (H)"));
         // Colour scale: white = 0 at the bottom, red = the map's maximum at the top.
         for (int s = 0; s < steps; s++)
-            sb.Append($"<rect x=\"{barX}\" y=\"{F(top + mapH * s / (double)steps)}\" width=\"{bar}\" height=\"{F(mapH / (double)steps + 0.5)}\" fill=\"{Red(1 - (s + 0.5) / steps)}\"/>");
-        sb.Append($"<rect x=\"{barX}\" y=\"{top}\" width=\"{bar}\" height=\"{mapH}\" fill=\"none\" stroke=\"#333\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{barX}\" y=\"{F(top + mapH * s / (double)steps)}\" width=\"{bar}\" height=\"{F(mapH / (double)steps + 0.5)}\" fill=\"{Red(1 - (s + 0.5) / steps)}\"/>");
+        sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{barX}\" y=\"{top}\" width=\"{bar}\" height=\"{mapH}\" fill=\"none\" stroke=\"#333\"/>");
         sb.Append(Text(barX + bar + 4, top + 9, N(m.Max), "start")).Append(Text(barX + bar + 4, top + mapH, "0", "start"));
         return sb.Append("</svg>").ToString();
     }

@@ -19,11 +19,11 @@ public static class LieHtmlReport
         ArgumentNullException.ThrowIfNull(r);
         var sb = new StringBuilder();
         AppendHead(sb, $"Lie-derivative error: {r.Model}");
-        sb.Append($"<h1>Lie-derivative error (LEE): {H(r.Model)}</h1>\n");
-        sb.Append($"<p>{r.Samples} {H(r.Data)} inputs of shape [{string.Join(",", r.InputShape)}], seed {r.Seed}; {r.Aggregation}; {H(r.EvaluationMode)} mode; {H(r.Conventions)}.</p>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<h1>Lie-derivative error (LEE): {H(r.Model)}</h1>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<p>{r.Samples} {H(r.Data)} inputs of shape [{string.Join(",", r.InputShape)}], seed {r.Seed}; {r.Aggregation}; {H(r.EvaluationMode)} mode; {H(r.Conventions)}.</p>\n");
         sb.Append("<h2>By transform</h2>\n<table id=\"transforms\"><tr><th>transform</th><th>LEE</th><th>± s.e.</th><th>output</th><th>method</th></tr>");
         foreach (var t in r.Results)
-            sb.Append($"<tr><td>{H(t.Transform)}</td><td>{N(t.Total.Value)}</td><td>{N(t.Total.StandardError)}</td><td>{t.Total.Output}</td><td>{t.Total.Method}</td></tr>");
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{H(t.Transform)}</td><td>{N(t.Total.Value)}</td><td>{N(t.Total.StandardError)}</td><td>{t.Total.Output}</td><td>{t.Total.Method}</td></tr>");
         sb.Append("</table>\n<div class=\"plots\">");
         if (r.Results.Count > 0) sb.Append(Figure("LEE by transform (linear scale; whiskers: ± one standard error)", TransformBars(r.Results)));
         foreach (var t in r.Results)
@@ -34,10 +34,10 @@ public static class LieHtmlReport
         foreach (var t in r.Results)
         {
             if (t.Layers is not { } layers) continue;
-            sb.Append($"<h2>{H(t.Transform)}: by layer</h2>\n<p>Sum of the layers' contributions vs the model's LEE: relative residual {N(layers.SumRelativeResidual)}.</p>");
+            sb.Append(CultureInfo.InvariantCulture, $"<h2>{H(t.Transform)}: by layer</h2>\n<p>Sum of the layers' contributions vs the model's LEE: relative residual {N(layers.SumRelativeResidual)}.</p>");
             sb.Append("<table><tr><th>#</th><th>layer</th><th>kind</th><th>role</th><th>LEE</th><th>± s.e.</th><th>share</th><th>cumulative</th></tr>");
             foreach (var l in layers.Layers)
-                sb.Append($"<tr><td>{l.Index}</td><td>{H(l.Name)}</td><td>{H(l.Kind)}</td><td>{l.Role}</td><td>{N(l.Lee)}</td><td>{N(l.StandardError)}</td><td>{LieMarkdownReport.Percent(l.Share)}</td><td>{LieMarkdownReport.Percent(l.CumulativeShare)}</td></tr>");
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{l.Index}</td><td>{H(l.Name)}</td><td>{H(l.Kind)}</td><td>{l.Role}</td><td>{N(l.Lee)}</td><td>{N(l.StandardError)}</td><td>{LieMarkdownReport.Percent(l.Share)}</td><td>{LieMarkdownReport.Percent(l.CumulativeShare)}</td></tr>");
             sb.Append("</table>\n");
         }
         AppendNotes(sb, r.Notes, $"Measured in {r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
@@ -53,20 +53,20 @@ public static class LieHtmlReport
         string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
         double X(double v) => left + Math.Clamp(v / max, 0, 1) * (width - left - right);
         var sb = new StringBuilder($"<svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">");
-        sb.Append($"<line x1=\"{left}\" y1=\"{axisY}\" x2=\"{width - right}\" y2=\"{axisY}\" stroke=\"#333\"/><line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{axisY}\" stroke=\"#333\"/>");
+        sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{axisY}\" x2=\"{width - right}\" y2=\"{axisY}\" stroke=\"#333\"/><line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{axisY}\" stroke=\"#333\"/>");
         foreach (var v in new[] { 0, max / 2, max })
-            sb.Append($"<line x1=\"{F(X(v))}\" y1=\"{axisY}\" x2=\"{F(X(v))}\" y2=\"{axisY + 4}\" stroke=\"#333\"/><text x=\"{F(X(v))}\" y=\"{axisY + 15}\" font-size=\"10\" text-anchor=\"middle\">{N(v)}</text>");
-        sb.Append($"<text x=\"{(left + width - right) / 2}\" y=\"{axisY + 32}\" font-size=\"11\" text-anchor=\"middle\">LEE ({results[0].Total.Aggregation})</text>");
-        sb.Append($"<text x=\"12\" y=\"{F((top + axisY) / 2.0)}\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 12 {F((top + axisY) / 2.0)})\">transform</text>");
+            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{F(X(v))}\" y1=\"{axisY}\" x2=\"{F(X(v))}\" y2=\"{axisY + 4}\" stroke=\"#333\"/><text x=\"{F(X(v))}\" y=\"{axisY + 15}\" font-size=\"10\" text-anchor=\"middle\">{N(v)}</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{(left + width - right) / 2}\" y=\"{axisY + 32}\" font-size=\"11\" text-anchor=\"middle\">LEE ({results[0].Total.Aggregation})</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"12\" y=\"{F((top + axisY) / 2.0)}\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 12 {F((top + axisY) / 2.0)})\">transform</text>");
         for (int i = 0; i < results.Count; i++)
         {
             var t = results[i].Total;
             double y = top + i * row, v = double.IsFinite(t.Value) ? t.Value : 0;
-            sb.Append($"<text x=\"{left - 4}\" y=\"{F(y + 14)}\" font-size=\"11\" text-anchor=\"end\">{H(t.Transform)}</text>");
-            sb.Append($"<rect x=\"{left}\" y=\"{F(y + 4)}\" width=\"{F(Math.Max(1, X(v) - left))}\" height=\"{row - 8}\" fill=\"#6a1b9a\"><title>{H(t.Transform)}: {N(t.Value)} ± {N(t.StandardError)}</title></rect>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 4}\" y=\"{F(y + 14)}\" font-size=\"11\" text-anchor=\"end\">{H(t.Transform)}</text>");
+            sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{F(y + 4)}\" width=\"{F(Math.Max(1, X(v) - left))}\" height=\"{row - 8}\" fill=\"#6a1b9a\"><title>{H(t.Transform)}: {N(t.Value)} ± {N(t.StandardError)}</title></rect>");
             if (t.StandardError > 0 && double.IsFinite(t.StandardError))
-                sb.Append($"<line x1=\"{F(X(v - t.StandardError))}\" y1=\"{F(y + row / 2.0)}\" x2=\"{F(X(v + t.StandardError))}\" y2=\"{F(y + row / 2.0)}\" stroke=\"#000\"/>");
-            sb.Append($"<text x=\"{F(Math.Max(left + 1, X(v + Math.Max(0, t.StandardError))) + 4)}\" y=\"{F(y + 14)}\" font-size=\"9\">{N(t.Value)}</text>");
+                sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{F(X(v - t.StandardError))}\" y1=\"{F(y + row / 2.0)}\" x2=\"{F(X(v + t.StandardError))}\" y2=\"{F(y + row / 2.0)}\" stroke=\"#000\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(Math.Max(left + 1, X(v + Math.Max(0, t.StandardError))) + 4)}\" y=\"{F(y + 14)}\" font-size=\"9\">{N(t.Value)}</text>");
         }
         return sb.Append("</svg>").ToString();
     }

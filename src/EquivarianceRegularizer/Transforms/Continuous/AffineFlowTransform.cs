@@ -47,6 +47,7 @@ public class AffineFlowTransform : ImageFlowTransform
     /// <summary>The pixel velocity of an affine generator [L | b].</summary>
     protected (Tensor u, Tensor v) VelocityOf(double[,] a, long height, long width, ScalarType dtype)
     {
+        ArgumentNullException.ThrowIfNull(a);
         using var scope = NewDisposeScope();
         var (u, v) = FrameCoordinates(height, width, dtype);
         double unit = FrameUnitPixels(width);
@@ -58,6 +59,7 @@ public class AffineFlowTransform : ImageFlowTransform
     /// <inheritdoc/>
     protected override Tensor SamplingGrid(double[][] parameters, long height, long width, ScalarType dtype)
     {
+        ArgumentNullException.ThrowIfNull(parameters);
         int n = parameters.Length;
         double unitW = FrameUnitPixels(width);
         double unitH = Options.AlignCorners ? (height - 1) / 2.0 : height / 2.0;
