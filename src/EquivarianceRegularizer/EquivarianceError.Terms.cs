@@ -10,67 +10,59 @@ public sealed partial class EquivarianceError
 {
     private EquivarianceEstimate Run(Tensor? points, Tensor? modelOutput, bool withStatistics)
     {
-        if (Interlocked.Exchange(ref _busy, 1) == 1)
-            throw new InvalidOperationException(
-                "This EquivarianceError is already being evaluated on another thread. It keeps one generator and guards the model's " +
-                "normalization layers while it runs, so it cannot serve two threads at once: give each thread its own regularizer (and model).");
-        try
-        {
-            if (_generator.Handle == IntPtr.Zero)
-                throw new ObjectDisposedException(nameof(EquivarianceErrorOptions.Generator),
-                    "The Generator given in EquivarianceErrorOptions has been disposed; keep it alive as long as the regularizer, or pass a Seed.");
-            bool check = withStatistics || Options.CheckEveryCall || Options.NonFiniteSamples == NonFiniteSamples.Skip;
-            var chosen = ChooseTerms();
-            using var scope = NewDisposeScope();
-            var v = points ?? SamplePoints();
-            CheckPoints(v, check);
-            if (modelOutput is not null) CheckModelOutput(v, modelOutput);
-            var finite = chosen.Where(i => !_terms[i].Infinitesimal).ToArray();
-            var infinitesimal = chosen.Where(i => _terms[i].Infinitesimal).ToArray();
-            var perTerm = new Dictionary<int, Tensor>();
-            long skipped = EvaluateTerms(ref v, ref modelOutput, finite, infinitesimal, perTerm, check);
+        if (_generator.Handle == IntPtr.Zero)
+            throw new ObjectDisposedException(nameof(EquivarianceErrorOptions.Generator),
+                "The Generator given in EquivarianceErrorOptions has been disposed; keep it alive as long as the regularizer, or pass a Seed.");
+        bool check = withStatistics || Options.CheckEveryCall || Options.NonFiniteSamples == NonFiniteSamples.Skip;
+        var chosen = ChooseTerms();
+        using var scope = NewDisposeScope();
+        var v = points ?? SamplePoints();
+        CheckPoints(v, check);
+        if (modelOutput is not null) CheckModelOutput(v, modelOutput);
+        var finite = chosen.Where(i => !_terms[i].Infinitesimal).ToArray();
+        var infinitesimal = chosen.Where(i => _terms[i].Infinitesimal).ToArray();
+        var perTerm = new Dictionary<int, Tensor>();
+        long skipped = EvaluateTerms(ref v, ref modelOutput, finite, infinitesimal, perTerm, check);
 
-            Tensor? total = null;
-            var errors = new List<Tensor>();
-            var penalties = new List<Tensor>();
-            foreach (int i in chosen)
+        Tensor? total = null;
+        var errors = new List<Tensor>();
+        var penalties = new List<Tensor>();
+        foreach (int i in chosen)
+        {
+            var t = _terms[i];
+            var d = perTerm[i];
+            if (check) CheckNonNegative(d, t);
+            Tensor error = d.Rank() == 0 ? d : d.mean();
+            Tensor penalty;
+            if (t.IsConstrained)
             {
-                var t = _terms[i];
-                var d = perTerm[i];
-                if (check) CheckNonNegative(d, t);
-                Tensor error = d.Rank() == 0 ? d : d.mean();
-                Tensor penalty;
-                if (t.IsConstrained)
-                {
-                    // The Lagrangian term λ·(error − ε) with λ ≥ 0 held fixed in this step (a copy, because the dual step
-                    // below updates λ in place), then projected dual ascent on the device.
-                    var lambda = t.Multiplier(error.device, error.dtype).clone();
-                    penalty = lambda * (error - t.Epsilon);
-                    t.DualStep(error);
-                }
-                else
-                {
-                    penalty = Options.PerSampleHinge && d.Rank() > 0
-                        ? (d - t.Epsilon).clamp_min(0).mean() * t.Lambda
-                        : (error - t.Epsilon).clamp_min(0) * t.Lambda;
-                }
-                total = total is null ? penalty : total + penalty;
-                errors.Add(error);
-                penalties.Add(penalty);
+                // The Lagrangian term λ·(error − ε) with λ ≥ 0 held fixed in this step (a copy, because the dual step
+                // below updates λ in place), then projected dual ascent on the device.
+                var lambda = t.Multiplier(error.device, error.dtype).clone();
+                penalty = lambda * (error - t.Epsilon);
+                t.DualStep(error);
             }
-
-            var last = new LastCall(chosen, perTerm.OrderBy(p => Array.IndexOf(chosen, p.Key)).Select(p => p.Value).ToArray(),
-                penalties.ToArray(), v.size(0), skipped);
-            var previous = Interlocked.Exchange(ref _last, last);
-            previous?.Dispose();
-
-            var terms = withStatistics ? last.Read(this) : Array.Empty<TermEstimate>();
-            return new EquivarianceEstimate(total!.MoveToOuterDisposeScope(), errors.Select(e => e.MoveToOuterDisposeScope()).ToArray(), terms);
+            else
+            {
+                penalty = Options.PerSampleHinge && d.Rank() > 0
+                    ? (d - t.Epsilon).clamp_min(0).mean() * t.Lambda
+                    : (error - t.Epsilon).clamp_min(0) * t.Lambda;
+            }
+            total = total is null ? penalty : total + penalty;
+            errors.Add(error);
+            penalties.Add(penalty);
         }
-        finally
+
+        var last = new LastCall(chosen, perTerm.OrderBy(p => Array.IndexOf(chosen, p.Key)).Select(p => p.Value).ToArray(),
+            penalties.ToArray(), v.size(0), skipped);
+        var terms = withStatistics ? last.Read(this) : Array.Empty<TermEstimate>();
+        lock (_lastLock)
         {
-            Volatile.Write(ref _busy, 0);
+            _last?.Dispose();
+            _last = last;
         }
+
+        return new EquivarianceEstimate(total!.MoveToOuterDisposeScope(), errors.Select(e => e.MoveToOuterDisposeScope()).ToArray(), terms);
     }
 
     // Per-sample distances of the chosen terms at v. With NonFiniteSamples.Skip, samples with a non-finite distance in

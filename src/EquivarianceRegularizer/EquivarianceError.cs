@@ -20,8 +20,8 @@ namespace EquivarianceRegularizer;
 /// output instead of running the model on the points again. Each call chooses numFuncs terms without replacement
 /// (weighted by <see cref="EquivarianceTerm.Weight"/>) and draws one group element per sample and term, shared between
 /// f_in and f_out of one group. A call reads nothing back from the model's device: statistics and finite checks belong
-/// to <see cref="Estimate"/> (and to <see cref="LastTerms"/>, computed when read). Not for use by two threads at once
-/// (a second thread's call throws); give each thread its own regularizer.
+/// to <see cref="Estimate"/> (and to <see cref="LastTerms"/>, computed when read). Threads may share one regularizer
+/// (its norm-layer guard and draws are thread-safe); its draws then interleave between threads.
 /// </summary>
 public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
 {
@@ -31,7 +31,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     private readonly bool _ownsGenerator;
     private readonly KernelOptions _kernel;
     private LastCall? _last;
-    private int _busy;
+    private readonly object _lastLock = new();
 
     /// <summary>Creates the regularizer (the reference package's argument order).</summary>
     /// <param name="model">The model (not owned; not registered as a child, so disposing the regularizer leaves it alone).</param>
@@ -142,8 +142,15 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     /// The estimates of the last call or <see cref="Estimate"/> (null before the first): each chosen term's error,
     /// standard error and penalty. Computed when read, from values the call kept on the device (reading copies them).
     /// </summary>
-    public IReadOnlyList<TermEstimate>? LastTerms => _last?.Read(this);
+    public IReadOnlyList<TermEstimate>? LastTerms
+    {
+        get
+        {
+            lock (_lastLock) return _last?.Read(this);
+        }
+    }
 
+#pragma warning disable CA1062 // null points are meaningful (draw n points); Run checks the rest, and the analyzer cannot see through it
     /// <summary>The penalty at n freshly drawn points.</summary>
     public Tensor call() => call(null);
 
@@ -190,6 +197,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
             throw new ArgumentException("modelOutput is the model's output on the points you pass; pass those points too.", nameof(modelOutput));
         return Run(points, modelOutput, withStatistics: true);
     }
+#pragma warning restore CA1062
 
     /// <summary>
     /// A regularizer-only training step (the reference's advice for memory: alternate a standard step with this one):
