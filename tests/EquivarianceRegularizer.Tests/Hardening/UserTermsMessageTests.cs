@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Jit;
 using EquivarianceRegularizer.Lie;
@@ -123,7 +124,7 @@ public class UserTermsMessageTests
     public void TorchScriptModel_GivenTheWrongShape_IsExplainedWithoutItsTraceback()
     {
         using var tapped = TappedScriptModule.Load(JitTestFiles.Fixture("small_cnn_scripted.pt"));
-        var e = Assert.Throws<ArgumentException>(() => Auditor.Audit(new ScriptAuditModel(tapped, "small_cnn_scripted.pt"), Rot90, Shape(3, 8, 8)));
+        var e = Assert.Throws<ArgumentException>(() => Auditor.Audit(new TappedModel(tapped, "small_cnn_scripted.pt"), Rot90, Shape(3, 8, 8)));
         Assert.That(e!.Message, Does.Contain("gives 3").And.Contain("InputShape [3,8,8]"));
         AssertUserTerms(e.Message);
     }
