@@ -36,12 +36,13 @@ internal static class LieCommand
         padding.AcceptOnlyFromAmong("zeros", "border", "reflection", "circular");
         var derivative = new Option<string>("--derivative") { Description = "Spatial derivative of the tangent: central (default) | fourier.", HelpName = "KIND", DefaultValueFactory = _ => "central" };
         derivative.AcceptOnlyFromAmong("central", "fourier");
+        var memory = new Option<string>("--memory-budget") { Description = "Memory --layers may use: it takes the samples in chunks and pushes as many tangents per pass as fit it (default 2GB).", HelpName = "SIZE", DefaultValueFactory = _ => "2GB" };
         var alignCorners = new Option<bool>("--align-corners") { Description = "grid_sample's align_corners = true: the frame of the Lie-derivative paper's code ((W−1)/2 pixels per unit; default W/2)." };
 
         var command = new Command("lie", "Local equivariance error (Lie derivative) of a TorchScript model along continuous transforms.\n\n"
             + TransformCatalogue.HelpText("Transforms (--generators):", continuousOnly: true) + "\n\n" + ExitCodes.Table);
         shared.AddTo(command);
-        foreach (var o in new Option[] { generators, layers, batch, data, aggregation, padding, derivative, alignCorners }) command.Add(o);
+        foreach (var o in new Option[] { generators, layers, batch, data, aggregation, padding, derivative, alignCorners, memory }) command.Add(o);
         command.SetAction(parse =>
         {
             LieSettings s;
@@ -79,6 +80,10 @@ internal static class LieCommand
                     parse.GetValue(aggregation) == "mean-abs-softmax" ? LieAggregation.MeanAbsoluteSoftmax : LieAggregation.MeanSquare, flow, parse.GetValue(shared.Quiet),
                     // An explicit --padding is the user's convention; without it the boundary follows the model's own padding.
                     PaddingGiven: parse.GetResult(padding) is { Implicit: false }, Given: given, Selection: shared.Layers(parse));
+                long budget = MemorySize.Parse(parse.GetValue(memory)!, "--memory-budget");
+                if (budget < EquivarianceRegularizer.Audit.AuditOptions.MinimumMemoryBudgetBytes)
+                    throw new ArgumentException($"--memory-budget must be at least {EquivarianceRegularizer.Audit.AuditOptions.MinimumMemoryBudgetBytes >> 20}MB (the process itself takes about that), got '{parse.GetValue(memory)}'.");
+                s = s with { MemoryBudget = budget };
                 reports = shared.Reports(parse);
                 reports.Check();
                 if (!File.Exists(s.ModelPath) && !Directory.Exists(s.ModelPath)) return cli.Usage(SharedOptions.MissingModel(s.ModelPath));
@@ -94,7 +99,10 @@ internal static class LieCommand
     }
 
     private sealed record LieSettings(string ModelPath, long[] InputShape, string[] Generators, bool Layers, int Samples, int BatchSize, ulong Seed,
-        string Data, LieAggregation Aggregation, ImageFlowOptions Flow, bool Quiet, bool PaddingGiven, Tensor? Given, LayerSelection Selection);
+        string Data, LieAggregation Aggregation, ImageFlowOptions Flow, bool Quiet, bool PaddingGiven, Tensor? Given, LayerSelection Selection)
+    {
+        public long MemoryBudget { get; init; } = EquivarianceRegularizer.Audit.AuditOptions.DefaultMemoryBudgetBytes;
+    }
 
     private static int Run(CliContext cli, LieSettings s, ReportFiles reports)
     {
@@ -122,7 +130,7 @@ internal static class LieCommand
         try
         {
             x = Inputs(s);
-            var options = new LieOptions { Aggregation = s.Aggregation, BatchSize = s.BatchSize, BoundaryFromModel = !s.PaddingGiven };
+            var options = new LieOptions { Aggregation = s.Aggregation, BatchSize = s.BatchSize, BoundaryFromModel = !s.PaddingGiven, MemoryBudgetBytes = s.MemoryBudget };
             progress.Steps("measuring the LEE", transforms, t => t.Name, t => results.Add(s.Layers
                 ? LieTransformResult.From(Selected(ModelLieAttribution.Measure(tapped, x, t, options), s.Selection))
                 : new LieTransformResult { Total = LocalEquivarianceError.Measure(module.call, x, t, options) }));

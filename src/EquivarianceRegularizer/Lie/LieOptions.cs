@@ -41,4 +41,12 @@ public sealed record LieOptions
     /// plus the central difference's reach); 0 counts the whole output.
     /// </summary>
     public int DenseOutputBorder { get; init; } = 2;
+
+    /// <summary>
+    /// Memory per-module attribution (<see cref="ModelLieAttribution"/>) may use, in bytes: it takes the samples in
+    /// chunks of at most <see cref="BatchSize"/> whose every-call activations, autograd graphs and pushes fit, and pushes
+    /// as many tangents per forward-mode pass as fit. Default 2 GiB, as the audit's
+    /// <see cref="Audit.AuditOptions.MemoryBudgetBytes"/>.
+    /// </summary>
+    public long MemoryBudgetBytes { get; init; } = Audit.AuditOptions.DefaultMemoryBudgetBytes;
 }

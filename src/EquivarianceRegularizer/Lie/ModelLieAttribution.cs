@@ -51,9 +51,12 @@ public static class ModelLieAttribution
             throw new ArgumentException($"Per-module attribution uses exact jvps (forward mode); got {options.Method}.", nameof(options));
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
         if (options.BorderWidth < 0) throw new ArgumentOutOfRangeException(nameof(options), options.BorderWidth, "BorderWidth must not be negative.");
+        if (options.MemoryBudgetBytes < Audit.AuditOptions.MinimumMemoryBudgetBytes)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBudgetBytes, $"MemoryBudgetBytes must be at least {Audit.AuditOptions.MinimumMemoryBudgetBytes >> 20} MiB (the process itself takes about that); raise it.");
         if (x.Rank() == 0 || x.size(0) < 1) throw new ArgumentException("Needs at least one sample (samples first).", nameof(x));
         long n = x.size(0);
         var notes = new SortedSet<string>(StringComparer.Ordinal);
+        int batchSize = ChunkSize(model, x, options, notes);
 
         BoundaryConvention? boundary = null;
         if (transform is ImageFlowTransform flow)
@@ -69,10 +72,10 @@ public static class ModelLieAttribution
         double totalSquare = 0, residual = 0, borderProjection = 0;
         bool bandMeasured = false;
         bool equivariantOutput = false;
-        for (long start = 0; start < n; start += options.BatchSize)
+        for (long start = 0; start < n; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            var xb = x.narrow(0, start, Math.Min(options.BatchSize, n - start));
+            var xb = x.narrow(0, start, Math.Min(batchSize, n - start));
             var batch = ModuleContributions.Compute(model, xb, transform, options, notes);
             if (rows is null)
             {
@@ -152,4 +155,35 @@ public static class ModelLieAttribution
             Notes = notes.ToList(),
         };
     }
+
+    /// <summary>
+    /// Bytes held per sample while a chunk is attributed, in units of one sample's every-call capture (inputs and
+    /// outputs): the capture itself, the forward's autograd graph, the graph of its create_graph backward and the pushes'
+    /// temporaries. Measured on torchvision's resnet18 (3×112×112, batch 8): about 11 captures per sample.
+    /// </summary>
+    internal const double WorkingCopies = 12;
+
+    // Samples per chunk: BatchSize, or fewer where a chunk would not fit the memory budget beside what the process holds.
+    private static int ChunkSize(ObservedModel model, Tensor x, LieOptions options, SortedSet<string> notes)
+    {
+        long perSample;
+        using (NewDisposeScope())
+        using (no_grad())
+        {
+            var observed = model.Observe(x.narrow(0, 0, 1));
+            perSample = observed.Calls.Sum(c => Bytes(c.Input) + Bytes(c.Output)) + Bytes(observed.Output);
+        }
+        long budget = options.MemoryBudgetBytes;
+        long available = Math.Max(budget / 8, budget - Environment.WorkingSet);
+        long fits = perSample > 0 ? (long)(available / (WorkingCopies * perSample)) : long.MaxValue;
+        int size = (int)Math.Clamp(fits, 1, options.BatchSize);
+        long n = x.size(0);
+        if (size < Math.Min(options.BatchSize, n))
+            notes.Add(FormattableString.Invariant($"Samples were attributed in chunks of at most {size} (every call's activations take {perSample / (double)(1L << 20):0.#} MiB per sample; memory budget {budget / (double)(1L << 20):0} MiB)."));
+        if (fits < 1)
+            notes.Add(FormattableString.Invariant($"One sample's attribution (about {WorkingCopies * perSample / (1L << 20):0} MiB) does not fit the memory budget of {budget / (double)(1L << 20):0} MiB: it ran one sample at a time and exceeds the budget; raise it."));
+        return size;
+    }
+
+    private static long Bytes(Tensor? t) => t is null ? 0 : t.numel() * t.dtype.ElementSize();
 }

@@ -11,12 +11,13 @@ namespace EquivarianceRegularizer.Lie;
 /// forward's graph the Lie derivative telescopes: L = Σ_leaves C_i + Σ_modules (functional code), where a module's
 /// functional code contributes C_module − Σ_children C_child (the model itself: L − Σ_top-level C).
 /// <para>
-/// The push-forwards J_{y←o_i}·ℓ_i come from one observed forward whose calls carry zero probes (so in-place
-/// operations after a call never move what it returned): one backward with create_graph gives
-/// g_i(u) = J_{y←o_i}ᵀu for every probe at once, linear in a dummy cotangent u, and ∂⟨g_i(u), ℓ_i⟩/∂u is
-/// J_{y←o_i}·ℓ_i (the double-backward trick), one reverse pass per push. Where libtorch has no double backward for an
-/// operation on the way (hardsigmoid in MobileNetV3), each push is a forward-mode jvp instead: the model run again
-/// with a dual zero carrying ℓ_i added to call i's output. Pushes that are known without a pass are skipped: a zero
+/// The push-forwards J_{y←o_i}·ℓ_i are forward-mode jvps of the model with a dual zero carrying ℓ_i added to call i's
+/// output, many per model pass (the batch repeated once per push); where forward mode is unavailable or meets an
+/// operation without a forward-mode derivative (a scripted nn.MultiheadAttention's fused kernel), they come from one
+/// forward whose calls carry zero probes: one backward with create_graph gives g_i(u) = J_{y←o_i}ᵀu for every probe,
+/// and ∂⟨g_i(u), ℓ_i⟩/∂u is J_{y←o_i}·ℓ_i (the double-backward trick), one reverse pass per push. Where libtorch has
+/// neither for an operation on the way, the attribution fails with a message naming the call. Pushes that are known
+/// without a pass are skipped: a zero
 /// ℓ_i, a container that only chains its children (its contribution is theirs), and the border or interior half of a
 /// leaf's ℓ_i when the other half is zero.
 /// </para>
@@ -32,19 +33,18 @@ internal static class ModuleContributions
         bool flow = transform is ImageFlowTransform;
         bool Acts(Tensor t, bool isInput, bool isOutput) => isOutput ? outputActs : isInput || (flow && LieDerivative.IsFeatureMap(t));
 
-        using var grad = enable_grad();
-        var xg = xb.detach().clone().requires_grad_(true);
-        var observed = model.Observe(xg, probes: true);
+        ObservedForward observed;
+        using (no_grad()) observed = model.Observe(xb.detach());
         foreach (var n in observed.Notes) notes.Add(n);
-        var (y, calls) = (observed.Output, observed.Calls);
+        var calls = observed.Calls;
 
         // Which calls are attributed: one tensor in and out, or no action on either side (then ℓ = 0 whatever runs).
         var attributed = new bool[calls.Count];
-        var own = new Tensor?[calls.Count];
+        var acts = new (bool Input, bool Output)[calls.Count];
         for (int i = 0; i < calls.Count; i++)
         {
             var c = calls[i];
-            if (c.Output is null || !c.Output.is_floating_point() || c.GradientTarget is null)
+            if (c.Output is null || !c.Output.is_floating_point())
             {
                 notes.Add($"'{c.Name}' ({c.TypeName}) returns no floating-point tensor ({c.NotSingleTensorReason ?? "no tensor result"}): its share is counted in its parent's functional code.");
                 continue;
@@ -57,7 +57,7 @@ internal static class ModuleContributions
                 continue;
             }
             attributed[i] = true;
-            own[i] = Own(c, inputActs, outActs, transform);
+            acts[i] = (inputActs, outActs);
         }
         var kept = Enumerable.Range(0, calls.Count).Where(i => attributed[i]).ToList();
         var children = kept.ToDictionary(i => i, i => new List<int>());
@@ -70,35 +70,55 @@ internal static class ModuleContributions
             if (p >= 0) children[p].Add(i);
         }
 
-        var pushes = new Pushes(model, xb, xg, y, y0, calls);
-        var whole = new Tensor[calls.Count];
-        var border = new Tensor?[calls.Count];
-        // Children complete before their parent, so a chaining container finds its children's contributions ready.
+        // Plan every push first (a container that only chains its children needs none, and its ℓ is never computed),
+        // then run them together: forward-mode pushes share model passes.
+        var pushes = new Pushes(model, xb, y0, calls, options.MemoryBudgetBytes);
+        var plan = new Dictionary<int, (int Whole, int Border, int Inside)>();
+        var chains = new HashSet<int>();
         foreach (int i in kept)
         {
-            var c = calls[i];
-            var ell = own[i];
             bool leaf = children[i].Count == 0;
-            if (!leaf && ChainsItsChildren(i, calls, children[i], attributed))
-            {
-                whole[i] = children[i].Select(k => whole[k]).Aggregate((a, b) => a + b);
-                continue;
-            }
-            if (ell is null) { whole[i] = zeros_like(y0); continue; }
+            if (!leaf && ChainsItsChildren(i, calls, children[i], attributed)) { chains.Add(i); continue; }
+            var ell = Own(calls[i], acts[i].Input, acts[i].Output, transform);
+            if (ell is null) continue;
             if (leaf && flow && LieDerivative.IsFeatureMap(ell) && options.BorderWidth > 0)
             {
                 var mask = BorderMask(ell, options.BorderWidth);
                 var band = ell * mask;
                 var inside = ell - band;
                 bool bandZero = IsZero(band), insideZero = IsZero(inside);
-                border[i] = bandZero ? zeros_like(y0) : insideZero ? pushes.Push(i, ell) : pushes.Push(i, band);
-                whole[i] = bandZero ? pushes.Push(i, ell) : insideZero ? border[i]! : border[i]! + pushes.Push(i, inside);
+                plan[i] = bandZero ? (pushes.Request(i, ell), -2, -1)
+                    : insideZero ? (-1, pushes.Request(i, ell), -1)
+                    : (-1, pushes.Request(i, band), pushes.Request(i, inside));
             }
-            else whole[i] = pushes.Push(i, ell);
+            else plan[i] = (pushes.Request(i, ell), -1, -1);
+        }
+        var pushed = pushes.RunAll();
+        var whole = new Tensor[calls.Count];
+        var border = new Tensor?[calls.Count];
+        // Children complete before their parent, so a chaining container finds its children's contributions ready.
+        foreach (int i in kept)
+        {
+            if (chains.Contains(i))
+            {
+                whole[i] = children[i].Select(k => whole[k]).Aggregate((a, b) => a + b);
+                continue;
+            }
+            if (!plan.TryGetValue(i, out var p)) { whole[i] = zeros_like(y0); continue; }
+            if (p.Whole >= 0)
+            {
+                whole[i] = pushed[p.Whole];
+                if (p.Border == -2) border[i] = zeros_like(y0);
+            }
+            else
+            {
+                border[i] = pushed[p.Border];
+                whole[i] = p.Inside >= 0 ? border[i]! + pushed[p.Inside] : border[i]!;
+            }
         }
         var root = pushes.Root(lie, transform.Tangent(xb), outputActs ? transform.Tangent(y0) : null);
-        if (pushes.ForwardModeReason is { } why)
-            notes.Add($"Contributions were pushed to the output by forward-mode jvps, one model pass each: {why}.");
+        if (pushes.ReverseReason is { } why)
+            notes.Add($"Contributions were pushed to the output by double backward, one reverse pass each: forward mode {why}.");
 
         var rows = new List<(AttributionRow, Tensor, Tensor?)>();
         var containers = new List<(AttributionRow, Tensor)>();
@@ -184,68 +204,159 @@ internal static class ModuleContributions
     }
 
     /// <summary>
-    /// Pushes tangents at call outputs to the model's output: by the double-backward trick while libtorch can, by
-    /// forward-mode jvps through <see cref="ObservedModel.ForwardAdding"/> from the first operation it cannot.
+    /// Pushes tangents at call outputs to the model's output. By forward-mode jvps through
+    /// <see cref="ObservedModel.ForwardAdding(Tensor, IReadOnlyDictionary{int, Tensor})"/> where libtorch's forward mode
+    /// can be reached: pushes share passes, the batch repeated once per push with each copy carrying one push's tangent,
+    /// as many copies per pass as <paramref name="memoryBudget"/> allows. Where forward mode is unavailable or meets an
+    /// operation without a forward-mode derivative (the fused attention kernel of a scripted nn.MultiheadAttention), by
+    /// the double-backward trick: one backward with create_graph from a forward with zero probes on every call output
+    /// gives g_i(u) = J_{y←o_i}ᵀu for all calls, then ∂⟨g_i(u), v⟩/∂u = J_{y←o_i}·v, one reverse pass per push.
     /// </summary>
-    private sealed class Pushes(ObservedModel model, Tensor xb, Tensor xg, Tensor y, Tensor y0, IReadOnlyList<ModuleCall> calls)
+    private sealed class Pushes(ObservedModel model, Tensor xb, Tensor y0, IReadOnlyList<ModuleCall> calls, long memoryBudget)
     {
-        private Tensor? _u;
+        private readonly List<(int Call, Tensor V)> _requests = new();
+        private Tensor? _xg, _y, _u, _gx;
         private Tensor?[]? _g;
-        private Tensor? _gx;
 
-        /// <summary>Why pushes went by forward mode; null while the double-backward trick works.</summary>
-        public string? ForwardModeReason { get; private set; }
+        /// <summary>Why pushes went by double backward (forward mode unavailable or not applicable); null when they went by forward mode.</summary>
+        public string? ReverseReason { get; private set; } = Jvp.ForwardModeAvailable ? null : $"is unavailable ({Jvp.ForwardModeUnavailableReason})";
 
-        public Tensor Push(int i, Tensor v)
+        /// <summary>Asks for J_{y←o_i}·v; returns the index of its result in <see cref="RunAll"/>'s answer.</summary>
+        public int Request(int i, Tensor v)
         {
-            if (ForwardModeReason is null)
+            _requests.Add((i, v));
+            return _requests.Count - 1;
+        }
+
+        /// <summary>Every requested push, in request order.</summary>
+        public Tensor[] RunAll()
+        {
+            var results = new Tensor[_requests.Count];
+            int next = 0;
+            while (next < _requests.Count && ReverseReason is null)
             {
+                int k = GroupSize(next);
+                using var scope = NewDisposeScope();
                 try
                 {
-                    return Reverse(Gradient(i), v);
+                    var group = Forward(next, k);
+                    for (int j = 0; j < k; j++) results[next + j] = group[j].MoveToOuterDisposeScope();
+                    next += k;
                 }
                 catch (NotSupportedException e)
                 {
-                    ForwardModeReason = e.Message.FirstLine();
-                    _g = null;
-                    _u = null;
+                    ReverseReason = $"met an operation without a forward-mode derivative ({e.Message.FirstLine()})";
                 }
             }
-            return Forward(i, v);
+            for (; next < _requests.Count; next++)
+            {
+                try
+                {
+                    results[next] = Reverse(Gradient(_requests[next].Call), _requests[next].V);
+                }
+                catch (NotSupportedException e)
+                {
+                    throw new InvalidOperationException($"The contribution of '{calls[_requests[next].Call].Name}' cannot be pushed to the output: libtorch has neither a forward-mode derivative ({ReverseReason}) nor a double backward ({e.Message.FirstLine()}) for an operation after it.", e);
+                }
+            }
+            return results;
         }
 
-        /// <summary>L + X y (the whole model's push of X x), or L itself when pushes go by forward mode.</summary>
+        /// <summary>L + X y (the whole model's push of X x) when pushes went by double backward, else L itself (from the same forward mode).</summary>
         public Tensor Root(Tensor lie, Tensor tangentX, Tensor? tangentY)
         {
-            if (ForwardModeReason is null && y.requires_grad)
+            if (ReverseReason is null || _y is not { requires_grad: true }) return lie;
+            try
             {
-                try
-                {
-                    _gx ??= Gradients.Of(y, new[] { xg }, U, createGraph: true)[0];
-                    var pushed = Reverse(_gx, tangentX);
-                    return tangentY is null ? pushed : pushed - tangentY;
-                }
-                catch (NotSupportedException e)
-                {
-                    ForwardModeReason = e.Message.FirstLine();
-                }
+                _gx ??= Gradients.Of(_y, new[] { _xg! }, U, createGraph: true)[0];
+                var pushed = Reverse(_gx, tangentX);
+                return tangentY is null ? pushed : pushed - tangentY;
             }
-            return lie;
+            catch (NotSupportedException)
+            {
+                return lie;
+            }
         }
 
-        private Tensor U => _u ??= zeros_like(y).requires_grad_(true);
+        // Copies of the batch in the pass starting at request first: the activations and tangents of every call for each
+        // copy, and the addends (each call's output size for every copy, value and tangent), within what the budget
+        // leaves beside the process's resident memory.
+        private int GroupSize(int first)
+        {
+            long b = xb.size(0);
+            long perCopy = 2 * calls.Sum(c => c.Output is { } o ? o.numel() * o.dtype.ElementSize() : 0);
+            long available = Math.Max(memoryBudget / 8, memoryBudget - Environment.WorkingSet);
+            var distinct = new HashSet<int>();
+            long addendsPerCopy = 0;
+            int k = 0;
+            while (first + k < _requests.Count)
+            {
+                var (call, v) = _requests[first + k];
+                if (distinct.Add(call)) addendsPerCopy += 3 * v.numel() * v.dtype.ElementSize() / Math.Max(1, v.size(0)) * b;
+                if (k > 0 && (k + 1) * (perCopy + addendsPerCopy) > available) break;
+                k++;
+            }
+            return Math.Max(1, k);
+        }
 
-        // g_i(u) for every probe at once, from one backward with create_graph (linear in u).
+        // Requests first … first + count − 1 in one forward-mode pass over that many copies of the batch: copy j's addend
+        // at its call carries request j's tangent, every other copy's a zero tangent.
+        private Tensor[] Forward(int first, int count)
+        {
+            using var noGrad = no_grad();
+            long b = xb.size(0);
+            var xs = count == 1 ? xb : cat(Enumerable.Repeat(xb, count).ToArray(), 0);
+            var byCall = new SortedDictionary<int, Tensor>();
+            for (int j = 0; j < count; j++)
+            {
+                var (call, v) = _requests[first + j];
+                if (!byCall.TryGetValue(call, out var t))
+                    byCall[call] = t = zeros(new[] { count * b }.Concat(v.shape.Skip(1)).ToArray(), dtype: v.dtype, device: v.device);
+                t.narrow(0, j * b, b).copy_(v);
+            }
+            var keys = byCall.Keys.ToList();
+            var sizes = keys.Select(c => byCall[c].numel()).ToArray();
+            var tangent = cat(keys.Select(c => byCall[c].reshape(-1)).ToArray(), 0);
+            byCall.Clear();
+            var shapes = keys.Select(c => new[] { count * b }.Concat(_requests.First(r => r.Call == c).V.shape.Skip(1)).ToArray()).ToList();
+            Tensor Run(Tensor z)
+            {
+                var parts = z.split(sizes);
+                var addends = new Dictionary<int, Tensor>();
+                for (int k = 0; k < keys.Count; k++) addends[keys[k]] = parts[k].view(shapes[k]);
+                return model.ForwardAdding(xs, addends);
+            }
+            Tensor pushed;
+            try
+            {
+                pushed = Jvp.Compute(Run, zeros_like(tangent), tangent, JvpMethod.ForwardMode).Tangent;
+            }
+            catch (NotSupportedException e) when (e.Message.Contains("no tangent reached", StringComparison.Ordinal))
+            {
+                // The calls' outputs do not reach the model's output.
+                pushed = zeros(new[] { count * b }.Concat(y0.shape.Skip(1)).ToArray(), dtype: y0.dtype, device: y0.device);
+            }
+            return Enumerable.Range(0, count).Select(j => pushed.narrow(0, j * b, b)).ToArray();
+        }
+
+        private Tensor U => _u ??= zeros_like(_y!).requires_grad_(true);
+
+        // g_i(u) for every probe at once, from one backward with create_graph (linear in u), on a forward observed with probes.
         private Tensor? Gradient(int i)
         {
             if (_g is null)
             {
                 _g = new Tensor?[calls.Count];
-                if (!y.requires_grad) return null;
-                var targets = Enumerable.Range(0, calls.Count).Where(k => calls[k].GradientTarget is { requires_grad: true }).ToList();
+                using var grad = enable_grad();
+                _xg = xb.detach().clone().requires_grad_(true);
+                var probed = model.Observe(_xg, probes: true);
+                _y = probed.Output;
+                if (!_y.requires_grad) return null;
+                var probes = probed.Calls;
+                var targets = Enumerable.Range(0, Math.Min(calls.Count, probes.Count)).Where(k => probes[k].GradientTarget is { requires_grad: true }).ToList();
                 if (targets.Count > 0)
                 {
-                    var grads = Gradients.Of(y, targets.Select(k => calls[k].GradientTarget!).ToArray(), U, createGraph: true);
+                    var grads = Gradients.Of(_y, targets.Select(k => probes[k].GradientTarget!).ToArray(), U, createGraph: true);
                     for (int k = 0; k < targets.Count; k++) _g[targets[k]] = grads[k];
                 }
             }
@@ -255,27 +366,10 @@ internal static class ModuleContributions
         private Tensor Reverse(Tensor? gi, Tensor v)
         {
             if (gi is null) return zeros_like(y0);
+            using var grad = enable_grad();
             var s = (gi * v).sum();
             if (!s.requires_grad) return zeros_like(y0);
             return (Gradients.Of(s, new[] { U })[0] ?? zeros_like(y0)).detach();
-        }
-
-        private Tensor Forward(int i, Tensor v)
-        {
-            using var noGrad = no_grad();
-            var zero = zeros_like(v);
-            try
-            {
-                return Jvp.Compute(z => model.ForwardAdding(xb, i, z), zero, v, JvpMethod.ForwardMode).Tangent;
-            }
-            catch (NotSupportedException e) when (e.Message.Contains("no tangent reached", StringComparison.Ordinal))
-            {
-                return zeros_like(y0); // the call's output does not reach the model's output
-            }
-            catch (NotSupportedException e)
-            {
-                throw new InvalidOperationException($"The contribution of '{calls[i].Name}' cannot be pushed to the output: libtorch has neither a double backward ({ForwardModeReason}) nor a forward-mode derivative ({e.Message.FirstLine()}) for an operation after it.", e);
-            }
         }
     }
 }

@@ -84,12 +84,12 @@ public sealed class HookedModel : ObservedModel
     }
 
     /// <inheritdoc />
-    public override Tensor ForwardAdding(Tensor x, int call, Tensor addend)
+    public override Tensor ForwardAdding(Tensor x, IReadOnlyDictionary<int, Tensor> addends)
     {
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(addend);
+        ArgumentNullException.ThrowIfNull(addends);
         int count = 0;
-        var hooks = Hook((_, _, _, output) => count++ == call && output is not null ? output + addend : null);
+        var hooks = Hook((_, _, _, output) => addends.TryGetValue(count++, out var addend) && output is not null ? output + addend : null);
         try
         {
             return _model.call(x);

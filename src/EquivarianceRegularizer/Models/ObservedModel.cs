@@ -58,7 +58,17 @@ public abstract class ObservedModel
     /// index in <see cref="ObservedForward.Calls"/> for the same input): with a forward-mode dual zero as the addend,
     /// the output's tangent is that call's output tangent pushed forward to the model's output.
     /// </summary>
-    public abstract Tensor ForwardAdding(Tensor x, int call, Tensor addend);
+    public Tensor ForwardAdding(Tensor x, int call, Tensor addend)
+    {
+        ArgumentNullException.ThrowIfNull(addend);
+        return ForwardAdding(x, new Dictionary<int, Tensor> { [call] = addend });
+    }
+
+    /// <summary>
+    /// Runs the model with <paramref name="addends"/>[k] added to the output of call number k, for every k given (the
+    /// other calls run unchanged): with dual zeros as addends, one forward-mode pass pushes several calls' tangents at once.
+    /// </summary>
+    public abstract Tensor ForwardAdding(Tensor x, IReadOnlyDictionary<int, Tensor> addends);
 
     /// <summary>Every declared submodule (the root excluded), so that uncalled ones can be listed.</summary>
     public abstract IReadOnlyList<LayerInfo> DeclaredLayers { get; }

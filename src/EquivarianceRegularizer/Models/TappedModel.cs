@@ -89,13 +89,14 @@ public sealed class TappedModel : ObservedModel
         ?? throw new InvalidOperationException($"Submodule '{name}' did not return a single tensor when run on its own.");
 
     /// <inheritdoc />
-    public override Tensor ForwardAdding(Tensor x, int call, Tensor addend)
+    public override Tensor ForwardAdding(Tensor x, IReadOnlyDictionary<int, Tensor> addends)
     {
         ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(addend);
+        ArgumentNullException.ThrowIfNull(addends);
         using var none = empty(0);
-        var addends = Enumerable.Range(0, call + 1).Select(k => k == call ? addend : none).ToList();
-        var (y, taps) = _tapped.ForwardAdding(x, addends, copyTaps: false);
+        int count = addends.Count == 0 ? 0 : addends.Keys.Max() + 1;
+        var list = Enumerable.Range(0, count).Select(k => addends.TryGetValue(k, out var a) ? a : none).ToList();
+        var (y, taps) = _tapped.ForwardAdding(x, list, copyTaps: false);
         foreach (var t in taps) { t.Input?.Dispose(); t.Output?.Dispose(); }
         return y;
     }
