@@ -7,7 +7,9 @@ namespace EquivarianceRegularizer.Lie;
 /// Finds the boundary convention a model's padded layers follow, from their behaviour (TorchSharp modules and
 /// TorchScript archives alike, functional padding included). A padded layer is a module call that keeps H×W and whose
 /// own translation Lie derivative, with zero-padded tangents, is non-zero only in the border band (the layer is
-/// translation-equivariant inside; its boundary is what differs). It follows circular boundaries when, with circular
+/// translation-equivariant inside; its boundary is what differs) and that mixes neighbouring pixels (so it reads
+/// outside the image at the border: pointwise layers such as BatchNorm or a 1×1 convolution pad nothing, whatever
+/// their bias does at the border). It follows circular boundaries when, with circular
 /// tangents, that Lie derivative vanishes; otherwise zeros (or another non-periodic padding, for which the zero
 /// convention is kept). Pointwise layers, exact either way, and layers with defects inside say nothing.
 /// </summary>
@@ -67,6 +69,7 @@ internal static class BoundaryConventionInference
                 var si = c.Input.shape;
                 var so = c.Output.shape;
                 if (si.Length != 4 || so.Length != 4 || si[2] != so[2] || si[3] != so[3] || si[2] < 2 * band + 1 || si[3] < 2 * band + 1) continue;
+                if (!MixesNeighbours(c, tolerance)) continue;
                 bool borderOnly = true, zeroExact = true, circularExact = true;
                 for (int k = 0; k < 2; k++)
                 {
@@ -83,6 +86,23 @@ internal static class BoundaryConventionInference
             }
         }
         return result;
+    }
+
+    // Whether the call mixes neighbouring pixels: a tangent on one interior pixel reaches others. Only such a layer reads
+    // outside the image at its border, so only it pads; a pointwise one (BatchNorm, an activation, a 1×1 convolution)
+    // has a border-only Lie derivative from its bias alone, a constant whose spatial derivative is cut at the border.
+    private static bool MixesNeighbours(ModuleCall c, double tolerance)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var input = c.Input!;
+        long h = input.size(2) / 2, w = input.size(3) / 2;
+        var impulse = zeros_like(input);
+        impulse.narrow(2, h, 1).narrow(3, w, 1).fill_(1);
+        var reached = Jvp.Compute(c.Forward!, input.clone(), impulse).Tangent.abs();
+        double at = reached.max().ToDouble();
+        reached.narrow(2, h, 1).narrow(3, w, 1).zero_();
+        return at > 0 && reached.max().ToDouble() > tolerance * at;
     }
 
     private static (Tensor Own, double Scale) Own(ModuleCall c, ImageFlowTransform t)

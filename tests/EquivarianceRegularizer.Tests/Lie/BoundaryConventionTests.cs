@@ -76,6 +76,53 @@ public class BoundaryConventionTests
     }
 
     [Test]
+    public void PointwiseLayersWithBiases_PadNothing_OnlyTheLayerThatMixesNeighboursIsRead()
+    {
+        using var scope = NewDisposeScope();
+        using var gen = new Generator(3);
+        var bn = nn.BatchNorm2d(3);
+        using var model = nn.Sequential(("conv", nn.Conv2d(1, 3, 3, padding: 1)), ("bn", bn),
+            ("point", nn.Conv2d(3, 2, 1)), ("act", nn.Tanh()));
+        using (no_grad())
+        {
+            foreach (var p in model.parameters()) p.uniform_(-1, 1, generator: gen);
+            bn.running_mean!.uniform_(-0.5, 0.5, generator: gen);
+        }
+        model.eval();
+        model.to(ScalarType.Float64);
+        var x = LieModels.Images(2, 1, 12, 12);
+        var notes = new SortedSet<string>();
+        var (_, boundary) = BoundaryConventionInference.Resolve(new Models.HookedModel(model), x, new TranslationX(), new LieOptions(), notes);
+        // BatchNorm and the 1×1 convolution have biases, whose zero-padded tangent is cut at the border: they were once
+        // counted as circular padded layers (and then "disagreed" with the 3×3 convolution).
+        Assert.That(boundary.PaddedLayers.Keys, Is.EquivalentTo(new[] { "conv" }));
+        Assert.That(boundary.Padding, Is.EqualTo(ImagePadding.Zeros));
+        Assert.That(boundary.Source, Is.EqualTo(BoundarySource.Model));
+    }
+
+    [TestCase("resnet18_scripted")]
+    [TestCase("mobilenet_v2_traced")]
+    [TestCase("lraspp_scripted")]
+    public void RealArchitectures_ReadTheBoundaryFromTheirPaddedConvolutionsOnly(string fixture)
+    {
+        using var scope = NewDisposeScope();
+        using var tapped = TappedScriptModule.Load(Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "real", fixture + ".pt"));
+        tapped.Module.eval();
+        var model = new Models.TappedModel(tapped, fixture);
+        var x = rand(1, 3, 32, 32, generator: new Generator(5));
+        var notes = new SortedSet<string>();
+        var (_, boundary) = BoundaryConventionInference.Resolve(model, x, new TranslationX(), new LieOptions(), notes);
+        IReadOnlyList<Models.ModuleCall> calls;
+        using (no_grad()) calls = model.Observe(x).Calls;
+        var types = calls.GroupBy(c => c.Module).ToDictionary(g => g.Key, g => g.First().TypeName);
+        Assert.That(boundary.PaddedLayers, Is.Not.Empty);
+        Assert.That(boundary.PaddedLayers.Keys.Select(k => types[k]), Is.All.EqualTo("Conv2d"), string.Join(", ", boundary.PaddedLayers.Keys));
+        Assert.That(boundary.PaddedLayers.Values, Is.All.EqualTo(ImagePadding.Zeros));
+        Assert.That(boundary.Padding, Is.EqualTo(ImagePadding.Zeros));
+        Assert.That(boundary.Source, Is.EqualTo(BoundarySource.Model), boundary.Explanation);
+    }
+
+    [Test]
     public void CircularTorchScriptModel_TakesCircularBoundariesFromItsLayers()
     {
         using var scope = NewDisposeScope();

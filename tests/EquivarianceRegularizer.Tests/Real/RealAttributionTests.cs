@@ -30,6 +30,8 @@ public class RealAttributionTests
 
     [TestCase("resnet18_scripted", "resnet18_outofplace_scripted")]
     [TestCase("resnet18_traced", "resnet18_outofplace_traced")]
+    [TestCase("mobilenet_v2_scripted", "mobilenet_v2_outofplace_scripted")]
+    [TestCase("mobilenet_v2_traced", "mobilenet_v2_outofplace_scripted")]
     public void InPlaceOps_GiveTheAttributionOfTheirOutOfPlaceTwin(string inPlace, string outOfPlace)
     {
         using var scope = NewDisposeScope();
@@ -58,6 +60,7 @@ public class RealAttributionTests
     }
 
     [TestCase("lraspp_scripted")]
+    [TestCase("lraspp_traced")]
     public void Lraspp_WithHardsigmoidAndADictBackbone_IsAttributedByForwardMode(string fixture)
     {
         using var scope = NewDisposeScope();
@@ -65,6 +68,20 @@ public class RealAttributionTests
         Assert.That(report.Notes, Has.None.Contains("double backward"), "pushed by forward mode: hardsigmoid has no double backward in libtorch");
         Assert.That(report.Layers.Count, Is.GreaterThan(50));
         Assert.That(report.Layers.Where(l => l.Name.Contains("backbone", StringComparison.Ordinal)).Sum(l => l.Lee), Is.GreaterThan(0), "the backbone's layers are attributed");
+        AssertPartition(report, 1e-3);
+    }
+
+    [TestCase("vit_traced", "forward mode")]
+    [TestCase("vit_scripted", "double backward")]
+    public void Vit_IsAttributed_ByTheMethodThatWorks(string fixture, string method)
+    {
+        using var scope = NewDisposeScope();
+        var report = Attribute(fixture, size: 64);
+        Assert.That(report.Total.Value, Is.GreaterThan(0));
+        Assert.That(report.Layers.Select(l => l.Name), Has.Some.StartsWith("encoder.layers"), "the encoder's calls have rows");
+        // A scripted nn.MultiheadAttention runs a fused kernel without a forward-mode derivative: the pushes fall back.
+        if (method == "double backward") Assert.That(report.Notes, Has.Some.Contains("double backward"));
+        else Assert.That(report.Notes, Has.None.Contains("double backward"));
         AssertPartition(report, 1e-3);
     }
 
