@@ -17,7 +17,7 @@ public static class Auditor
         Audit(new ModuleAuditModel(model ?? throw new ArgumentNullException(nameof(model))), spec, options);
 
     /// <summary>Audits any model behind the <see cref="IAuditModel"/> adapter (e.g. a TorchScript module).</summary>
-    public static AuditReport Audit(IAuditModel model, Symmetry spec, AuditOptions options)
+    internal static AuditReport Audit(IAuditModel model, Symmetry spec, AuditOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(spec);

@@ -3,7 +3,7 @@ namespace EquivarianceRegularizer.Audit;
 /// <summary>
 /// What the auditor needs of a model, so that our own modules and TorchScript modules are audited the same way.
 /// </summary>
-public interface IAuditModel
+internal interface IAuditModel
 {
     /// <summary>The model's type or file name, for reports.</summary>
     string Name { get; }

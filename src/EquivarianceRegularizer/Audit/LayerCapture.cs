@@ -7,4 +7,4 @@ namespace EquivarianceRegularizer.Audit;
 /// <param name="Output">The tensor output, or null when the output is not a single tensor.</param>
 /// <param name="GradientTarget">A graph-connected tensor whose gradient equals the gradient with respect to the
 /// layer's output (the output itself, or a zero probe added to it), present when gradient probes were asked for.</param>
-public sealed record LayerCapture(string Name, string TypeName, Tensor? Input, Tensor? Output, Tensor? GradientTarget = null);
+internal sealed record LayerCapture(string Name, string TypeName, Tensor? Input, Tensor? Output, Tensor? GradientTarget = null);

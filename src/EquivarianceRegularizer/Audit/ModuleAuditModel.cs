@@ -3,7 +3,7 @@ using EquivarianceRegularizer.Models;
 namespace EquivarianceRegularizer.Audit;
 
 /// <summary>Audits one of our <see cref="nn.Module{T, TResult}"/> models, capturing layers with forward observers.</summary>
-public sealed class ModuleAuditModel : IAuditModel
+internal sealed class ModuleAuditModel : IAuditModel
 {
     private readonly TensorModel _model;
     private readonly nn.Module _module;

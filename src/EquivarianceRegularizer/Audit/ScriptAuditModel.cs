@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Audit;
 /// script children and no graph access, so every submodule call's input and output comes from the rewritten
 /// archive's taps — nested modules and children called from custom forward code included.
 /// </summary>
-public sealed class ScriptAuditModel : IAuditModel
+internal sealed class ScriptAuditModel : IAuditModel
 {
     private readonly TappedScriptModule _tapped;
     private readonly Dictionary<string, string> _typeNames = new(StringComparer.Ordinal);

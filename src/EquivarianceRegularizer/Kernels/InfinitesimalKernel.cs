@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Kernels;
 /// computed by one forward-mode jvp (no resampling of the input, so no interpolation error enters through the
 /// model, and no second forward). Zero for every v exactly when the model commutes with the subgroup.
 /// </summary>
-public static class InfinitesimalKernel
+internal static class InfinitesimalKernel
 {
     /// <summary>
     /// L_X f(v) per sample (same shape as model(v)) for a symmetry whose input action is continuous and whose output

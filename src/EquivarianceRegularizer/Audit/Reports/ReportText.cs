@@ -9,19 +9,8 @@ public static class ReportText
     /// <summary>"PASS", "NEEDS_ATTENTION" or "FAIL".</summary>
     public static string Verdict(Verdict v) => v.Label();
 
-    /// <summary>The snake_case kind (train_mode, nonlinearity, …).</summary>
-    public static string Kind(DiagnosisKind k) => k switch
-    {
-        DiagnosisKind.TrainMode => "train_mode",
-        DiagnosisKind.Nonlinearity => "nonlinearity",
-        DiagnosisKind.Normalization => "normalization",
-        DiagnosisKind.OutputTransform => "output_transform",
-        DiagnosisKind.Precision => "precision",
-        DiagnosisKind.CustomLayer => "custom_layer",
-        DiagnosisKind.Boundary => "boundary",
-        DiagnosisKind.Downsampling => "downsampling",
-        _ => "non_finite",
-    };
+    /// <summary>The snake_case kind (train_mode, nonlinearity, …): the <see cref="DiagnosisKind"/> value's name, so a new kind needs no edit here.</summary>
+    public static string Kind(DiagnosisKind k) => EquivarianceRegularizer.Reports.ReportJson.Snake(k);
 
     /// <summary>"PASS"/"NEEDS_ATTENTION"/"FAIL" of a grade.</summary>
     public static string Result(ErrorGrade g) => Verdict(Thresholds.VerdictOf(g));
