@@ -10,7 +10,10 @@ using static TorchSharp.torch;
 // user's loop from docs (one dispose scope per step). Reports live tensors (TorchSharp's
 // DisposeScopeManager.Statistics.ThreadTotalLiveCount: tensors created on this thread and not yet disposed) and VmRSS
 // at checkpoints after a warm-up; exits 1 when live tensors are not flat or VmRSS grows 5% or more after warm-up.
-// Usage: dotnet run -c Release --project tools/EquivarianceRegularizer.Soak -- [--steps 50000] [--warmup 10000] [--checkpoints 10] [--threads 1]
+// At every checkpoint it also audits the training model mid-run (the float64 re-run converts it) and checks that the
+// optimizer's Parameter objects survive, and runs one regularizer of a BatchNorm model from --shared-threads threads at
+// once, checking that momentum, running statistics and batch counters come back as they were.
+// Usage: dotnet run -c Release --project tools/EquivarianceRegularizer.Soak -- [--steps 50000] [--warmup 10000] [--checkpoints 10] [--threads 1] [--shared-threads 4]
 // One libtorch thread by default: on a shared machine two OpenMP threads spin-wait for each other (measured at load
 // average ~5 on 2 cores: 4.0 ms/step with one thread, 26 ms/step with libtorch's default two).
 var options = new Dictionary<string, int>();
@@ -18,6 +21,7 @@ for (int i = 0; i + 1 < args.Length; i += 2) options[args[i].TrimStart('-')] = i
 int steps = options.GetValueOrDefault("steps", 50_000);
 int warmup = options.GetValueOrDefault("warmup", 10_000);
 int checkpoints = options.GetValueOrDefault("checkpoints", 10);
+int sharedThreads = options.GetValueOrDefault("shared-threads", 4);
 set_num_threads(options.GetValueOrDefault("threads", 1));
 
 static long LiveTensors() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
@@ -52,6 +56,37 @@ using var regularizer = new EquivarianceError(model, new long[] { 1, 8, 8 },
 using var data = new Generator(3);
 using var x = randn(new long[] { 8, 1, 8, 8 }, generator: data);
 using var y = randint(0, 3, new long[] { 8 }, generator: data);
+
+// Checkpoint checks: an audit mid-training keeps the optimizer's parameters; a regularizer shared by threads leaves BatchNorm.
+var trained = model.parameters().ToList();
+bool AuditKeepsParameters()
+{
+    EquivarianceRegularizer.Audit.Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()),
+        new EquivarianceRegularizer.Audit.AuditOptions { InputShape = new long[] { 1, 8, 8 }, Samples = 4, Layers = false });
+    var after = model.parameters().ToList();
+    return after.Count == trained.Count && after.Zip(trained).All(p => ReferenceEquals(p.First, p.Second)) && after.All(p => p.dtype == ScalarType.Float32);
+}
+using var bnModel = nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten());
+using var bnRegularizer = new EquivarianceError(bnModel, new long[] { 1, 8, 8 },
+    new EquivarianceTerm[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 4, options: new EquivarianceErrorOptions { Seed = 11 });
+bool SharedRegularizerLeavesBatchNorm()
+{
+    using var checkScope = NewDisposeScope();
+    var bn = bnModel.modules().OfType<TorchSharp.Modules.BatchNorm>().Single();
+    var before = bnModel.buffers().Select(b => b.clone()).ToList();
+    var workers = Enumerable.Range(0, sharedThreads).Select(_ => new Thread(() =>
+    {
+        for (int k = 0; k < 5; k++)
+        {
+            using var scope = NewDisposeScope();
+            bnRegularizer.call(x).backward();
+        }
+    })).ToList();
+    workers.ForEach(t => t.Start());
+    workers.ForEach(t => t.Join());
+    return bn.momentum == 0.1 && bnModel.buffers().Zip(before).All(p => p.First.eq(p.Second).all().item<bool>());
+}
+int checkFailures = 0;
 
 double lastLoss = double.NaN;
 void Step()
@@ -89,6 +124,13 @@ for (int i = 1; i <= steps; i++)
         rssMax = Math.Max(rssMax, rss);
         rssLast = rss;
         Console.WriteLine($"{i} | {h} | {rss} | {(rss - rss0) / (double)rss0:P2} | {lastLoss:F4} | {clock.Elapsed.TotalSeconds:F1}");
+        // Outside the live-tensor count above (the checks create and free tensors of their own).
+        bool audited = AuditKeepsParameters(), shared = sharedThreads < 1 || SharedRegularizerLeavesBatchNorm();
+        if (!audited || !shared)
+        {
+            checkFailures++;
+            Console.WriteLine($"  check failed at step {i}: audit kept parameters {audited}, shared regularizer left BatchNorm {shared}");
+        }
     }
 }
 long tensorsEnd = SettledLiveTensors();
@@ -100,4 +142,5 @@ Console.WriteLine($"{warmup} warm-up + {steps} measured steps in {clock.Elapsed.
 Console.WriteLine($"live tensors: {tensors0} after warm-up, checkpoints [{string.Join(", ", tensorCounts.Distinct())}], {tensorsEnd} at the end after a full GC -> {(flat ? "flat" : "NOT flat")}");
 Console.WriteLine($"VmRSS: {rss0} kB after warm-up, {rssLast} kB at the end ({growth:P2}), peak {rssMax} kB ({peakGrowth:P2}), {rssEnd} kB after a full GC");
 Console.WriteLine($"final loss {lastLoss:F4}, finite: {double.IsFinite(lastLoss)}");
-return flat && peakGrowth < 0.05 && double.IsFinite(lastLoss) ? 0 : 1;
+Console.WriteLine($"checkpoint checks (audit keeps the optimizer's parameters; {sharedThreads} threads sharing a BatchNorm regularizer): {(checkFailures == 0 ? "all passed" : $"{checkFailures} failed")}");
+return flat && peakGrowth < 0.05 && double.IsFinite(lastLoss) && checkFailures == 0 ? 0 : 1;

@@ -71,7 +71,8 @@ internal sealed class ModuleDtypeConversion : IDisposable
             foreach (var (name, p) in ownParameters)
             {
                 if (!p.dtype.IsFloatingPoint() || p.dtype == dtype) continue;
-                var converted = new Parameter(p.detach().to(dtype, copy: true), p.requires_grad);
+                using var detached = p.detach(); // an intermediate handle, released here (no dispose scope is assumed)
+                var converted = new Parameter(detached.to(dtype, copy: true), p.requires_grad);
                 converted.DetachFromDisposeScope();
                 Swap(module, name, p, converted, isParameter: true);
                 _swaps.Add((module, name, p, converted, true));
@@ -79,7 +80,8 @@ internal sealed class ModuleDtypeConversion : IDisposable
             foreach (var (name, b) in ownBuffers)
             {
                 if (!b.dtype.IsFloatingPoint() || b.dtype == dtype) continue;
-                var converted = b.detach().to(dtype, copy: true).DetachFromDisposeScope();
+                using var detached = b.detach();
+                var converted = detached.to(dtype, copy: true).DetachFromDisposeScope();
                 Swap(module, name, b, converted, isParameter: false);
                 _swaps.Add((module, name, b, converted, false));
             }
