@@ -20,7 +20,7 @@ public class AuditBenchmarks : IDisposable
     private TensorModel _model = null!;
     private nn.Module<Tensor, Tensor>? _nnModel;
     private TappedScriptModule? _tapped;
-    private IAuditModel _auditModel = null!;
+    private ObservedModel _auditModel = null!;
     private Tensor _x = null!;
     private readonly RotationByQuarterTurns _rot = new();
 
@@ -57,13 +57,13 @@ public class AuditBenchmarks : IDisposable
         {
             _nnModel = InvariantCnn28();
             _model = _nnModel;
-            _auditModel = new ModuleAuditModel(_model, "InvariantCnn28");
+            _auditModel = new HookedModel(_model, "InvariantCnn28");
         }
         else
         {
             _tapped = TappedScriptModule.Load(FindFixture("tests/fixtures/audit/bench_cnn28.pt"));
             _model = _tapped.Module;
-            _auditModel = new ScriptAuditModel(_tapped, "bench_cnn28.pt");
+            _auditModel = new TappedModel(_tapped, "bench_cnn28.pt");
         }
         _model.Module.eval();
         using var g = new Generator(0);

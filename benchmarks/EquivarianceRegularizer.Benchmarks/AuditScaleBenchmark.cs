@@ -137,25 +137,8 @@ internal static partial class AuditScaleBenchmark
 
     private static double ProcessCpuSeconds() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
-    /// <summary>CPU seconds of every waited-for child so far and the largest child's peak RSS (kB): getrusage(RUSAGE_CHILDREN).</summary>
-    private static (double Cpu, long MaxRssKb) Children()
-    {
-        if (getrusage(-1, out var u) != 0) return (double.NaN, -1);
-        return (u.UserSeconds + u.UserMicroseconds / 1e6 + u.SystemSeconds + u.SystemMicroseconds / 1e6, u.MaxRss);
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RUsage
-    {
-        public long UserSeconds, UserMicroseconds, SystemSeconds, SystemMicroseconds;
-        public long MaxRss, SharedRss, UnsharedData, UnsharedStack;
-        public long MinorFaults, MajorFaults;
-        public long Swaps, BlockInputs, BlockOutputs, MessagesSent, MessagesReceived, Signals;
-        public long VoluntarySwitches, InvoluntarySwitches;
-    }
-
-    [LibraryImport("libc", EntryPoint = "getrusage")]
-    private static partial int getrusage(int who, out RUsage usage);
+    /// <summary>CPU seconds of every waited-for child so far and the largest child's peak RSS (kB).</summary>
+    private static (double Cpu, long MaxRssKb) Children() => PageFaults.Children();
 
     [LibraryImport("libc", EntryPoint = "malloc_trim")]
     private static partial int malloc_trim(nuint pad);

@@ -10,18 +10,43 @@ namespace EquivarianceRegularizer.Benchmarks;
 /// <c>dotnet run -c Release --project benchmarks/EquivarianceRegularizer.Benchmarks -- --interleaved [rounds] [lee]</c>
 /// (<c>lee</c>: the LEE section only, for quick checks; its ratios then start from a fresh heap, and the first
 /// computations of each round may fault pages in that the full run's earlier sections already hold: compare the page
-/// faults printed with each median, see <see cref="PageFaults"/>).
+/// faults printed with each median, see <see cref="PageFaults"/>; <c>training [cnn|resnet18] [1|4]</c>: the training-step
+/// section only, optionally one model and one numFuncs).
 /// </summary>
 internal static class InterleavedRatioCheck
 {
     public const string Flag = "--interleaved";
 
-    public static void Run(int rounds, bool leeOnly = false)
+    public static void Run(int rounds, bool leeOnly = false, bool trainingOnly = false, string? model = null, int? numFuncs = null)
     {
+        if (trainingOnly)
+        {
+            RunTrainingStep(rounds, warmUp: 3, model, numFuncs);
+            return;
+        }
         const int warmUp = 5;
         Console.WriteLine($"Interleaved medians of thread CPU time, {rounds} rounds after {warmUp} warm-up rounds, 1 libtorch thread.");
         if (!leeOnly) RunStepAndKernel(rounds, warmUp);
         RunLee(rounds, warmUp);
+    }
+
+    private static readonly string[] TrainingModels = ["cnn", "resnet18"];
+    private static readonly int[] TrainingNumFuncs = [1, 4];
+
+    /// <summary>A user's training step with the shared output against the hand-written penalty (TrainingStepBenchmarks).</summary>
+    private static void RunTrainingStep(int rounds, int warmUp, string? onlyModel, int? onlyNumFuncs)
+    {
+        foreach (string model in TrainingModels.Where(m => onlyModel is null || m == onlyModel))
+            foreach (int numFuncs in TrainingNumFuncs.Where(k => onlyNumFuncs is null || k == onlyNumFuncs))
+            {
+                using var step = new TrainingStepBenchmarks { Model = model, NumFuncs = numFuncs };
+                step.Setup();
+                Report($"training step, {model}, batch 64, numFuncs {numFuncs}", rounds, warmUp,
+                    ("hand-written penalty", () => step.HandWrittenStep()),
+                    ("reg.call(x, logits)", () => step.SharedOutputStep()),
+                    ("reg.call(x)", () => step.OwnForwardStep()),
+                    ("plain step", () => step.PlainStep()));
+            }
     }
 
     private static void RunStepAndKernel(int rounds, int warmUp)

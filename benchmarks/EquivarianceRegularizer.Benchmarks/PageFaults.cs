@@ -16,6 +16,13 @@ internal static partial class PageFaults
     /// <summary>Minor faults of this thread so far; -1 where unavailable.</summary>
     public static long Minor() => OperatingSystem.IsLinux() && getrusage(RusageThread, out var u) == 0 ? u.MinorFaults : -1;
 
+    /// <summary>CPU seconds of every waited-for child so far and the largest child's peak RSS (kB): getrusage(RUSAGE_CHILDREN).</summary>
+    public static (double Cpu, long MaxRssKb) Children()
+    {
+        if (getrusage(-1, out var u) != 0) return (double.NaN, -1);
+        return (u.UserSeconds + u.UserMicroseconds / 1e6 + u.SystemSeconds + u.SystemMicroseconds / 1e6, u.MaxRss);
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     private struct RUsage
     {

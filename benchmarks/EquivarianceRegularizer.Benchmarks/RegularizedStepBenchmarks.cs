@@ -35,22 +35,14 @@ public class RegularizedStepBenchmarks : IDisposable
         // The kernel's chunking of the concatenated batch (KernelOptions.Default), so the bare calls have the same sizes.
         // Whole 64-row parts per call when one fits the budget, as the kernel does.
         var o = KernelOptions.Default;
-        long maxRows = Math.Max(1, (long)(o.MemoryBudgetBytes / (28 * 28 * 4 * o.ActivationBytesPerInputByte)));
+        long maxRows = o.MemoryBudgetBytes is { } budget ? Math.Max(1, (long)(budget / (28 * 28 * 4 * o.ActivationBytesPerInputByte))) : 64;
         _rowsPerForward = maxRows >= 64 ? 64 * Math.Min(1 + NumFuncs, maxRows / 64) : maxRows;
     }
 
     private long _rowsPerForward;
 
     [Benchmark(Description = "plain step (batch 64)")]
-    public double PlainStep()
-    {
-        using var scope = NewDisposeScope();
-        _optimizer.zero_grad();
-        var loss = nn.functional.cross_entropy(_model.call(_x), _y);
-        loss.backward();
-        _optimizer.step();
-        return loss.ToDouble();
-    }
+    public double PlainStep() => OptimizerStep.Run(_optimizer, () => nn.functional.cross_entropy(_model.call(_x), _y));
 
     [Benchmark(Baseline = true, Description = "lower bound: plain + bare fwd/bwd of (1+k)·64 rows")]
     public double LowerBoundStep()

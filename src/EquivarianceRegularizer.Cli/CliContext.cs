@@ -40,6 +40,13 @@ internal sealed class CliContext
         return ExitCodes.Usage;
     }
 
+    /// <summary>Prints the one error line of a measurement that could not be made and returns <see cref="ExitCodes.CouldNotMeasure"/>.</summary>
+    public int CouldNotMeasure(string message)
+    {
+        Stderr.WriteLine("eqv: could not measure: " + ErrorText.OneLine(message));
+        return ExitCodes.CouldNotMeasure;
+    }
+
     /// <summary>Prints a note ("eqv: note: …") with the progress lines; notes are not silenced by --quiet.</summary>
     public void Note(string message) => Status.WriteLine("eqv: note: " + message);
 

@@ -25,36 +25,30 @@ public static class EquivarianceAssert
 
     /// <summary>Asserts f(T x) = f(x) on random inputs of shape <paramref name="inputShape"/> (without batch axis).</summary>
     public static AuditReport IsInvariant(TensorModel model, IGroupTransform transform, long[] inputShape, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
-        Satisfies(new ModuleAuditModel(model), Symmetry.Invariant(transform), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
+        Satisfies(new HookedModel(model), Symmetry.Invariant(transform), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
 
     /// <summary>Asserts f(T x) = f(x) on the given inputs (batch first).</summary>
     public static AuditReport IsInvariant(TensorModel model, IGroupTransform transform, Tensor inputs, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
         CheckInputs(inputs);
-        return Satisfies(new ModuleAuditModel(model), Symmetry.Invariant(transform),
+        return Satisfies(new HookedModel(model), Symmetry.Invariant(transform),
             (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
     }
 
     /// <summary>Asserts f(T x) = T'(f(x)) (T' defaults to T) on random inputs of shape <paramref name="inputShape"/>.</summary>
     public static AuditReport IsEquivariant(TensorModel model, IGroupTransform input, long[] inputShape, IGroupTransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false) =>
-        Satisfies(new ModuleAuditModel(model), Symmetry.Equivariant(input, output), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
+        Satisfies(new HookedModel(model), Symmetry.Equivariant(input, output), (options ?? Defaults(inputShape)) with { InputShape = inputShape }, acceptNeedsAttention);
 
     /// <summary>Asserts f(T x) = T'(f(x)) on the given inputs (batch first).</summary>
     public static AuditReport IsEquivariant(TensorModel model, IGroupTransform input, Tensor inputs, IGroupTransform? output = null, AuditOptions? options = null, bool acceptNeedsAttention = false)
     {
         CheckInputs(inputs);
-        return Satisfies(new ModuleAuditModel(model), Symmetry.Equivariant(input, output),
+        return Satisfies(new HookedModel(model), Symmetry.Equivariant(input, output),
             (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
     }
 
-    /// <summary>Asserts the audit of a model (a TorchSharp module or a TorchScript module) against any specification passes (or, when accepted, needs attention only).</summary>
-    public static AuditReport Satisfies(TensorModel model, Symmetry spec, AuditOptions options, bool acceptNeedsAttention = false)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        return Satisfies(new ModuleAuditModel(model), spec, options, acceptNeedsAttention);
-    }
-
-    internal static AuditReport Satisfies(IAuditModel model, Symmetry spec, AuditOptions options, bool acceptNeedsAttention = false)
+    /// <summary>Asserts the audit of any model against any specification passes (or, when accepted, needs attention only).</summary>
+    public static AuditReport Satisfies(ObservedModel model, Symmetry spec, AuditOptions options, bool acceptNeedsAttention = false)
     {
         var report = Auditor.Audit(model, spec, options);
         bool ok = report.Verdict == Verdict.Pass || (acceptNeedsAttention && report.Verdict == Verdict.NeedsAttention);

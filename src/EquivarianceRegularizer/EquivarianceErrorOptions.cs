@@ -27,6 +27,14 @@ public sealed record EquivarianceErrorOptions
     /// <summary>Batching, memory budget and norm-statistics settings of the shared kernel (Relative is taken from here too when set).</summary>
     public KernelOptions Kernel { get; init; } = KernelOptions.Default;
 
+    /// <summary>
+    /// Check outputs, distances and points for NaN, infinite and negative values on every call, not only in
+    /// <see cref="EquivarianceError.Estimate"/>. Off by default: each check copies a flag from the model's device, which
+    /// stalls an accelerator once per check; a NaN in the model's outputs then shows as a NaN penalty (and loss).
+    /// <see cref="NonFiniteSamples.Skip"/> reads the flags on every call whatever this says.
+    /// </summary>
+    public bool CheckEveryCall { get; init; }
+
     /// <summary>What a call does when samples give NaN or infinite outputs or distances: throw (default) or leave them out.</summary>
     public NonFiniteSamples NonFiniteSamples { get; init; } = NonFiniteSamples.Throw;
 }

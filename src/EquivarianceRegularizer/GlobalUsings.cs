@@ -2,3 +2,4 @@
 global using TorchSharp;
 global using static TorchSharp.torch;
 global using EquivarianceRegularizer.Groups;
+global using EquivarianceRegularizer.Models;

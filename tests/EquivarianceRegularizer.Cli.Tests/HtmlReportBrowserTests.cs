@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using EquivarianceRegularizer.Audit;
@@ -18,7 +19,7 @@ public class HtmlReportBrowserTests
     private static string RenderHostileReport()
     {
         using var model = EquivarianceRegularizer.Jit.TappedScriptModule.Load(Path.Combine(ZooTests.Fixtures, "plain_cnn.pt"));
-        var report = Auditor.Audit(new ScriptAuditModel(model, "plain_cnn.pt"), Symmetry.Invariant(new RotationByQuarterTurns()),
+        var report = Auditor.Audit(new TappedModel(model, "plain_cnn.pt"), Symmetry.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 4, ModelName = HostileName });
         return HtmlReport.Render(report with { LieLayerErrors = new[] { new LieLayerError("0", 0.5), new LieLayerError("2", 0.25), new LieLayerError("5", 0.05) } });
     }
@@ -79,7 +80,7 @@ public class HtmlReportBrowserTests
     private static string RenderPassReport()
     {
         using var model = EquivarianceRegularizer.Jit.TappedScriptModule.Load(Path.Combine(ZooTests.Fixtures, "c4_invariant_cnn.pt"));
-        var report = Auditor.Audit(new ScriptAuditModel(model, "c4_invariant_cnn.pt"), Symmetry.Invariant(new RotationByQuarterTurns()),
+        var report = Auditor.Audit(new TappedModel(model, "c4_invariant_cnn.pt"), Symmetry.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 4, Layers = true });
         report = report with { LieLayerErrors = new[] { new LieLayerError("conv1", 0), new LieLayerError("relu1", 0.002), new LieLayerError("pool", 0) } };
         return HtmlReport.Render(report);

@@ -86,6 +86,53 @@ public class LieCommandTests
     }
 
     [Test]
+    public void Lie_WhenTheLeeIsNotFinite_ExitsCouldNotMeasure_NotUsage()
+    {
+        // The model runs on the input (the shape is right), but its Lie derivative is NaN: nothing the user asked was wrong.
+        var nan = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "audit", "nan_layer.pt");
+        var (code, _, error) = Invoke(nan, "--input-shape", "1,12,12", "--generators", "translate-x", "--samples", "2");
+        Assert.That(code, Is.EqualTo(ExitCodes.CouldNotMeasure), error);
+        Assert.That(error, Does.StartWith("eqv: could not measure: ").And.Contain("NaN"));
+    }
+
+    [Test]
+    public void Lie_OnAModelWhoseOutputsAreAllZero_SaysTheLeeIsVacuous()
+    {
+        var zero = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "real", "zero_output_scripted.pt");
+        var (code, output, error) = Invoke(zero, "--input-shape", "3,8,8", "--generators", "translate-x", "--samples", "2");
+        Assert.That(code, Is.EqualTo(ExitCodes.Pass), error);
+        Assert.That(output, Does.Contain("translate-x").And.Contain("vacuous"));
+    }
+
+    [Test]
+    public void Lie_LayersOnLraspp_DenseOutput_ReportsTheOutputBorderApart()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"eqv-lie-{Guid.NewGuid():N}.json");
+        try
+        {
+            var lraspp = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "real", "lraspp_scripted.pt");
+            var (code, output, error) = Invoke(lraspp, "--input-shape", "3,16,16", "--generators", "translate-x", "--samples", "1", "--layers", "--json", json);
+            Assert.That(code, Is.EqualTo(ExitCodes.Pass), error);
+            Assert.That(output, Does.Contain("interior of the output"));
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var total = doc.RootElement.GetProperty("results")[0].GetProperty("total");
+            Assert.That(total.GetProperty("output_border_width").GetInt32(), Is.EqualTo(2));
+            Assert.That(total.GetProperty("output_border_value").GetDouble(), Is.GreaterThan(0));
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Test]
+    public void LieHelp_SaysLayersAttributesEveryModuleCall()
+    {
+        var (_, output, _) = Invoke("--help");
+        Assert.That(output, Does.Contain("every module call").And.Not.Contain("top-level children"));
+    }
+
+    [Test]
     public void Lie_LayersOfNestedModelWithFunctionalCode_AreAttributedToEveryModuleCall()
     {
         // Issue 11 item 1: a forward that is not a plain chain (nested modules, a child called twice, functional code
@@ -99,7 +146,7 @@ public class LieCommandTests
             var result = doc.RootElement.GetProperty("results")[0];
             var rows = result.GetProperty("layers").EnumerateArray().ToList();
             Assert.That(rows.Select(r => r.GetProperty("name").GetString()), Does.Contain("features.2.conv").And.Contain("(functional)"));
-            Assert.That(rows.Count(r => r.GetProperty("name").GetString() == "act"), Is.EqualTo(2), "a child called twice gets a row per call");
+            Assert.That(rows.Select(r => r.GetProperty("name").GetString()), Does.Contain("act").And.Contain("act#2"), "a child called twice gets a row per call, named as the audit names it");
             Assert.That(result.GetProperty("sum_relative_residual").GetDouble(), Is.LessThan(1e-4));
         }
         finally

@@ -211,8 +211,8 @@ public class EquivarianceErrorTests
         using var model = new IdentityModel();
         var ts = new[]
         {
-            EquivarianceTerm.Invariant(AddConstant(0)) with { Weight = 3 },
-            EquivarianceTerm.Invariant(AddConstant(1)) with { Weight = 1 },
+            new EquivarianceTerm(Symmetry.Invariant(AddConstant(0))) { Weight = 3 },
+            new EquivarianceTerm(Symmetry.Invariant(AddConstant(1))) { Weight = 1 },
         };
         using var reg = new EquivarianceError(model, new long[] { 2 }, ts, numFuncs: 1, options: Seeded);
         int first = Enumerable.Range(0, 4000).Count(_ => reg.ChooseTerms()[0] == 0);
@@ -267,12 +267,16 @@ public class EquivarianceErrorTests
     }
 
     [Test]
-    public void NaNOutputs_Throw()
+    public void NaNOutputs_Throw_InEstimate_AndInCallsWhenChecked()
     {
         using var model = new ScaleModel(double.NaN);
         using var reg = new EquivarianceError(model, new long[] { 4 }, new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new CyclicShift(4)) }, n: 2, options: Seeded);
+        using var checkedReg = new EquivarianceError(model, new long[] { 4 }, new EquivarianceTerm[] { EquivarianceTerm.Equivariant(new CyclicShift(4)) }, n: 2,
+            options: Seeded with { CheckEveryCall = true });
         using var scope = NewDisposeScope();
-        Assert.That(() => reg.call(), Throws.InvalidOperationException.With.Message.Contains("NaN"));
+        Assert.That(() => reg.Estimate(), Throws.InvalidOperationException.With.Message.Contains("NaN"));
+        Assert.That(() => checkedReg.call(), Throws.InvalidOperationException.With.Message.Contains("NaN"));
+        Assert.That(reg.call().isnan().item<bool>(), Is.True, "an unchecked call returns the NaN the model made, as any loss term would");
     }
 
     [Test]
@@ -356,8 +360,15 @@ public class EquivarianceErrorTests
         using var reg = new EquivarianceError(model, new long[] { 1, 6, 6 }, ts, n: 10, numFuncs: 4, options: Seeded);
         using var scope = NewDisposeScope();
         reg.call();
-        Assert.That(model.Forwards, Is.EqualTo(1), "one batched forward");
+        Assert.That(model.Forwards, Is.EqualTo(5), "by default one forward per part, each the size of the batch");
         Assert.That(model.RowsSeen, Is.EqualTo(50), "model(v) once plus four transformed batches");
+
+        // With a budget that holds all five parts they share one forward (the model has no batch-normalising layer).
+        using var budgeted = new EquivarianceError(model, new long[] { 1, 6, 6 }, ts, n: 10, numFuncs: 4,
+            options: Seeded with { Kernel = KernelOptions.Default with { MemoryBudgetBytes = 64L << 20 } });
+        int beforeBudgeted = model.Forwards;
+        budgeted.call();
+        Assert.That(model.Forwards - beforeBudgeted, Is.EqualTo(1), "one batched forward");
 
         using var loop = new EquivarianceError(model, new long[] { 1, 6, 6 }, ts, n: 10, numFuncs: 4,
             options: Seeded with { Kernel = KernelOptions.Default with { Batched = false } });

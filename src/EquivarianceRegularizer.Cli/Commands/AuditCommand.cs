@@ -109,7 +109,7 @@ internal static class AuditCommand
                 AuditReport report;
                 try
                 {
-                    report = progress.Stage(StageName(options), () => Auditor.Audit(new ScriptAuditModel(tapped, ReportText.Printable(Path.GetFileName(path))), spec, options));
+                    report = progress.Stage(StageName(options), () => Auditor.Audit(new TappedModel(tapped, ReportText.Printable(Path.GetFileName(path))), spec, options));
                 }
                 catch (ArgumentException e) when (!e.Data.Contains("EquivarianceRegularizer.ModelCouldNotRun")) { return cli.Usage(e.Message); }
                 catch (Exception e) when (e is ArgumentException or ExternalException or NotSupportedException or InvalidOperationException)

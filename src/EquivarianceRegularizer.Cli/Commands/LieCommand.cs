@@ -13,9 +13,9 @@ namespace EquivarianceRegularizer.Cli.Commands;
 
 /// <summary>
 /// `eqv lie MODEL.pt --input-shape C,H,W [--generators translate-x,…] [--layers] …`: the local equivariance error
-/// (LEE) of a TorchScript model along continuous transforms, optionally attributed to its top-level children. A thin
-/// shell over <see cref="LocalEquivarianceError"/> and <see cref="LayerwiseLieDerivative"/>; exit codes as in
-/// <see cref="ExitCodes"/> (0 measured, 2 bad usage or unreadable input).
+/// (LEE) of a TorchScript model along continuous transforms, optionally attributed to every module call. A thin
+/// shell over <see cref="LocalEquivarianceError"/> and <see cref="ModelLieAttribution"/>; exit codes as in
+/// <see cref="ExitCodes"/> (0 measured, 2 bad usage or unreadable input, 4 could not measure).
 /// </summary>
 internal static class LieCommand
 {
@@ -26,7 +26,7 @@ internal static class LieCommand
     {
         var shared = new SharedOptions("Shape of one input, C,H,W (e.g. 3,32,32).");
         var generators = new Option<string>("--generators") { Description = $"Comma-separated continuous transforms (see the list below; default {DefaultGenerators}).", HelpName = "T1,T2,…", DefaultValueFactory = _ => DefaultGenerators };
-        var layers = new Option<bool>("--layers") { Description = "Attribute the Lie derivative to the model's top-level children (checked to compose to forward)." };
+        var layers = new Option<bool>("--layers") { Description = "Attribute the Lie derivative to every module call (a second call of a module is name#2) and to the functional code between them; the rows add up to the total." };
         var batch = new Option<int>("--batch-size") { Description = "Samples per model evaluation (default 32).", HelpName = "N", DefaultValueFactory = _ => 32 };
         var data = new Option<string>("--data") { Description = "Inputs: random (uniform [0, 1), default) | fashion-mnist-train | fashion-mnist-test.", HelpName = "SOURCE", DefaultValueFactory = _ => "random" };
         data.AcceptOnlyFromAmong("random", "fashion-mnist-train", "fashion-mnist-test");
@@ -118,18 +118,28 @@ internal static class LieCommand
         }
         module.eval();
         var results = new List<LieTransformResult>();
+        Tensor? x = null;
         try
         {
-            var x = Inputs(s);
+            x = Inputs(s);
             var options = new LieOptions { Aggregation = s.Aggregation, BatchSize = s.BatchSize, BoundaryFromModel = !s.PaddingGiven };
             progress.Steps("measuring the LEE", transforms, t => t.Name, t => results.Add(s.Layers
                 ? LieTransformResult.From(Selected(ModelLieAttribution.Measure(tapped, x, t, options), s.Selection))
                 : new LieTransformResult { Total = LocalEquivarianceError.Measure(module.call, x, t, options) }));
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException or ExternalException or IOException or InvalidDataException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException or ExternalException or IOException or InvalidDataException or OutOfMemoryException)
         {
-            string why = ModelInputErrors.Explain(e.Message, s.InputShape) ?? ErrorText.OneLine(e.Message);
-            return cli.Usage($"the model could not be measured on inputs of shape [{string.Join(",", s.InputShape)}]: {why}");
+            // An input the model cannot take is bad usage; anything else failed in the measurement, not in what was asked.
+            string? why = ModelInputErrors.Explain(e.Message, s.InputShape);
+            if (why is not null || !RunsOn(module, x))
+                return cli.Usage($"the model could not be measured on inputs of shape [{string.Join(",", s.InputShape)}]: {why ?? ErrorText.OneLine(e.Message)}");
+            return cli.CouldNotMeasure($"{(s.Layers ? "the layer-wise LEE" : "the LEE")} of '{Path.GetFileName(s.ModelPath)}' on inputs of shape [{string.Join(",", s.InputShape)}]: {ErrorText.OneLine(e.Message)}");
+        }
+        if (x is not null && AllZeroOutputs(module, x, s.BatchSize))
+        {
+            const string vacuous = "The model's outputs are all zero on these inputs, so the LEE is vacuous: a zero Lie derivative says nothing about equivariance here.";
+            notes.Add(vacuous);
+            cli.Note("the outputs are all zero, so the LEE is vacuous (0 says nothing about equivariance here).");
         }
         if (!s.Selection.IsAll && !s.Layers)
             cli.Note("--include-layers and --exclude-layers choose rows of the layer-wise attribution; without --layers there are none.");
@@ -154,6 +164,32 @@ internal static class LieCommand
         return ExitCodes.Pass;
     }
 
+    // Whether every output of the first batch is exactly zero (then every Lie derivative is zero too, trivially).
+    private static bool AllZeroOutputs(jit.ScriptModule<Tensor, Tensor> module, Tensor x, int batchSize)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var y = module.call(x.narrow(0, 0, Math.Min(x.size(0), batchSize)));
+        return y.is_floating_point() && y.abs().max().to(ScalarType.Float64).item<double>() == 0;
+    }
+
+    // Whether the plain forward runs on one of the inputs (none made: the inputs themselves were the problem).
+    private static bool RunsOn(jit.ScriptModule<Tensor, Tensor> module, Tensor? x)
+    {
+        if (x is null) return false;
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            module.call(x.narrow(0, 0, 1));
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or ExternalException)
+        {
+            return false;
+        }
+    }
+
     private static void Show(TextWriter output, LieReport r, bool quiet)
     {
         if (!quiet)
@@ -163,9 +199,11 @@ internal static class LieCommand
         }
         foreach (var t in r.Results)
         {
-            output.WriteLine(FormattableString.Invariant($"{t.Transform,-12} {t.Total.Value,12:G4} {t.Total.StandardError,10:G2} {t.Total.Output}"));
+            output.WriteLine(FormattableString.Invariant($"{t.Transform,-12} {t.Total.Value,12:G4} {t.Total.StandardError,10:G2} {t.Total.Output}{(t.Total.OutputBorderWidth is null ? "" : "; " + t.Total.Coverage)}"));
             if (!quiet && t.Layers is { } layers) output.Write(layers.ToTable());
         }
+        if (!quiet)
+            foreach (var note in r.Notes) output.WriteLine("note: " + note);
     }
 
     /// <summary>The rows of <paramref name="report"/> that <paramref name="selection"/> keeps; shares stay those of the whole model.</summary>

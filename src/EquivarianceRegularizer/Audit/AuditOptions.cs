@@ -5,7 +5,7 @@ namespace EquivarianceRegularizer.Audit;
 
 /// <summary>
 /// Settings of an audit. Every field has a default, and the defaults are the same wherever an audit runs —
-/// <see cref="Auditor.Audit(IAuditModel, Symmetry, AuditOptions)"/>, <c>EquivarianceAssert</c> and
+/// <see cref="Auditor.Audit(ObservedModel, Symmetry, AuditOptions)"/>, <c>EquivarianceAssert</c> and
 /// <c>eqv audit</c> — so one model with one set of options gets one verdict: end to end over every element (or
 /// <see cref="RandomDraws"/> draws), the interpolation baseline, the float64 re-run and the layer-wise isolation
 /// run by default; the gradient test, the random-init baseline and the layer-wise LEE run when asked for.
@@ -124,7 +124,7 @@ public sealed record AuditOptions
     }
 
     /// <summary>Every LayerActions key must name one of the model's layers (optionally with a call suffix, "conv#2").</summary>
-    internal void ValidateLayerActions(IAuditModel model)
+    internal void ValidateLayerActions(ObservedModel model)
     {
         if (LayerActions.Count == 0) return;
         var declared = model.DeclaredLayers.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);

@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Audit;
 /// One audit, phase by phase: set-up, inputs, end to end, baselines, precision, gradient, layers, probes, random
 /// init, then the rules and the verdict over the evidence, and the Lie phase on the restored model.
 /// </summary>
-internal sealed class AuditRun(IAuditModel model, Symmetry spec, AuditOptions options)
+internal sealed class AuditRun(ObservedModel model, Symmetry spec, AuditOptions options)
 {
     public AuditReport Run()
     {

@@ -14,10 +14,10 @@ public static class Auditor
 {
     /// <summary>Audits a TorchSharp model (an <c>nn.Module&lt;Tensor, Tensor&gt;</c> or a TorchScript module).</summary>
     public static AuditReport Audit(TensorModel model, Symmetry spec, AuditOptions options) =>
-        Audit(new ModuleAuditModel(model ?? throw new ArgumentNullException(nameof(model))), spec, options);
+        Audit(new HookedModel(model ?? throw new ArgumentNullException(nameof(model))), spec, options);
 
-    /// <summary>Audits any model behind the <see cref="IAuditModel"/> adapter (e.g. a TorchScript module).</summary>
-    internal static AuditReport Audit(IAuditModel model, Symmetry spec, AuditOptions options)
+    /// <summary>Audits any model behind the <see cref="ObservedModel"/> adapter (e.g. a TorchScript module).</summary>
+    public static AuditReport Audit(ObservedModel model, Symmetry spec, AuditOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(spec);

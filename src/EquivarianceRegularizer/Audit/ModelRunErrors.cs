@@ -15,7 +15,7 @@ internal static partial class ModelRunErrors
     public const string DataKey = "EquivarianceRegularizer.ModelCouldNotRun";
 
     /// <summary>Throws when the model is disposed or holds no values (the meta device).</summary>
-    public static void CheckUsable(IAuditModel model)
+    public static void CheckUsable(ObservedModel model)
     {
         Device device;
         bool disposed;

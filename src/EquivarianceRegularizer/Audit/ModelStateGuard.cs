@@ -3,12 +3,12 @@ namespace EquivarianceRegularizer.Audit;
 /// <summary>Saves a model's parameters, buffers, training mode and dtype, and puts them back on dispose.</summary>
 internal sealed class ModelStateGuard : IDisposable
 {
-    private readonly IAuditModel _model;
+    private readonly ObservedModel _model;
     private readonly bool _training;
     private readonly ScalarType _dtype;
     private readonly List<(Tensor Live, Tensor Saved)> _saved = new();
 
-    public ModelStateGuard(IAuditModel model)
+    public ModelStateGuard(ObservedModel model)
     {
         _model = model;
         _training = model.Training;

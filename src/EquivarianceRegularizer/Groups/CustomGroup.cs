@@ -36,7 +36,9 @@ public sealed class CustomGroup : Group
     public override GroupElements Sample(long batch, Generator generator)
     {
         CheckSampleArguments(batch, generator);
-        return Checked(_sample(batch, generator), batch, "sampler");
+        var elements = Checked(_sample(batch, generator), batch, "sampler");
+        if (SnapshotsDefaultGenerator) elements.GeneratorSnapshot = new GeneratorSnapshot(Generator.Default);
+        return elements;
     }
 
     /// <inheritdoc/>
@@ -57,6 +59,9 @@ public sealed class CustomGroup : Group
         long batch = ProductBatch(Own(a), Own(b));
         return Checked(Law(_compose)(a.Values, b.Values.OnDevice(a.Values.device)), batch, "compose");
     }
+
+    /// <summary>Whether each draw also snapshots TorchSharp's default generator for functions that draw their own random numbers (see <see cref="Transforms.LambdaTransform.ReplaysRandomness"/>).</summary>
+    internal bool SnapshotsDefaultGenerator { get; init; }
 
     /// <summary>Only the same instance.</summary>
     public override bool Equals(Group? other) => ReferenceEquals(this, other);

@@ -37,10 +37,15 @@ public sealed class GroupElements : IDisposable
     /// <summary>Human-readable description of sample <paramref name="i"/>'s element (for reports).</summary>
     public string Describe(int i) => _describe?.Invoke(i) ?? $"{Group} element #{i}";
 
+    // For functions that draw their own random numbers: the default generator's state at the draw, replayed by every
+    // application so that input and output see the same numbers.
+    internal GeneratorSnapshot? GeneratorSnapshot { get; set; }
+
     /// <summary>Releases <see cref="Values"/>.</summary>
     public void Dispose()
     {
         Values.Dispose();
+        GeneratorSnapshot?.Dispose();
         foreach (var p in Parts) p.Dispose();
     }
 }

@@ -6,7 +6,10 @@ namespace EquivarianceRegularizer.Jit;
 /// <summary>
 /// Writes, for each method reachable from the root's <c>forward</c>, a tapped twin that runs the same body but
 /// passes two lists down every module call: tensors (inputs and outputs of child calls) and integer events
-/// (<c>1, site, method</c> when a child call opens, <c>2</c> when it closes). Names travel as integer site ids,
+/// (<c>1, site, method</c> when a child call opens, <c>2</c> when it closes), plus a list of addends and a counter:
+/// when forward call number k (in completion order) returns and the k-th addend is not empty, the addend is added to
+/// its output before anyone uses it (a zero probe for gradients, a forward-mode dual zero for a pushed tangent; the
+/// sum is a new tensor, so in-place operations after the call never touch the probe). Names travel as integer site ids,
 /// since a script module's <c>invoke</c> passes no strings and one class may serve several children. Recording
 /// happens at run time, so calls inside loops, branches and early returns are tapped as they run.
 /// </summary>
@@ -47,6 +50,9 @@ internal sealed partial class ScriptTapMethodWriter
     /// <summary>The name of the entry method whose taps are copies made when the call saw them.</summary>
     public string CopyingEntryMethodName => p + "forward_with_tap_copies";
 
+    /// <summary>The name of the entry method taking addends: forward's arguments, then the addends and whether taps are copies.</summary>
+    public string AddingEntryMethodName => p + "forward_adding";
+
     /// <summary>Writes the entry method into <paramref name="root"/> and the tapped twins of all it reaches.</summary>
     public void WriteFrom(ScriptTapSourceClass root)
     {
@@ -62,17 +68,23 @@ internal sealed partial class ScriptTapMethodWriter
         }
         Lines(root).AddRange(Entry(forward, EntryMethodName, copy: false));
         Lines(root).AddRange(Entry(forward, CopyingEntryMethodName, copy: true));
+        Lines(root).AddRange(Entry(forward, AddingEntryMethodName, copy: null));
     }
 
-    // Same arguments as forward; returns [output, events (int64), tap tensors...] since invoke returns a tensor list whole.
-    private IEnumerable<string> Entry(ScriptTapSourceMethod forward, string name, bool copy)
+    // Same arguments as forward (then, for the adding entry, the addends and whether taps are copies); returns
+    // [output, events (int64), tap tensors...] since invoke returns a tensor list whole.
+    private IEnumerable<string> Entry(ScriptTapSourceMethod forward, string name, bool? copy)
     {
         var names = string.Join("", forward.Parameters.Select(x => x.Name + ", "));
         var parameters = string.Join("", forward.Parameters.Select(x => ", " + x.Text));
-        yield return $"  def {name}({forward.SelfParameter}{parameters}) -> List[Tensor]:";
+        string extra = copy is null ? $", {p}z: List[Tensor], {p}copy: bool" : "";
+        yield return $"  def {name}({forward.SelfParameter}{parameters}{extra}) -> List[Tensor]:";
         yield return $"    {p}t = annotate(List[Tensor], [])";
         yield return $"    {p}e = annotate(List[int], [])";
-        yield return $"    {p}out = (self).{p}forward({p}t, {p}e, -1, {(copy ? "True" : "False")}, {names})";
+        if (copy is not null) yield return $"    {p}z = annotate(List[Tensor], [])";
+        yield return $"    {p}n = [0]";
+        string copies = copy switch { null => p + "copy", true => "True", false => "False" };
+        yield return $"    {p}out = (self).{p}forward({p}t, {p}e, -1, {copies}, {p}z, {p}n, {names})";
         yield return $"    {p}all = [{p}out, torch.tensor({p}e, dtype=4)]";
         yield return $"    {p}all.extend({p}t)";
         yield return $"    return {p}all";
@@ -138,7 +150,7 @@ internal sealed partial class ScriptTapMethodWriter
     {
         var info = Methods[id];
         var parameters = string.Join("", method.Parameters.Select(x => ", " + x.Text));
-        yield return $"  def {p}{method.Name}({method.SelfParameter}, {p}t: List[Tensor], {p}e: List[int], {p}site: int, {p}c: bool{parameters}) -> {method.ReturnType}:";
+        yield return $"  def {p}{method.Name}({method.SelfParameter}, {p}t: List[Tensor], {p}e: List[int], {p}site: int, {p}c: bool, {p}z: List[Tensor], {p}n: List[int]{parameters}) -> {method.ReturnType}:";
         yield return $"    if {p}site >= 0:";
         yield return $"      {p}e.append(1)";
         yield return $"      {p}e.append({p}site)";
@@ -159,10 +171,30 @@ internal sealed partial class ScriptTapMethodWriter
             string expression = ret.Groups[2].Success ? RewriteCalls(ret.Groups[2].Value, cls, locals) : "None";
             yield return $"{indent}{result} : {method.ReturnType} = {expression}";
             yield return $"{indent}if {p}site >= 0:";
+            if (info.IsForward)
+            {
+                yield return $"{indent}  {p}k = {p}n[0]";
+                yield return $"{indent}  {p}n[0] = {p}k + 1";
+                if (info.CapturesOutput)
+                {
+                    yield return $"{indent}  if {p}k < len({p}z):";
+                    yield return $"{indent}    if bool({p}z[{p}k].numel() > 0):";
+                    yield return $"{indent}      {result} = {Added(result, method.ReturnType, $"{p}z[{p}k]")}";
+                }
+            }
             if (info.CapturesOutput) foreach (var append in Append(indent + "  ", result + (method.ReturnType == "Tensor" ? "" : "[0]"))) yield return append;
             yield return $"{indent}  {p}e.append(2)";
             yield return $"{indent}return {result}";
         }
+    }
+
+    // The result with the addend added to its tensor (a tuple's first element; the tuple rebuilt with its other elements).
+    private static string Added(string result, string returnType, string addend)
+    {
+        if (returnType == "Tensor") return $"{result} + {addend}";
+        int count = ScriptTapSourceText.SplitTopLevel(returnType[6..^1], ',').Count;
+        var rest = Enumerable.Range(1, count - 1).Select(i => $", {result}[{i.ToString(CultureInfo.InvariantCulture)}]");
+        return $"({result}[0] + {addend}{string.Concat(rest)})";
     }
 
     // Tracks locals bound to children (`conv = self.conv`, `_0 = getattr(self, "0")`, `b = a.b`).
@@ -191,7 +223,7 @@ internal sealed partial class ScriptTapMethodWriter
             {
                 if (!cls.Methods.ContainsKey(method)) return m.Value;
                 Request(cls, method);
-                return $"(self).{p}{method}({p}t, {p}e, -1, {p}c, ";
+                return $"(self).{p}{method}({p}t, {p}e, -1, {p}c, {p}z, {p}n, ";
             }
             if (!locals.TryGetValue(receiver, out var child)) return m.Value;
             if (child.Class is null || !child.Class.Methods.ContainsKey(method))
@@ -204,7 +236,7 @@ internal sealed partial class ScriptTapMethodWriter
             int site = SiteId(cls, child.Path);
             Request(child.Class, method);
             TappedCallSites++;
-            return $"({receiver}).{p}{method}({p}t, {p}e, {site.ToString(CultureInfo.InvariantCulture)}, {p}c, ";
+            return $"({receiver}).{p}{method}({p}t, {p}e, {site.ToString(CultureInfo.InvariantCulture)}, {p}c, {p}z, {p}n, ";
         }));
 
     private sealed record ChildLocal(string Path, ScriptTapSourceClass? Class, string Type);

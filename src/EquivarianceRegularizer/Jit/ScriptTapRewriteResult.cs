@@ -7,7 +7,7 @@ namespace EquivarianceRegularizer.Jit;
 internal sealed class ScriptTapRewriteResult
 {
     internal ScriptTapRewriteResult(string rewrittenPath, IReadOnlyList<string> untapped, int tappedCallSites, TimeSpan elapsed,
-        string entryMethodName, string copyingEntryMethodName, IReadOnlyList<string> sitePaths, IReadOnlyList<ScriptTapMethodInfo> methods)
+        string entryMethodName, string copyingEntryMethodName, string addingEntryMethodName, IReadOnlyList<string> sitePaths, IReadOnlyList<ScriptTapMethodInfo> methods)
     {
         RewrittenPath = rewrittenPath;
         Untapped = untapped;
@@ -15,6 +15,7 @@ internal sealed class ScriptTapRewriteResult
         Elapsed = elapsed;
         EntryMethodName = entryMethodName;
         CopyingEntryMethodName = copyingEntryMethodName;
+        AddingEntryMethodName = addingEntryMethodName;
         SitePaths = sitePaths;
         Methods = methods;
     }
@@ -40,6 +41,9 @@ internal sealed class ScriptTapRewriteResult
 
     /// <summary>Like <see cref="EntryMethodName"/>, but the tap tensors are copies made as each call saw them.</summary>
     internal string CopyingEntryMethodName { get; }
+
+    /// <summary>Forward's arguments, then a list of addends (one per forward call in completion order; empty: none) and whether taps are copies.</summary>
+    internal string AddingEntryMethodName { get; }
 
     /// <summary>The dotted attribute path, relative to its caller, of each call site id.</summary>
     internal IReadOnlyList<string> SitePaths { get; }

@@ -67,7 +67,7 @@ internal static partial class ScriptTapRewriter
         }
         WriteEntries(archivePath, rewrittenPath, rewritten);
         return new ScriptTapRewriteResult(rewrittenPath, writer.Untapped, writer.TappedCallSites, clock.Elapsed,
-            writer.EntryMethodName, writer.CopyingEntryMethodName, writer.SitePaths, writer.Methods);
+            writer.EntryMethodName, writer.CopyingEntryMethodName, writer.AddingEntryMethodName, writer.SitePaths, writer.Methods);
     }
 
     /// <summary>The most one source entry (code/**.py, data.pkl) may inflate to; real ones are a few KiB to a few hundred KiB.</summary>

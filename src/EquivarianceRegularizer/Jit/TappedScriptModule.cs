@@ -126,6 +126,22 @@ public sealed class TappedScriptModule : IDisposable
         return ScriptTapDecoder.Decode(tensors, Rewrite);
     }
 
+    /// <summary>
+    /// Like <see cref="ForwardWithTaps(Tensor, bool)"/>, with <paramref name="addends"/>[k] added to the output of
+    /// submodule call k (completion order, as the taps come) as the call returns, before anything uses it; an empty
+    /// tensor (no elements) adds nothing, and calls past the end of the list get nothing.
+    /// </summary>
+    public (Tensor Output, IReadOnlyList<ScriptTap> Taps) ForwardAdding(Tensor x, IReadOnlyList<Tensor> addends, bool copyTaps = true)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(addends);
+        var result = Module.invoke(Rewrite.AddingEntryMethodName, x, addends.ToArray(), copyTaps);
+        if (result is not Tensor[] tensors)
+            throw new InvalidOperationException($"The tapped forward returned {result?.GetType().Name ?? "nothing"}, not a list of tensors; the archive was not rewritten by ScriptTapRewriter.");
+        return ScriptTapDecoder.Decode(tensors, Rewrite);
+    }
+
     private static string FirstLines(string message) => string.Join(" ", message.Split('\n').Take(4).Select(l => l.Trim()));
 
     /// <summary>Disposes the loaded module.</summary>

@@ -60,7 +60,9 @@ public static class EquivarianceKernel
         long n = inputs.size(0);
         if (n < 1) throw new ArgumentException("inputs hold no samples.", nameof(inputs));
         if (modelOutput is not null && (modelOutput.Rank() == 0 || modelOutput.size(0) != n))
-            throw new ArgumentException($"modelOutput must have batch {n}, got shape [{string.Join(", ", modelOutput.shape)}].", nameof(modelOutput));
+            throw new ArgumentException(
+                $"The model's output on the {n} input rows has shape [{string.Join(", ", modelOutput.shape)}]; the equivariance error needs one output row per input row " +
+                "(a model that keeps the batch axis first).", nameof(modelOutput));
 
         var owned = new List<GroupElements>();
         var inEl = new GroupElements[symmetries.Count];
@@ -83,8 +85,8 @@ public static class EquivarianceKernel
 
             Tensor y0;
             Tensor[] yk;
-            using (model.Module is { } module ? new NormStatisticsGuard(module, options.NormLayers) : null)
-                (y0, yk) = Forward(model, v, transformed, modelOutput, options);
+            using (var guard = model.Module is { } module ? new NormStatisticsGuard(module, options.NormLayers) : null)
+                (y0, yk) = Forward(model, v, transformed, modelOutput, options, guard?.UsesBatchStatistics ?? false);
             if (modelOutput is not null) y0 = modelOutput.alias(); // the result owns its handles, never the caller's
 
             if (options.ThrowOnNonFinite) CheckFinite(y0, "model(v)");
@@ -93,7 +95,9 @@ public static class EquivarianceKernel
             {
                 var symmetry = symmetries[k];
                 if (options.ThrowOnNonFinite) CheckFinite(yk[k], $"model(f_in(v)) for transform '{symmetry.Name}'");
-                var a = symmetry.ActOnOutput(y0, inEl[k]);
+                var a = symmetry.IsIndependent && !symmetry.IsInvariant
+                    ? symmetry.Output.Apply(y0, Draw(symmetry.Output.Group, symmetry.Output.Name, n, generator, owned, k))
+                    : symmetry.ActOnOutput(y0, inEl[k]);
                 var sa = a.shape;
                 var sb = yk[k].shape;
                 if (!sa.AsSpan().SequenceEqual(sb))
@@ -132,39 +136,37 @@ public static class EquivarianceKernel
         return e;
     }
 
-    private static (Tensor y0, Tensor[] yk) Forward(KernelModel model, Tensor v, Tensor[] transformed, Tensor? modelOutput, KernelOptions options)
+    private static (Tensor y0, Tensor[] yk) Forward(KernelModel model, Tensor v, Tensor[] transformed, Tensor? modelOutput, KernelOptions options, bool batchStatistics)
     {
-        if (!options.Batched)
-        {
-            var y0 = modelOutput ?? CallScoped(model, v);
-            return (y0, transformed.Select(t => CallScoped(model, t)).ToArray());
-        }
-        // Everything of one sample shape goes through one forward (transforms may change the input's shape, e.g. a crop).
         var parts = modelOutput is null ? transformed.Prepend(v).ToArray() : transformed;
         var outputs = new Tensor[parts.Length];
-        foreach (var group in Enumerable.Range(0, parts.Length).GroupBy(i => string.Join(",", parts[i].shape.Skip(1))))
+        // Parts share a forward only where nothing in the model normalises over the batch (a training-mode BatchNorm
+        // must see each part, model(v) and every model(f_in(v)), as the batch it is, as a hand-written penalty would),
+        // only parts of one sample shape (a transform may crop), and only under the memory budget.
+        bool concatenate = options.Batched && !batchStatistics;
+        foreach (var group in Enumerable.Range(0, parts.Length).GroupBy(i => concatenate ? string.Join(",", parts[i].shape.Skip(1)) : i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         {
             var members = group.ToArray();
-            var results = ForwardChunked(model, members.Select(i => parts[i]).ToArray(), options);
+            var results = ForwardChunked(model, members.Select(i => parts[i]).ToArray(), options, batchStatistics);
             for (int k = 0; k < members.Length; k++) outputs[members[k]] = results[k];
         }
         return modelOutput is null ? (outputs[0], outputs.Skip(1).ToArray()) : (modelOutput, outputs);
     }
 
-    // One forward over the concatenation of same-shaped batches, in chunks under the memory budget. Chunks hold whole
-    // parts when a part fits (so a training-mode BatchNorm normalises model(v) and each model(f_in(v)) over whole
-    // batches, never over an arbitrary cut), else equal pieces of each part.
-    private static Tensor[] ForwardChunked(KernelModel model, Tensor[] parts, KernelOptions options)
+    // One forward over the concatenation of same-shaped batches, in chunks under the memory budget: whole parts per
+    // chunk while a part fits, else equal pieces of each part — never pieces while a norm layer normalises over the batch
+    // (a part is the size of the caller's own batch, which the model has already run whole).
+    private static Tensor[] ForwardChunked(KernelModel model, Tensor[] parts, KernelOptions options, bool batchStatistics)
     {
         long rows = parts.Sum(p => p.size(0));
         long n = parts.Max(p => p.size(0));
         double bytesPerRow = (double)parts[0].numel() / Math.Max(1, parts[0].size(0)) * (parts[0].dtype == ScalarType.Float64 ? 8 : 4) * options.ActivationBytesPerInputByte;
-        long maxRows = Math.Max(1, (long)(options.MemoryBudgetBytes / Math.Max(1.0, bytesPerRow)));
+        long maxRows = options.MemoryBudgetBytes is { } budget ? Math.Max(1, (long)(budget / Math.Max(1.0, bytesPerRow))) : n;
         var chunks = new List<Tensor>();
         if (rows <= maxRows) chunks.Add(parts.Length == 1 ? parts[0] : cat(parts));
-        else if (maxRows >= n)
+        else if (maxRows >= n || batchStatistics)
         {
-            int perChunk = (int)Math.Min(parts.Length, maxRows / n);
+            int perChunk = (int)Math.Max(1, Math.Min(parts.Length, maxRows / n));
             for (int i = 0; i < parts.Length; i += perChunk)
             {
                 var group = parts.Skip(i).Take(perChunk).ToArray();
@@ -179,12 +181,16 @@ public static class EquivarianceKernel
                 chunks.AddRange(part.split((part.size(0) + pieces - 1) / pieces));
             }
         }
-        var outputs = chunks.Select(c => CallScoped(model, c)).ToArray();
+        var outputs = new Tensor[chunks.Count];
+        for (int c = 0; c < chunks.Count; c++)
+        {
+            outputs[c] = CallScoped(model, chunks[c]);
+            if (outputs[c].Rank() == 0 || outputs[c].size(0) != chunks[c].size(0))
+                throw new InvalidOperationException(
+                    $"The model mapped a batch of {chunks[c].size(0)} input rows to an output of shape [{string.Join(", ", outputs[c].shape)}]; " +
+                    "the equivariance error needs one output row per input row (a model that keeps the batch axis first and does not mix samples).");
+        }
         var output = outputs.Length == 1 ? outputs[0] : cat(outputs);
-        if (output.Rank() == 0 || output.size(0) != rows)
-            throw new InvalidOperationException(
-                $"The model mapped a batch of {rows} to shape [{string.Join(", ", output.shape)}]; the kernel needs one output row per input row " +
-                "(use KernelOptions.Batched = false for models that cannot take a larger batch).");
         return parts.Length == 1 ? new[] { output } : output.split(parts.Select(p => p.size(0)).ToArray());
     }
 

@@ -3,24 +3,26 @@ namespace EquivarianceRegularizer.Kernels;
 /// <summary>How the kernel runs the model.</summary>
 public sealed record KernelOptions
 {
-    /// <summary>The defaults: batched, 14 MiB budget, norm layers on batch statistics without updating running statistics, absolute errors.</summary>
+    /// <summary>The defaults: batched, one forward per part (no budget), norm layers on batch statistics without updating running statistics, absolute errors.</summary>
     public static KernelOptions Default { get; } = new();
 
     /// <summary>
-    /// Run model(v) and every model(f_in(v)) in one forward, concatenated along the batch (chunked under
-    /// <see cref="MemoryBudgetBytes"/>). When false, the model is called once per transform (for models that
-    /// cannot take a larger batch, and as the benchmark's baseline).
+    /// Let model(v) and the model(f_in(v)) share forwards, concatenated along the batch, as far as
+    /// <see cref="MemoryBudgetBytes"/> allows (with no budget each part runs alone, whole). When false, the model is
+    /// called once per part whatever the budget (for models that cannot take a larger batch).
     /// </summary>
     public bool Batched { get; init; } = true;
 
     /// <summary>
-    /// Memory budget of one forward, estimated as input bytes × <see cref="ActivationBytesPerInputByte"/>; larger
-    /// concatenated batches run in chunks of whole parts (model(v), model(f_in(v)), …) when a part fits. The default,
-    /// 14 MiB (~73 rows of a 28×28 image), suits CPU caches: on one CPU thread, four transforms × 64 points of the
-    /// example's CNN took 35 ms in 64-row chunks, 39 ms in 83-row and 54 ms in 160-row chunks (interleaved
-    /// measurement). Raise it for accelerators, where one large forward pays off.
+    /// Memory budget of one forward, estimated as input bytes × <see cref="ActivationBytesPerInputByte"/>. Null (the
+    /// default) follows the actual sizes: one forward per part — model(v) and each model(f_in(v)) — each the size of
+    /// the caller's own batch, which the model has already run whole, so nothing is split and nothing grows beyond what
+    /// the user's step needs (on one CPU thread also the fastest: four transforms × 64 points of the example's CNN took 35 ms
+    /// in 64-row forwards, 54 ms in 160-row ones). Set a
+    /// budget to concatenate parts into larger forwards (worth it on accelerators with small batches) or to split
+    /// parts that do not fit; parts are never split while a norm layer normalises over the batch.
     /// </summary>
-    public long MemoryBudgetBytes { get; init; } = 14L << 20;
+    public long? MemoryBudgetBytes { get; init; }
 
     /// <summary>Estimated activation memory per byte of input, used to size chunks (a small CNN keeps ~10–100×).</summary>
     public double ActivationBytesPerInputByte { get; init; } = 64;

@@ -28,6 +28,7 @@ internal sealed class NormStatisticsGuard : IDisposable
     private readonly List<torch.nn.Module> _held = new();
     private readonly int _batchNormCount;
     private readonly int _evalCount;
+    private readonly torch.nn.Module _model;
     private bool _restored;
 
     /// <summary>Guards the norm layers of <paramref name="model"/> in <paramref name="mode"/>.</summary>
@@ -35,6 +36,7 @@ internal sealed class NormStatisticsGuard : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         Mode = mode;
+        _model = model;
         if (mode == NormLayerMode.Unchanged) return;
         lock (Held)
         {
@@ -68,6 +70,15 @@ internal sealed class NormStatisticsGuard : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Whether some normalization layer of the model normalises over the batch in the guarded pass (a BatchNorm in
+    /// training mode, guarded or without running statistics): then samples in one forward influence each other.
+    /// </summary>
+    public bool UsesBatchStatistics => _model.modules().Any(m => m.training && IsBatchNormalizing(m));
+
+    private static bool IsBatchNormalizing(torch.nn.Module m) =>
+        m is BatchNorm || m.TypeName().Contains("BatchNorm", StringComparison.Ordinal) || IsNormWithStatistics(m);
 
     /// <summary>The mode in force.</summary>
     public NormLayerMode Mode { get; }

@@ -14,7 +14,7 @@ namespace EquivarianceRegularizer.Lie;
 internal static class BoundaryConventionInference
 {
     public static (IContinuousTransform Transform, BoundaryConvention Convention) Resolve(
-        ILieCallSource source, Tensor probe, ImageFlowTransform flow, LieOptions options, ISet<string> notes)
+        ObservedModel source, Tensor probe, ImageFlowTransform flow, LieOptions options, ISet<string> notes)
     {
         var given = flow.Options.Padding;
         var empty = new Dictionary<string, ImagePadding>(StringComparer.Ordinal);
@@ -46,20 +46,24 @@ internal static class BoundaryConventionInference
         return (rebuilt, new BoundaryConvention { Padding = found, Source = BoundarySource.Model, PaddedLayers = padded, Explanation = $"{Name(found)}, taken from the model: {layers} (the transform had {Name(given)})." });
     }
 
-    private static Dictionary<string, ImagePadding> PaddedLayers(ILieCallSource source, Tensor probe, ImageFlowTransform flow, int band, ISet<string> notes)
+    private static Dictionary<string, ImagePadding> PaddedLayers(ObservedModel source, Tensor probe, ImageFlowTransform flow, int band, ISet<string> notes)
     {
         var result = new Dictionary<string, ImagePadding>(StringComparer.Ordinal);
         using var scope = NewDisposeScope();
-        try
         {
-            IReadOnlyList<LieModuleCall> calls;
-            using (no_grad()) (_, calls) = source.Capture(probe.detach(), notes);
+            IReadOnlyList<ModuleCall> calls;
+            using (no_grad())
+            {
+                var observed = source.Observe(probe.detach());
+                calls = observed.Calls;
+                foreach (var n in observed.Notes) notes.Add(n);
+            }
             double tolerance = probe.dtype == ScalarType.Float64 ? 1e-9 : 1e-4;
             var zeros = new ImageFlowTransform[] { new TranslationX(options: flow.Options with { Padding = ImagePadding.Zeros }), new TranslationY(options: flow.Options with { Padding = ImagePadding.Zeros }) };
             var circular = new ImageFlowTransform[] { new TranslationX(options: flow.Options with { Padding = ImagePadding.Circular }), new TranslationY(options: flow.Options with { Padding = ImagePadding.Circular }) };
             foreach (var c in calls)
             {
-                if (c.Children.Count > 0 || result.ContainsKey(c.Name)) continue;
+                if (c.Children.Count > 0 || result.ContainsKey(c.Module) || c.Forward is null || c.Input is null || c.Output is null) continue;
                 var si = c.Input.shape;
                 var so = c.Output.shape;
                 if (si.Length != 4 || so.Length != 4 || si[2] != so[2] || si[3] != so[3] || si[2] < 2 * band + 1 || si[3] < 2 * band + 1) continue;
@@ -75,21 +79,17 @@ internal static class BoundaryConventionInference
                     circularExact &= ownCircular.norm().ToDouble() <= tolerance * scaleCircular;
                 }
                 if (zeroExact || !borderOnly) continue;
-                result[c.Name] = circularExact ? ImagePadding.Circular : ImagePadding.Zeros;
+                result[c.Module] = circularExact ? ImagePadding.Circular : ImagePadding.Zeros;
             }
-        }
-        finally
-        {
-            source.ReleaseCapture();
         }
         return result;
     }
 
-    private static (Tensor Own, double Scale) Own(LieModuleCall c, ImageFlowTransform t)
+    private static (Tensor Own, double Scale) Own(ModuleCall c, ImageFlowTransform t)
     {
         using var noGrad = no_grad();
-        var jv = Jvp.Compute(c.Forward, c.Input, t.Tangent(c.Input)).Tangent;
-        var d = t.Tangent(c.Output);
+        var jv = Jvp.Compute(c.Forward!, c.Input!.clone(), t.Tangent(c.Input)).Tangent;
+        var d = t.Tangent(c.Output!);
         double scale = Math.Max(Math.Max(jv.norm().ToDouble(), d.norm().ToDouble()), 1e-30);
         return (jv - d, scale);
     }

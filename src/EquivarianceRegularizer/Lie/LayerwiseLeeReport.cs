@@ -77,7 +77,7 @@ public sealed record LayerwiseLeeReport
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine(inv, $"{Transform}: LEE {Total.Value:G4} ± {Total.StandardError:G2} ({Aggregation}, {Total.Samples} samples, sum residual {SumRelativeResidual:G2})");
+        sb.AppendLine(inv, $"{Transform}: LEE {Total.Value:G4} ± {Total.StandardError:G2} ({Aggregation}, {Total.Samples} samples, sum residual {SumRelativeResidual:G2}; {Total.Coverage})");
         // Full names: the columns are as wide as the longest name and kind.
         int nameWidth = Math.Max(16, Layers.Select(l => l.Name.Length).DefaultIfEmpty(0).Max());
         int kindWidth = Math.Max(14, Layers.Select(l => l.Kind.Length).DefaultIfEmpty(0).Max());

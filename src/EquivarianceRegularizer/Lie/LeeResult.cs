@@ -32,6 +32,23 @@ public sealed record LeeResult
     /// <summary>The per-sample values whose mean is <see cref="Value"/>.</summary>
     public required IReadOnlyList<double> PerSample { get; init; }
 
+    /// <summary>
+    /// For a dense output: the width in pixels of the output's outer band left out of <see cref="Value"/>; null when the
+    /// whole output counts (invariant outputs, or <see cref="LieOptions.DenseOutputBorder"/> = 0).
+    /// </summary>
+    public int? OutputBorderWidth { get; init; }
+
+    /// <summary>
+    /// The LEE of the output's border band (same aggregation and normalisation as <see cref="Value"/>, so
+    /// Value + OutputBorderValue is the LEE of the whole output); null as for <see cref="OutputBorderWidth"/>.
+    /// </summary>
+    public double? OutputBorderValue { get; init; }
+
+    /// <summary>Which part of the output the LEE covers, in words (the report prints it).</summary>
+    public string Coverage => OutputBorderWidth is { } w
+        ? FormattableString.Invariant($"interior of the output (its outer {w} px band, LEE {OutputBorderValue:G3}, reported apart)")
+        : "the whole output";
+
     /// <summary>Indented JSON, enums as strings.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, LieJson.Options);
 

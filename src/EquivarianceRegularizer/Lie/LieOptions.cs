@@ -33,4 +33,12 @@ public sealed record LieOptions
 
     /// <summary>Width in pixels of the border band whose share per-module attribution reports apart from the interior (default 2: a 3×3 convolution's padding plus the central difference's reach).</summary>
     public int BorderWidth { get; init; } = 2;
+
+    /// <summary>
+    /// Dense outputs (feature maps the transform acts on, as a segmentation model's): width in pixels of the output's
+    /// outer band whose Lie derivative is left out of the LEE and reported apart (<see cref="LeeResult.OutputBorderValue"/>),
+    /// so that the padding at the image's edge does not dominate the number. Default 2 (a 3×3 convolution's padding
+    /// plus the central difference's reach); 0 counts the whole output.
+    /// </summary>
+    public int DenseOutputBorder { get; init; } = 2;
 }

@@ -40,6 +40,8 @@ public static class LocalEquivarianceError
             using (no_grad())
                 if (!x.all_finite()) throw new ArgumentException("x contains NaN or infinite values; the Lie derivative is undefined there.", nameof(x));
         var perSample = new List<double>((int)n);
+        var borderPerSample = new List<double>((int)n);
+        bool banded = false;
         bool equivariantOutput = along.Symmetry is { IsInvariant: false };
         var used = options.Method;
         for (long start = 0; start < n; start += options.BatchSize)
@@ -68,12 +70,33 @@ public static class LocalEquivarianceError
                     "one value per sample, so the model must keep the batch axis (one output row per input sample). A model that " +
                     "reduces over the batch (a mean or sum over axis 0, a batch-level loss) cannot be measured per sample.");
             equivariantOutput = along.ActsOnOutput(y);
+            if (OutputInterior(lie, equivariantOutput, transform, options.DenseOutputBorder) is { } interior)
+            {
+                banded = true;
+                borderPerSample.AddRange(PerSample(lie - lie * interior, y, options.Aggregation, equivariantOutput));
+                lie = lie * interior;
+            }
             perSample.AddRange(PerSample(lie, y, options.Aggregation, equivariantOutput));
         }
         int nonFinite = perSample.Count(v => !double.IsFinite(v));
         if (nonFinite > 0)
             throw new InvalidOperationException($"The Lie derivative along {transform.Name} is NaN or infinite for {nonFinite} of {n} samples (the model's output or its derivative is non-finite there); the LEE is undefined.");
-        return LeeResult.Of(transform.Name, options.Aggregation, equivariantOutput, used, perSample);
+        var result = LeeResult.Of(transform.Name, options.Aggregation, equivariantOutput, used, perSample);
+        return banded ? result with { OutputBorderWidth = options.DenseOutputBorder, OutputBorderValue = borderPerSample.Average() } : result;
+    }
+
+    /// <summary>
+    /// For a dense output (an N×C×H×W feature map the image transform acts on): 1 inside, 0 on the outer
+    /// <paramref name="width"/> pixels, shaped H×W; null for other outputs, a width of 0, or an image too small to have an inside.
+    /// </summary>
+    internal static Tensor? OutputInterior(Tensor lie, bool equivariantOutput, IContinuousTransform transform, int width)
+    {
+        if (width <= 0 || !equivariantOutput || transform is not ImageFlowTransform || lie.Rank() != 4) return null;
+        long h = lie.size(2), w = lie.size(3);
+        if (h <= 2 * width || w <= 2 * width) return null;
+        var mask = zeros(new[] { h, w }, dtype: lie.dtype, device: lie.device);
+        mask[TensorIndex.Slice(width, h - width), TensorIndex.Slice(width, w - width)] = ones(new[] { h - 2 * width, w - 2 * width }, dtype: lie.dtype, device: lie.device);
+        return mask;
     }
 
     /// <summary>

@@ -30,19 +30,20 @@ public static class ModelLieAttribution
         ArgumentNullException.ThrowIfNull(model);
         if (model.IsScript)
             throw new ArgumentException("The modules of a TorchScript model are observed through the taps of its archive: load it with TappedScriptModule.Load(path) and pass that.", nameof(model));
-        using var source = new ModuleCallSource(model);
-        return Measure(source, x, transform, options);
+        return Measure(new HookedModel(model), x, transform, options);
     }
 
     /// <summary>Per-module attribution for a TorchScript model loaded with taps; module types come from the archive's classes.</summary>
     public static LayerwiseLeeReport Measure(TappedScriptModule model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Measure(new ScriptCallSource(model), x, transform, options);
+        return Measure(new TappedModel(model, "the TorchScript model"), x, transform, options);
     }
 
-    private static LayerwiseLeeReport Measure(ILieCallSource source, Tensor x, IContinuousTransform transform, LieOptions? options)
+    /// <summary>Per-module attribution for any observed model (TorchSharp hooks or TorchScript taps).</summary>
+    public static LayerwiseLeeReport Measure(ObservedModel model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(transform);
         options ??= LieOptions.Default;
@@ -58,12 +59,13 @@ public static class ModelLieAttribution
         if (transform is ImageFlowTransform flow)
         {
             using var probe = x.narrow(0, 0, Math.Min(n, 4));
-            (transform, boundary) = BoundaryConventionInference.Resolve(source, probe, flow, options, notes);
+            (transform, boundary) = BoundaryConventionInference.Resolve(model, probe, flow, options, notes);
         }
 
         List<AttributionRow>? rows = null, containers = null;
         List<RowStatistics>? rowStats = null, containerStats = null;
         var total = new List<double>();
+        var outputBorder = new List<double>();
         double totalSquare = 0, residual = 0, borderProjection = 0;
         bool bandMeasured = false;
         bool equivariantOutput = false;
@@ -71,7 +73,7 @@ public static class ModelLieAttribution
         {
             using var scope = NewDisposeScope();
             var xb = x.narrow(0, start, Math.Min(options.BatchSize, n - start));
-            var batch = ModuleContributions.Compute(source, xb, transform, options, notes);
+            var batch = ModuleContributions.Compute(model, xb, transform, options, notes);
             if (rows is null)
             {
                 rows = batch.Rows.Select(r => r.Row).ToList();
@@ -80,18 +82,25 @@ public static class ModelLieAttribution
                 containerStats = containers.Select(_ => new RowStatistics()).ToList();
             }
             else if (!batch.Rows.Select(r => r.Row.Name).SequenceEqual(rows.Select(r => r.Name), StringComparer.Ordinal))
-                throw new InvalidOperationException($"The modules {source.ModelName} calls differ between batches (its forward depends on the data), so one attribution cannot cover them; measure batches that take the same path separately.");
+                throw new InvalidOperationException($"The modules {model.Name} calls differ between batches (its forward depends on the data), so one attribution cannot cover them; measure batches that take the same path separately.");
             equivariantOutput = batch.EquivariantOutput;
             var y = batch.Output;
-            total.AddRange(LocalEquivarianceError.PerSample(batch.Lie, y, options.Aggregation, equivariantOutput));
-            var lieMeasured = RowStatistics.Measured(batch.Lie, y, options.Aggregation);
+            // A dense output's border band is reported apart: the total and every row cover the output's interior.
+            var interior = LocalEquivarianceError.OutputInterior(batch.Lie, equivariantOutput, transform, options.DenseOutputBorder);
+            Tensor Inside(Tensor t) => interior is null ? t : t * interior;
+            if (interior is not null) outputBorder.AddRange(LocalEquivarianceError.PerSample(batch.Lie - Inside(batch.Lie), y, options.Aggregation, equivariantOutput));
+            var lieInside = Inside(batch.Lie);
+            total.AddRange(LocalEquivarianceError.PerSample(lieInside, y, options.Aggregation, equivariantOutput));
+            var lieMeasured = RowStatistics.Measured(lieInside, y, options.Aggregation);
             totalSquare += lieMeasured.square().sum().ToDouble();
 
             var sum = zeros_like(batch.Lie);
             double largest = 0;
             for (int i = 0; i < batch.Rows.Count; i++)
             {
-                var (_, whole, border) = batch.Rows[i];
+                var (_, wholeAll, borderAll) = batch.Rows[i];
+                var whole = Inside(wholeAll);
+                var border = borderAll is null ? null : Inside(borderAll);
                 sum = sum + whole;
                 largest = Math.Max(largest, whole.norm().ToDouble());
                 rowStats![i].Add(whole, border, y, lieMeasured, options.Aggregation, equivariantOutput);
@@ -102,9 +111,9 @@ public static class ModelLieAttribution
                 }
             }
             for (int i = 0; i < batch.Containers.Count; i++)
-                containerStats![i].Add(batch.Containers[i].Whole, null, y, lieMeasured, options.Aggregation, equivariantOutput);
+                containerStats![i].Add(Inside(batch.Containers[i].Whole), null, y, lieMeasured, options.Aggregation, equivariantOutput);
             double denominator = Math.Max(Math.Max(batch.Lie.norm().ToDouble(), largest), 1e-30);
-            residual = Math.Max(residual, (sum - batch.Lie).norm().ToDouble() / denominator);
+            residual = Math.Max(residual, (sum - lieInside).norm().ToDouble() / denominator);
         }
 
         int nonFinite = total.Count(v => !double.IsFinite(v));
@@ -126,11 +135,12 @@ public static class ModelLieAttribution
             layers.Add(s.ToContribution(r, layers.Count, share, cumulative, totalSquare, borderOnlyRatio));
         }
         var containerRows = containers!.Select((r, i) => containerStats![i].ToContribution(r, i, leeSum > 0 ? containerStats[i].Lee / leeSum : 0, double.NaN, totalSquare, borderOnlyRatio) with { CumulativeShare = 0 }).ToList();
+        var lee = LeeResult.Of(transform.Name, options.Aggregation, equivariantOutput, LieDerivativeMethod.ForwardMode, total);
         return new LayerwiseLeeReport
         {
             Transform = transform.Name,
             Aggregation = options.Aggregation,
-            Total = LeeResult.Of(transform.Name, options.Aggregation, equivariantOutput, LieDerivativeMethod.ForwardMode, total),
+            Total = outputBorder.Count == 0 ? lee : lee with { OutputBorderWidth = options.DenseOutputBorder, OutputBorderValue = outputBorder.Average() },
             Layers = layers,
             ShareByRole = layers.GroupBy(l => l.Role.ToString()).ToDictionary(g => g.Key, g => g.Sum(l => l.Share), StringComparer.Ordinal),
             SumRelativeResidual = residual,

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using System.Text.Json;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Jit;
@@ -8,7 +9,7 @@ using static EquivarianceRegularizer.Cli.Tests.ZooTests;
 namespace EquivarianceRegularizer.Cli.Tests.Audit;
 
 /// <summary>
-/// Issue 11 item 6: one model with the default options gets one verdict through <see cref="Auditor.Audit(IAuditModel, Symmetry, AuditOptions)"/>,
+/// Issue 11 item 6: one model with the default options gets one verdict through <see cref="Auditor.Audit(ObservedModel, Symmetry, AuditOptions)"/>,
 /// <see cref="EquivarianceAssert"/> and <c>eqv audit</c> (no --layers, no --gradient: the defaults alone).
 /// </summary>
 public class OneVerdictTests
@@ -28,12 +29,12 @@ public class OneVerdictTests
 
         Verdict library;
         using (var tapped = TappedScriptModule.Load(path))
-            library = Auditor.Audit(new ScriptAuditModel(tapped, fixture), spec, AuditOptions.Default with { InputShape = Shape }).Verdict;
+            library = Auditor.Audit(new TappedModel(tapped, fixture), spec, AuditOptions.Default with { InputShape = Shape }).Verdict;
 
         string assertion;
         using (var tapped = TappedScriptModule.Load(path))
         {
-            var model = new ScriptAuditModel(tapped, fixture);
+            var model = new TappedModel(tapped, fixture);
             if (expected == Verdict.Pass)
                 assertion = EquivarianceAssert.Satisfies(model, spec, EquivarianceAssert.Defaults(Shape)).Verdict.Label();
             else

@@ -102,7 +102,7 @@ public class DistanceTests
 
     [Test]
     public void UnknownName_Throws() =>
-        Assert.That(() => Distance.Parse("kl"), Throws.ArgumentException.With.Message.Contains("Unknown distance 'kl'"));
+        Assert.That(() => Distance.Parse("hellinger"), Throws.ArgumentException.With.Message.Contains("Unknown distance 'hellinger'"));
 
     [Test]
     public void DifferentShapes_AreNamedInTheError()

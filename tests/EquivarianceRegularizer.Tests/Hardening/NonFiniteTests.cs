@@ -37,7 +37,7 @@ public class NonFiniteTests
         using var reg = new EquivarianceError(model, Image, FlipInvariance, options: new EquivarianceErrorOptions { Seed = 1 });
         using var points = Points();
         Assert.That(FiniteRows(points), Has.Length.LessThan(12), "the fixture must contain non-finite samples");
-        var ex = Assert.Throws<InvalidOperationException>(() => reg.call(points));
+        var ex = Assert.Throws<InvalidOperationException>(() => reg.Estimate(points));
         Assert.That(ex!.Message, Does.Contain("NaN"));
     }
 
@@ -158,7 +158,7 @@ public class NonFiniteInfinitesimalTests
         using var reg = new EquivarianceError(model, new long[] { 1, 4, 4 }, new[] { EquivarianceTerm.Lie(TransformCatalogue.CreateContinuous("brightness")) },
             options: new EquivarianceErrorOptions { Seed = 1 });
         using var points = full(new long[] { 2, 1, 4, 4 }, 0.9);
-        var ex = Assert.Throws<InvalidOperationException>(() => reg.call(points));
+        var ex = Assert.Throws<InvalidOperationException>(() => reg.Estimate(points));
         Assert.That(ex!.Message, Does.Contain("model(v)").And.Contain("NaN"));
     }
 }

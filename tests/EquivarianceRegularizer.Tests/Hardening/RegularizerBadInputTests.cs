@@ -121,7 +121,7 @@ public class RegularizerBadInputTests
         using var model = new IdentityModel();
         Assert.That(Assert.Throws<ArgumentNullException>(() => new EquivarianceError(null!, Image, Rot90))!.ParamName, Is.EqualTo("model"));
         Assert.That(Assert.Throws<ArgumentNullException>(() => new EquivarianceError(model, null!, Rot90))!.ParamName, Is.EqualTo("shape"));
-        Assert.That(Assert.Throws<ArgumentNullException>(() => new EquivarianceError(model, Image, null!))!.ParamName, Is.EqualTo("transforms"));
+        Assert.That(Assert.Throws<ArgumentNullException>(() => new EquivarianceError(model, Image, (IEnumerable<EquivarianceTerm>)null!))!.ParamName, Is.EqualTo("transforms"));
     }
 
     [Test]
@@ -150,7 +150,7 @@ public class RegularizerBadInputTests
         using var reg = new EquivarianceError(model, Image, Rot90, options: new EquivarianceErrorOptions { Seed = 1 });
         using var points = rand(2, 1, 4, 4);
         using (var row = points[1]) row.fill_(double.NaN);
-        var ex = Assert.Throws<ArgumentException>(() => reg.call(points));
+        var ex = Assert.Throws<ArgumentException>(() => reg.Estimate(points));
         Assert.That(ex!.ParamName, Is.EqualTo("points"));
         Assert.That(ex.Message, Does.Contain("NaN"));
     }
@@ -161,7 +161,7 @@ public class RegularizerBadInputTests
     {
         using var model = new ScaleModel(factor);
         using var reg = new EquivarianceError(model, Image, Rot90, n: 3, options: new EquivarianceErrorOptions { Seed = 1 });
-        var ex = Assert.Throws<InvalidOperationException>(() => reg.call());
+        var ex = Assert.Throws<InvalidOperationException>(() => reg.Estimate());
         Assert.That(ex!.Message, Does.Contain("model(v)").And.Contain(word));
     }
 

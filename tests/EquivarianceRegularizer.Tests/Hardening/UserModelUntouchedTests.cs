@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Jit;
 using EquivarianceRegularizer.NUnit;
@@ -81,7 +82,7 @@ public class UserModelUntouchedTests
         using var optimizer = optim.Adam(parameters, 0.01);
         var before = parameters.Select(p => p.detach().clone()).ToList();
 
-        Auditor.Audit(new ScriptAuditModel(tapped, "small_cnn_scripted.pt"), Symmetry.Invariant(new RotationByQuarterTurns()),
+        Auditor.Audit(new TappedModel(tapped, "small_cnn_scripted.pt"), Symmetry.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = new long[] { 1, 8, 8 }, Samples = 4, DType = ScalarType.Float64 });
 
         for (int i = 0; i < parameters.Count; i++)

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Jit;
 using EquivarianceRegularizer.Lie;
@@ -46,10 +47,18 @@ public class UserTermsMessageTests
         Assert.Throws<ObjectDisposedException>(() => PointSampling.Sample(new MonteCarloSampler(), 2, new long[] { 3 }, Bounds.UnitCube, generator, ScalarType.Float32));
 
         using var model = Cnns.InvariantCnn();
+        var refused = Assert.Throws<ArgumentException>(() => new EquivarianceError(model, new long[] { 1, 8, 8 },
+            new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 4, options: new EquivarianceErrorOptions { Generator = generator }));
+        Assert.That(refused!.ParamName, Is.EqualTo("options"));
+        Assert.That(refused.Message, Does.Contain("options.Generator has been disposed"));
+
+        // Disposed after the regularizer was made: its next call refuses instead of drawing from the global generator.
+        var live = new Generator(7);
         using var reg = new EquivarianceError(model, new long[] { 1, 8, 8 }, new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) },
-            n: 4, options: new EquivarianceErrorOptions { Generator = generator });
+            n: 4, options: new EquivarianceErrorOptions { Generator = live });
+        live.Dispose();
         using var s = NewDisposeScope();
-        Assert.That(() => reg.call(), Throws.InstanceOf<ObjectDisposedException>().With.Message.Contains("EquivarianceErrorOptions.Generator"));
+        Assert.That(() => reg.call(), Throws.InstanceOf<ObjectDisposedException>().With.Message.Contains("EquivarianceErrorOptions"));
     }
 
     [Test]
@@ -123,7 +132,7 @@ public class UserTermsMessageTests
     public void TorchScriptModel_GivenTheWrongShape_IsExplainedWithoutItsTraceback()
     {
         using var tapped = TappedScriptModule.Load(JitTestFiles.Fixture("small_cnn_scripted.pt"));
-        var e = Assert.Throws<ArgumentException>(() => Auditor.Audit(new ScriptAuditModel(tapped, "small_cnn_scripted.pt"), Rot90, Shape(3, 8, 8)));
+        var e = Assert.Throws<ArgumentException>(() => Auditor.Audit(new TappedModel(tapped, "small_cnn_scripted.pt"), Rot90, Shape(3, 8, 8)));
         Assert.That(e!.Message, Does.Contain("gives 3").And.Contain("InputShape [3,8,8]"));
         AssertUserTerms(e.Message);
     }

@@ -106,9 +106,11 @@ public class VectorRotationTests
     }
 
     [Test]
-    public void ActionsOfDifferentGroups_AreRefused_NamingBothGroups()
+    public void ActionsOfDifferentGroups_AreRefusedAsOneSymmetry_ButActIndependentlyInTheSpecsTuple()
     {
-        var ex = Assert.Throws<ArgumentException>(() => _ = (EquivarianceTerm)(new VectorRotation2D(), new RotationByQuarterTurns(), 0.0, 1.0));
+        var term = (EquivarianceTerm)(new VectorRotation2D(), new RotationByQuarterTurns(), 0.0, 1.0);
+        Assert.That(term.Symmetry.IsIndependent, Is.True);
+        var ex = Assert.Throws<ArgumentException>(() => _ = new Symmetry(new RotationByQuarterTurns(), new VectorRotation2D()));
         Assert.That(ex!.Message, Does.Contain("SO(2)").And.Contain("C4").And.Contain("so2-vector").And.Contain("rot90"));
         Assert.That(ex.ParamName, Is.EqualTo("output"));
     }
@@ -167,7 +169,7 @@ public class VectorRotationTests
 
     [Test]
     public void InfinitesimalTerm_NeedsAContinuousInput() =>
-        Assert.That(() => EquivarianceTerm.Invariant(new RotationByQuarterTurns()) with { Infinitesimal = true },
+        Assert.That(() => new EquivarianceTerm(Symmetry.Invariant(new RotationByQuarterTurns())) { Infinitesimal = true },
             Throws.ArgumentException.With.Message.Contains("continuous"));
 
     [Test]

@@ -6,9 +6,9 @@ namespace EquivarianceRegularizer.Audit.Phases;
 /// What every phase of one audit shares: the model, the symmetry, the options, the generator, the dtype and
 /// thresholds chosen by <see cref="SetupPhase"/>, the masks chosen by <see cref="InputsPhase"/>, and the notes.
 /// </summary>
-internal sealed class AuditContext(IAuditModel model, Symmetry spec, AuditOptions options, Generator generator)
+internal sealed class AuditContext(ObservedModel model, Symmetry spec, AuditOptions options, Generator generator)
 {
-    public IAuditModel Model => model;
+    public ObservedModel Model => model;
 
     public Symmetry Spec => spec;
 
@@ -46,24 +46,13 @@ internal sealed class AuditContext(IAuditModel model, Symmetry spec, AuditOption
         return y.to(ScalarType.Float64, x64.device, copy: true);
     }
 
-    /// <summary>The model's output and every layer call, named by occurrence ("conv", "conv#2", …).</summary>
-    public (Tensor Output, List<(string Name, LayerCapture Capture)> Layers) Capture(Tensor x64)
+    /// <summary>The model's output and every layer call, named by occurrence ("conv", "conv#2", …: <see cref="ModuleCall.Name"/>).</summary>
+    public (Tensor Output, List<(string Name, ModuleCall Capture)> Layers) Capture(Tensor x64)
     {
         using var _ = no_grad();
         var xin = x64.to(DType);
-        var (y, caps) = model.ForwardWithLayers(xin);
-        var seen = new Dictionary<string, int>();
-        var list = new List<(string, LayerCapture)>();
-        foreach (var c in caps) list.Add((Occurrence(seen, c.Name), c));
-        return (y, list);
-    }
-
-    /// <summary>The name of the next call of <paramref name="name"/>: itself the first time, then "name#2", "name#3", ….</summary>
-    public static string Occurrence(Dictionary<string, int> seen, string name)
-    {
-        int k = seen.TryGetValue(name, out int c) ? c + 1 : 1;
-        seen[name] = k;
-        return k == 1 ? name : $"{name}#{k}";
+        var observed = model.Observe(xin);
+        return (observed.Output, observed.Calls.Select(c => (c.Name, c)).ToList());
     }
 
     /// <summary>True for the exceptions libtorch and the transforms raise when an action does not fit a tensor.</summary>

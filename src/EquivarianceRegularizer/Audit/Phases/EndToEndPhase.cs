@@ -85,7 +85,7 @@ internal static class EndToEndPhase
         var options = new KernelOptions
         {
             Batched = !ctx.Model.Training, NormLayers = NormLayerMode.Unchanged, ThrowOnNonFinite = false,
-            MemoryBudgetBytes = Math.Max(KernelOptions.Default.MemoryBudgetBytes, ctx.Options.MemoryBudgetBytes / 8),
+            MemoryBudgetBytes = Math.Max(14L << 20, ctx.Options.MemoryBudgetBytes / 8),
         };
         var symmetries = Enumerable.Repeat(spec, plan.Count).ToArray();
         KernelResult result;

@@ -76,20 +76,20 @@ internal static class GradientPhase
         using var _ = enable_grad();
         var xin = x64.to(ctx.DType, copy: true).requires_grad_();
         Tensor y;
-        IReadOnlyList<LayerCapture> caps = Array.Empty<LayerCapture>();
-        if (withLayers) (y, caps) = ctx.Model.ForwardWithLayers(xin, gradientProbes: true);
+        IReadOnlyList<ModuleCall> caps = Array.Empty<ModuleCall>();
+        if (withLayers)
+        {
+            var observed = ctx.Model.Observe(xin, probes: true);
+            (y, caps) = (observed.Output, observed.Calls);
+        }
         else y = ctx.Model.Forward(xin);
         var sq = y.to(ScalarType.Float64) * y.to(ScalarType.Float64);
         var perSample = sq.Rank() > 1 ? sq.flatten(1).sum(new long[] { 1 }) * 0.5 : sq * 0.5;
         var loss = perSample.sum();
         var targets = new List<Tensor> { xin };
         var names = new List<string>();
-        var seen = new Dictionary<string, int>();
         foreach (var c in caps)
-        {
-            string name = AuditContext.Occurrence(seen, c.Name);
-            if (c.GradientTarget is { requires_grad: true } o) { targets.Add(o); names.Add(name); }
-        }
+            if (c.GradientTarget is { requires_grad: true } o) { targets.Add(o); names.Add(c.Name); }
         var grads = Gradients.Of(loss, targets);
         var layerNorms = new Dictionary<string, double>();
         for (int i = 0; i < names.Count; i++)

@@ -75,15 +75,15 @@ internal static class LayerPhase
         var spec = ctx.Spec;
         var (yBase, baseCaps) = ctx.Capture(x);
         var containers = byName.Count == 0 ? new HashSet<string>(ctx.Model.DeclaredLayers.Where(d => d.IsContainer).Select(d => d.Name), StringComparer.Ordinal) : null;
-        var seen = new List<(LayerTally Tally, LayerCapture Capture)>();
+        var seen = new List<(LayerTally Tally, ModuleCall Capture)>();
         foreach (var (name, cap) in baseCaps)
         {
-            called.Add(cap.Name);
+            called.Add(cap.Module);
             if (!selection.Selects(name)) continue;
             if (!byName.TryGetValue(name, out var tally))
             {
                 // Actions are decided once, on the first chunk: shapes past the batch axis do not change between chunks.
-                tally = LayerTally.Decide(ctx, name, cap, containers?.Contains(cap.Name) ?? false, yBase.shape, x, plan[0]);
+                tally = LayerTally.Decide(ctx, name, cap, containers?.Contains(cap.Module) ?? false, yBase.shape, x, plan[0]);
                 byName[name] = tally;
                 tallies.Add(tally);
             }
@@ -96,7 +96,7 @@ internal static class LayerPhase
         {
             using var inner = NewDisposeScope();
             var (_, transformed) = ctx.Capture(spec.Input.Apply(x, plan[k]));
-            var match = new Dictionary<string, LayerCapture>(StringComparer.Ordinal);
+            var match = new Dictionary<string, ModuleCall>(StringComparer.Ordinal);
             foreach (var (name, cap) in transformed) match.TryAdd(name, cap);
             foreach (var (tally, cap) in seen)
             {
@@ -130,10 +130,10 @@ internal static class LayerPhase
         private bool? _gridMapped;
         private long _outputPerSample;
 
-        public static LayerTally Decide(AuditContext ctx, string name, LayerCapture cap, bool container, long[] modelOutputShape, Tensor x, GroupElements first)
+        public static LayerTally Decide(AuditContext ctx, string name, ModuleCall cap, bool container, long[] modelOutputShape, Tensor x, GroupElements first)
         {
             var (spec, options) = (ctx.Spec, ctx.Options);
-            var t = new LayerTally { Name = name, BaseName = cap.Name, TypeName = cap.TypeName, IsContainer = container };
+            var t = new LayerTally { Name = name, BaseName = cap.Module, TypeName = cap.TypeName, IsContainer = container };
             if (cap.Input is null || cap.Output is null)
             {
                 t._untestable = cap.Input is null ? "its input is not a single tensor" : "its output is not a single tensor";
@@ -143,7 +143,7 @@ internal static class LayerPhase
             t.OutputShape = cap.Output.shape.Skip(1).ToArray();
             t._outputPerSample = cap.Output.numel() / Math.Max(1, cap.Output.size(0));
             LayerAction inAct, outAct;
-            if (options.LayerActions.TryGetValue(cap.Name, out var ov) || options.LayerActions.TryGetValue(name, out ov))
+            if (options.LayerActions.TryGetValue(cap.Module, out var ov) || options.LayerActions.TryGetValue(name, out ov))
             {
                 (inAct, outAct) = ov.Symmetry is { } layerSymmetry
                     ? (LayerAction.By(layerSymmetry.Input), layerSymmetry.IsInvariant ? LayerAction.Invariant : LayerAction.By(layerSymmetry.Output))
@@ -165,12 +165,12 @@ internal static class LayerPhase
             t._out = Checked(outAct, cap.Output, first);
             t.Reason = t._in.NotTestableReason is { } ri ? "input: " + ri : t._out.NotTestableReason is { } ro ? "output: " + ro : null;
             t._byChildren = container && IsPureComposition(cap.TypeName);
-            t._fn = t._byChildren ? null : ctx.Model.LayerFunction(cap.Name);
+            t._fn = t._byChildren ? null : ctx.Model.LayerFunction(cap.Module);
             return t;
         }
 
         /// <summary>Norms of one chunk and the layer's own error: the layer run alone on each transformed input.</summary>
-        public void Isolate(AuditContext ctx, LayerCapture cap, List<GroupElements> plan)
+        public void Isolate(AuditContext ctx, ModuleCall cap, List<GroupElements> plan)
         {
             if (_untestable is not null || cap.Input is null || cap.Output is null) return;
             if (!cap.Output.all_finite()) _nonFinite = true;
@@ -213,7 +213,7 @@ internal static class LayerPhase
         }
 
         /// <summary>The cumulative error along the model under one element: the layer's output at T(x) against ρ'(g) of its output at x.</summary>
-        public void Compare(LayerCapture at, LayerCapture atTransformed, GroupElements g)
+        public void Compare(ModuleCall at, ModuleCall atTransformed, GroupElements g)
         {
             if (_untestable is not null || _out.NotTestableReason is not null || at.Input is null || at.Output is null || atTransformed.Output is null) return;
             var out64 = ExactAction(_out) ? at.Output : at.Output.to(ScalarType.Float64);
@@ -277,7 +277,7 @@ internal static class LayerPhase
         }
     }
 
-    private static bool Shrinks(LayerCapture cap) =>
+    private static bool Shrinks(ModuleCall cap) =>
         cap.Input is { } i && cap.Output is { } o && i.Rank() >= 3 && o.Rank() == i.Rank()
         && (o.size(-1) < i.size(-1) || o.size(-2) < i.size(-2));
 

@@ -12,7 +12,7 @@ namespace EquivarianceRegularizer.Audit.Phases;
 internal static class LiePhase
 {
     /// <summary>The per-layer errors, or null and the reason when they could not be measured.</summary>
-    public static (IReadOnlyList<LieLayerError>? Layers, string? Note) Run(IAuditModel model, AuditOptions options, IContinuousTransform transform)
+    public static (IReadOnlyList<LieLayerError>? Layers, string? Note) Run(ObservedModel model, AuditOptions options, IContinuousTransform transform)
     {
         using var scope = NewDisposeScope();
         using var gen = new Generator(options.Seed);
@@ -22,12 +22,7 @@ internal static class LiePhase
         try
         {
             model.SetTraining(false);
-            var lee = model switch
-            {
-                ScriptAuditModel script => ModelLieAttribution.Measure(script.Tapped, x, transform),
-                ModuleAuditModel module => ModelLieAttribution.Measure(module.Model, x, transform),
-                _ => throw new NotSupportedException($"the layer-wise LEE needs a TorchSharp module or a TorchScript model, not {model.GetType().Name}"),
-            };
+            var lee = ModelLieAttribution.Measure(model, x, transform);
             return (LieLayerError.From(lee), null);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or System.Runtime.InteropServices.ExternalException)

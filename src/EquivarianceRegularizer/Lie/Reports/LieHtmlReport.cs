@@ -23,7 +23,7 @@ internal static class LieHtmlReport
         sb.Append(CultureInfo.InvariantCulture, $"<p>{r.Samples} {H(r.Data)} inputs of shape [{string.Join(",", r.InputShape)}], seed {r.Seed}; {r.Aggregation}; {H(r.EvaluationMode)} mode; {H(r.Conventions)}.</p>\n");
         sb.Append("<h2>By transform</h2>\n<table id=\"transforms\"><tr><th>transform</th><th>LEE</th><th>± s.e.</th><th>output</th><th>method</th></tr>");
         foreach (var t in r.Results)
-            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{H(t.Transform)}</td><td>{N(t.Total.Value)}</td><td>{N(t.Total.StandardError)}</td><td>{t.Total.Output}</td><td>{t.Total.Method}</td></tr>");
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{H(t.Transform)}</td><td>{N(t.Total.Value)}</td><td>{N(t.Total.StandardError)}</td><td>{t.Total.Output}{(t.Total.OutputBorderWidth is null ? "" : $"; {H(t.Total.Coverage)}")}</td><td>{t.Total.Method}</td></tr>");
         sb.Append("</table>\n<div class=\"plots\">");
         if (r.Results.Count > 0) sb.Append(Figure("LEE by transform (linear scale; whiskers: ± one standard error)", TransformBars(r.Results)));
         foreach (var t in r.Results)
@@ -34,10 +34,14 @@ internal static class LieHtmlReport
         foreach (var t in r.Results)
         {
             if (t.Layers is not { } layers) continue;
-            sb.Append(CultureInfo.InvariantCulture, $"<h2>{H(t.Transform)}: by layer</h2>\n<p>Sum of the layers' contributions vs the model's LEE: relative residual {N(layers.SumRelativeResidual)}.</p>");
-            sb.Append("<table><tr><th>#</th><th>layer</th><th>kind</th><th>role</th><th>LEE</th><th>± s.e.</th><th>share</th><th>cumulative</th></tr>");
+            sb.Append(CultureInfo.InvariantCulture, $"<h2>{H(t.Transform)}: by layer</h2>\n<p>Sum of the layers' contributions vs the model's LEE: relative residual {N(layers.SumRelativeResidual)}. The LEE covers {H(layers.Total.Coverage)}.</p>");
+            if (layers.Culprit is { } culprit) sb.Append(CultureInfo.InvariantCulture, $"<p>Largest share away from border-only layers: <b>{H(culprit)}</b>.</p>");
+            if (layers.BorderShare is { } band)
+                sb.Append(CultureInfo.InvariantCulture, $"<p>Border band ({layers.BorderWidth} px) of the modules' own Lie derivatives: projection share {band.ToString("0.000", CultureInfo.InvariantCulture)}, the rest {(1 - band).ToString("0.000", CultureInfo.InvariantCulture)}.</p>");
+            if (layers.Boundary is { } boundary) sb.Append(CultureInfo.InvariantCulture, $"<p>Boundary: {H(boundary.Explanation)}</p>");
+            sb.Append("<table><tr><th>#</th><th>layer</th><th>kind</th><th>role</th><th>LEE</th><th>± s.e.</th><th>share</th><th>cumulative</th><th>projection share</th><th>border LEE</th><th>interior LEE</th></tr>");
             foreach (var l in layers.Layers)
-                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{l.Index}</td><td>{H(l.Name)}</td><td>{H(l.Kind)}</td><td>{l.Role}</td><td>{N(l.Lee)}</td><td>{N(l.StandardError)}</td><td>{LieMarkdownReport.Percent(l.Share)}</td><td>{LieMarkdownReport.Percent(l.CumulativeShare)}</td></tr>");
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{l.Index}</td><td>{H(l.Name)}</td><td>{H(l.Kind)}</td><td>{l.Role}</td><td>{N(l.Lee)}</td><td>{N(l.StandardError)}</td><td>{LieMarkdownReport.Percent(l.Share)}</td><td>{LieMarkdownReport.Percent(l.CumulativeShare)}</td><td>{l.ProjectionShare.ToString("0.000", CultureInfo.InvariantCulture)}</td><td>{(l.BorderLee is { } b ? N(b) : "")}</td><td>{(l.InteriorLee is { } i ? N(i) : "")}{(l.BorderOnly ? " (border only)" : "")}</td></tr>");
             sb.Append("</table>\n");
         }
         AppendNotes(sb, r.Notes, $"Measured in {r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");

@@ -6,7 +6,8 @@ namespace EquivarianceRegularizer.Lie.Reports;
 /// The machine-readable LEE report, in the audit JSON's convention (<see cref="ReportJson"/>: snake_case keys and enum
 /// values, numbers as shortest round-trip doubles, NaN and infinity as null). Keys: model, input_shape, samples, data,
 /// seed, aggregation, align_corners, padding, interpolation, derivative, mode, results[]{transform, total{value,
-/// standard_error, samples, output, method}, layers[]{index, name, kind, role, lee, standard_error, share,
+/// standard_error, samples, output, method, output_border_width and output_border_value (a dense output's border band,
+/// left out of value; null otherwise), coverage}, layers[]{index, name, kind, role, lee, standard_error, share,
 /// cumulative_share, projection_share, parent, is_functional, border_lee, interior_lee, border_only} (null without
 /// --layers), culprit, boundary, border_share, share_by_role, sum_relative_residual}, notes, seconds. The records below
 /// list every key in order.
@@ -29,7 +30,8 @@ internal static class LieJsonReport
     // serializer writes whichever record it is).
     private static object Result(LieTransformResult t)
     {
-        var total = new TotalJson(t.Total.Value, t.Total.StandardError, t.Total.Samples, Snake(t.Total.Output), Snake(t.Total.Method));
+        var total = new TotalJson(t.Total.Value, t.Total.StandardError, t.Total.Samples, Snake(t.Total.Output), Snake(t.Total.Method),
+            t.Total.OutputBorderWidth, t.Total.OutputBorderValue, t.Total.Coverage);
         if (t.Layers is not { } layers) return new TotalOnlyJson(t.Transform, total, null);
         return new ResultJson(t.Transform, total,
             layers.Layers.Select(l => new LayerJson(l.Index, l.Name, l.Kind, Snake(l.Role), l.Lee, l.StandardError, l.Share, l.CumulativeShare,
@@ -45,7 +47,8 @@ internal static class LieJsonReport
         string Model, IReadOnlyList<long> InputShape, int Samples, string Data, ulong Seed, string Aggregation, bool AlignCorners,
         string Padding, string Interpolation, string Derivative, string Mode, object[] Results, IReadOnlyList<string> Notes, double Seconds);
 
-    private sealed record TotalJson(double Value, double StandardError, int Samples, string Output, string Method);
+    private sealed record TotalJson(double Value, double StandardError, int Samples, string Output, string Method,
+        int? OutputBorderWidth, double? OutputBorderValue, string Coverage);
 
     private sealed record TotalOnlyJson(string Transform, TotalJson Total, LayerJson[]? Layers);
 
