@@ -10,7 +10,7 @@ namespace EquivarianceRegularizer.Jit;
 /// parameters through the tapped twin, returning every submodule call's input and output. Since both live in one
 /// loaded module, <c>Module.to(float64)</c>, <c>train()</c> and <c>eval()</c> apply to both.
 /// </summary>
-public sealed class TappedScriptModule : IDisposable
+internal sealed class TappedScriptModule : IDisposable
 {
     private bool disposed;
 
