@@ -1,6 +1,6 @@
 using TorchSharp.Modules;
 
-namespace EquivarianceRegularizer.Kernels;
+namespace EquivarianceRegularizer.Evaluation;
 
 /// <summary>
 /// While alive, keeps a pass from updating the running statistics of the model's normalization layers (see
