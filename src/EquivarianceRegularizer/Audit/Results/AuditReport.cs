@@ -1,7 +1,10 @@
 
 namespace EquivarianceRegularizer.Audit;
 
-/// <summary>Everything an audit measured, what it concluded and why. Renderers live in the Reports namespace, which depends on this one and never the other way.</summary>
+/// <summary>
+/// Everything an audit measured, what it concluded and why, and its four renderings (<see cref="ToText"/>,
+/// <see cref="ToJson"/>, <see cref="ToMarkdown"/>, <see cref="ToHtml"/>: the ones <c>eqv audit</c> writes).
+/// </summary>
 public sealed record AuditReport
 {
     /// <summary>Model description.</summary>
@@ -85,4 +88,16 @@ public sealed record AuditReport
         (EndToEnd is { } e ? $"max relative error {e.Relative.Max:0.###e+0} (mean {e.Relative.Mean:0.###e+0}) over {e.Samples} samples × {e.Elements} elements" : "end-to-end test not run") +
         (FirstFailingLayer is { } f ? $"; first failing layer: {f}" : "") +
         (Reasons.Count > 0 ? "; " + string.Join("; ", Reasons) : "");
+
+    /// <summary>The plain-text report (what <c>eqv audit</c> prints).</summary>
+    public string ToText() => Reports.ReportText.Render(this);
+
+    /// <summary>The JSON report (snake_case keys, the schema <c>eqv audit --json</c> writes).</summary>
+    public string ToJson() => Reports.JsonReport.Render(this);
+
+    /// <summary>The Markdown report.</summary>
+    public string ToMarkdown() => Reports.MarkdownReport.Render(this);
+
+    /// <summary>The HTML report: one offline page, inline SVG, no scripts.</summary>
+    public string ToHtml() => Reports.HtmlReport.Render(this);
 }
