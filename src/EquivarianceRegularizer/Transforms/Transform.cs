@@ -109,14 +109,14 @@ public static class Transform
     /// <paramref name="range"/> limits θ); with <see cref="Rotation"/> as the input action, both act by the same drawn
     /// angle per sample (a model predicting a direction from an image).
     /// </summary>
-    public static VectorRotation VectorRotation2D(int axis = -1, ParameterRange? range = null) =>
+    public static IContinuousTransform VectorRotation2D(int axis = -1, ParameterRange? range = null) =>
         new VectorRotation2D(axis, range is { } r ? new PlaneRotationGroup(r) : null);
 
     /// <summary>
     /// SO(3) rotating the 3-vectors along sample axis <paramref name="axis"/> (Haar-random); the Lie derivative turns
     /// about <paramref name="generatorAxis"/> (0 = x, 1 = y, 2 = z).
     /// </summary>
-    public static VectorRotation VectorRotation3D(int axis = -1, int generatorAxis = 2) => new VectorRotation3D(axis, generatorAxis);
+    public static IContinuousTransform VectorRotation3D(int axis = -1, int generatorAxis = 2) => new VectorRotation3D(axis, generatorAxis);
 
     /// <summary>The composition factors[0] ∘ factors[1] ∘ … (the last factor acts first), each with its own drawn element.</summary>
     public static IGroupTransform Compose(params IGroupTransform[] factors) => new ComposedTransform(factors);
