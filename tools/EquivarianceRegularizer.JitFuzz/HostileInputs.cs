@@ -52,7 +52,7 @@ public static class HostileInputs
             new("device", "/dev/zero as the model path: endless zeros", _ => "/dev/zero", "not a regular file"),
             new("hostile-file-name", "a valid model whose file name holds U+202E, ESC, U+2066 and a newline starting a line",
                 dir => Copy(cnn, Path.Combine(dir, $"m\u202Etp.\u001B[31mred\n{InjectedLine}\u2066.pt")), null),
-            new("hostile-layer-names", "a valid model whose layers are named conv\u202E, relu ESC[m, pool\u2066 and flat\\nINJECTED LINE",
+            new("hostile-layer-names", "a valid model whose layers are named conv U+202E, relu ESC [m, pool U+2066 and flat newline NL",
                 dir => HostileLayerNames(placeholders, Path.Combine(dir, "layers.pt")), null),
         };
     }
