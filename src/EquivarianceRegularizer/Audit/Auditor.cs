@@ -26,6 +26,8 @@ public static class Auditor
     public static AuditReport Audit(string torchScriptPath, Symmetry spec, AuditOptions options, ScriptLoadSafety safety = ScriptLoadSafety.ChildProcessProbe)
     {
         ArgumentException.ThrowIfNullOrEmpty(torchScriptPath);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(options);
         using var tapped = TappedScriptModule.Load(torchScriptPath, safety);
         return Audit(new TappedModel(tapped, Reports.ReportText.Printable(Path.GetFileName(torchScriptPath))), spec, options);
     }
