@@ -112,7 +112,7 @@ IEnumerable<Result> TrainAndEvaluate(Variant v, TrainingData data, int seed)
     if (v.Kind == VariantKind.Augmentation)
     {
         // The augmented model averaged over the four turns at test time only: no extra training, 4× inference.
-        using var averaged = GroupAveraged.Invariant(model, new RotationByQuarterTurns());
+        using var averaged = GroupAveraged.Invariant(model, Transform.RotationByQuarterTurns());
         var tta = Evaluation.Run(averaged, testX, testY);
         const string label = "augmentation, averaged at test";
         Log(label, seed, tta, seconds);

@@ -16,7 +16,7 @@ namespace EquivarianceRegularizer.NUnit;
 /// finite group, layer-wise isolation; the gradient test on request), so it reaches the verdict
 /// <c>Auditor.Audit</c> and <c>eqv audit</c> reach, and fails with the report's summary, first failing layer and
 /// diagnoses. Returns the report when it passes.
-/// <code>EquivarianceAssert.IsInvariant(model, new RotationByQuarterTurns(), inputShape: new long[] { 1, 28, 28 });</code>
+/// <code>EquivarianceAssert.IsInvariant(model, Transform.RotationByQuarterTurns(), inputShape: new long[] { 1, 28, 28 });</code>
 /// </summary>
 public static class EquivarianceAssert
 {
@@ -47,8 +47,14 @@ public static class EquivarianceAssert
             (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
     }
 
-    /// <summary>Asserts the audit of any model against any specification passes (or, when accepted, needs attention only).</summary>
-    public static AuditReport Satisfies(ObservedModel model, Symmetry spec, AuditOptions options, bool acceptNeedsAttention = false)
+    /// <summary>Asserts the audit of a model (a TorchSharp module or a TorchScript module) against any specification passes (or, when accepted, needs attention only).</summary>
+    public static AuditReport Satisfies(TensorModel model, Symmetry spec, AuditOptions options, bool acceptNeedsAttention = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Satisfies(new HookedModel(model), spec, options, acceptNeedsAttention);
+    }
+
+    internal static AuditReport Satisfies(ObservedModel model, Symmetry spec, AuditOptions options, bool acceptNeedsAttention = false)
     {
         var report = Auditor.Audit(model, spec, options);
         bool ok = report.Verdict == Verdict.Pass || (acceptNeedsAttention && report.Verdict == Verdict.NeedsAttention);

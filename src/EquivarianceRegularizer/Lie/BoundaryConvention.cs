@@ -12,8 +12,11 @@ public sealed record BoundaryConvention
     /// <summary>The padding the tangents used.</summary>
     public required ImagePadding Padding { get; init; }
 
-    /// <summary>Where it came from.</summary>
-    public required BoundarySource Source { get; init; }
+    /// <summary>
+    /// True when it was taken from the model (its padded layers agree on one convention, <see cref="LieOptions.BoundaryFromModel"/>);
+    /// false when it is the transform's own <see cref="ImageFlowOptions.Padding"/>, as given.
+    /// </summary>
+    public required bool FromModel { get; init; }
 
     /// <summary>
     /// The padded layers that were examined, with the convention each showed: a layer that keeps H×W and is exactly
@@ -22,6 +25,9 @@ public sealed record BoundaryConvention
     /// </summary>
     public required IReadOnlyDictionary<string, ImagePadding> PaddedLayers { get; init; }
 
-    /// <summary>One sentence in the user's terms, e.g. "circular, taken from the model: its 2 padded layers (conv1, conv2) agree".</summary>
-    public required string Explanation { get; init; }
+    /// <summary>
+    /// One sentence in the user's terms, e.g. "circular, taken from the model: its 2 padded layers (conv1, conv2) agree";
+    /// control and bidirectional characters of layer names shown as escapes.
+    /// </summary>
+    public required string Explanation { get; init => field = EquivarianceRegularizer.Reports.ReportFormat.Printable(value); }
 }

@@ -6,7 +6,7 @@ using EquivarianceRegularizer.Transforms;
 namespace EquivarianceRegularizer.Lie;
 
 /// <summary>Computes <see cref="LayerwiseLeeReport"/>s.</summary>
-public static class LayerwiseLieDerivative
+internal static class LayerwiseLieDerivative
 {
     /// <summary>
     /// Attributes the Lie derivative of the chain <paramref name="stages"/> along <paramref name="transform"/> to its
@@ -156,7 +156,7 @@ public static class LayerwiseLieDerivative
     }
 
     /// <summary>Per-layer attribution of a TorchScript model loaded with taps; layer types come from the archive's classes.</summary>
-    public static LayerwiseLeeReport Measure(Jit.TappedScriptModule model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    internal static LayerwiseLeeReport Measure(Jit.TappedScriptModule model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);

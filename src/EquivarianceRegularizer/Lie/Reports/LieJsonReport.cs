@@ -12,7 +12,7 @@ namespace EquivarianceRegularizer.Lie.Reports;
 /// --layers), culprit, boundary, border_share, share_by_role, sum_relative_residual}, notes, seconds. The records below
 /// list every key in order.
 /// </summary>
-public static class LieJsonReport
+internal static class LieJsonReport
 {
     private static string Snake(object value) => ReportJson.Snake(value);
 
@@ -37,7 +37,7 @@ public static class LieJsonReport
             layers.Layers.Select(l => new LayerJson(l.Index, l.Name, l.Kind, Snake(l.Role), l.Lee, l.StandardError, l.Share, l.CumulativeShare,
                 l.ProjectionShare, l.Parent, l.IsFunctional, l.BorderLee, l.InteriorLee, l.BorderOnly)).ToArray(),
             layers.Culprit,
-            layers.Boundary is { } b ? new BoundaryJson(Snake(b.Padding), Snake(b.Source), b.Explanation) : null,
+            layers.Boundary is { } b ? new BoundaryJson(Snake(b.Padding), b.FromModel ? "model" : "transform", b.Explanation) : null,
             layers.BorderShare,
             layers.ShareByRole,
             layers.SumRelativeResidual);
