@@ -97,7 +97,7 @@ public class BoundaryConventionTests
         // counted as circular padded layers (and then "disagreed" with the 3×3 convolution).
         Assert.That(boundary.PaddedLayers.Keys, Is.EquivalentTo(new[] { "conv" }));
         Assert.That(boundary.Padding, Is.EqualTo(ImagePadding.Zeros));
-        Assert.That(boundary.Source, Is.EqualTo(BoundarySource.Model));
+        Assert.That(boundary.FromModel, Is.True);
     }
 
     [TestCase("resnet18_scripted")]
@@ -119,7 +119,7 @@ public class BoundaryConventionTests
         Assert.That(boundary.PaddedLayers.Keys.Select(k => types[k]), Is.All.EqualTo("Conv2d"), string.Join(", ", boundary.PaddedLayers.Keys));
         Assert.That(boundary.PaddedLayers.Values, Is.All.EqualTo(ImagePadding.Zeros));
         Assert.That(boundary.Padding, Is.EqualTo(ImagePadding.Zeros));
-        Assert.That(boundary.Source, Is.EqualTo(BoundarySource.Model), boundary.Explanation);
+        Assert.That(boundary.FromModel, Is.True, boundary.Explanation);
     }
 
     [Test]
