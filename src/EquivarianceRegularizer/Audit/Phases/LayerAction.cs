@@ -30,6 +30,12 @@ internal sealed class LayerAction
     /// <summary>The group acts trivially.</summary>
     public static LayerAction Invariant { get; } = new(null, true, null);
 
+    /// <summary>
+    /// True when the action only moves (or keeps) entries — the trivial action, flips, quarter turns, cyclic shifts,
+    /// permutations: it is exact in any dtype and keeps every sample's norm.
+    /// </summary>
+    public bool MovesEntries => IsInvariant || Transform is RotationByQuarterTurns or Flip or DihedralTransform or CyclicShift or IdentityTransform or Permutation;
+
     /// <summary>The tensor cannot be tested; <paramref name="reason"/> says why (it appears in the report).</summary>
     public static LayerAction NotTestable(string reason)
     {
