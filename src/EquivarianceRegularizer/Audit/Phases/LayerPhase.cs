@@ -11,10 +11,13 @@ namespace EquivarianceRegularizer.Audit.Phases;
 /// </summary>
 internal static class LayerPhase
 {
-    private static LayerAction DefaultAction(Symmetry spec, Tensor t, long[] modelOutputShape, int inputRank)
+    private static LayerAction DefaultAction(Symmetry spec, Tensor t, long[] modelOutputShape, int inputRank, IReadOnlyList<TokenGrid> grids)
     {
         bool isOutputShaped = t.shape.Skip(1).SequenceEqual(modelOutputShape.Skip(1));
         if (!spec.IsInvariant && isOutputShaped && t.Rank() != inputRank) return LayerAction.By(spec.Output);
+        // Tokens of a patch grid: the image action carried to them where it maps the grid to itself, trivial (and why) elsewhere.
+        if (TokenGrid.Carry(grids, spec.Input, t.shape) is var (tokens, trivial) && (tokens is not null || trivial is not null))
+            return tokens is not null ? LayerAction.By(tokens) : LayerAction.Trivial(trivial!);
         // Same rank, maybe another resolution (after a stride or pooling): a shift maps through the change of resolution.
         if (t.Rank() == inputRank)
             return LayerAction.By(spec.Input is IResolutionAware aware && aware.AtResolutionOf(t) is { } mapped ? mapped : spec.Input);
@@ -76,6 +79,8 @@ internal static class LayerPhase
         var spec = ctx.Spec;
         var (yBase, baseCaps) = ctx.Capture(x);
         var containers = byName.Count == 0 ? new HashSet<string>(ctx.Model.DeclaredLayers.Where(d => d.IsContainer).Select(d => d.Name), StringComparer.Ordinal) : null;
+        // Token grids are found once, on the first chunk, like the actions.
+        var grids = byName.Count == 0 ? TokenGrid.Find(baseCaps.Select(c => c.Capture).ToList(), x, c => ctx.Model.LayerFunction(c.Module) is { } f && c.Input is { } i ? SamplingGridMapped(f, i) : null) : Array.Empty<TokenGrid>();
         var seen = new List<(LayerTally Tally, ModuleCall Capture)>();
         foreach (var (name, cap) in baseCaps)
         {
@@ -84,7 +89,7 @@ internal static class LayerPhase
             if (!byName.TryGetValue(name, out var tally))
             {
                 // Actions are decided once, on the first chunk: shapes past the batch axis do not change between chunks.
-                tally = LayerTally.Decide(ctx, name, cap, containers?.Contains(cap.Module) ?? false, yBase.shape, x, plan[0]);
+                tally = LayerTally.Decide(ctx, name, cap, containers?.Contains(cap.Module) ?? false, yBase.shape, x, plan[0], grids);
                 byName[name] = tally;
                 tallies.Add(tally);
             }
@@ -136,7 +141,7 @@ internal static class LayerPhase
         private double[]? _outNorms, _inNorms;
         private long _outputPerSample;
 
-        public static LayerTally Decide(AuditContext ctx, string name, ModuleCall cap, bool container, long[] modelOutputShape, Tensor x, GroupElements first)
+        public static LayerTally Decide(AuditContext ctx, string name, ModuleCall cap, bool container, long[] modelOutputShape, Tensor x, GroupElements first, IReadOnlyList<TokenGrid> grids)
         {
             var (spec, options) = (ctx.Spec, ctx.Options);
             var t = new LayerTally { Name = name, BaseName = cap.Module, TypeName = cap.TypeName, IsContainer = container };
@@ -157,8 +162,8 @@ internal static class LayerPhase
             }
             else
             {
-                inAct = DefaultAction(spec, cap.Input, modelOutputShape, x.Rank());
-                outAct = DefaultAction(spec, cap.Output, modelOutputShape, x.Rank());
+                inAct = DefaultAction(spec, cap.Input, modelOutputShape, x.Rank(), grids);
+                outAct = DefaultAction(spec, cap.Output, modelOutputShape, x.Rank(), grids);
             }
             // A layer the model calls on part of the batch (one sample at a time, say) cannot be paired with the
             // group elements drawn per sample of the whole batch.
