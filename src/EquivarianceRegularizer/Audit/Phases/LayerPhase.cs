@@ -51,7 +51,7 @@ internal static class LayerPhase
         {
             using var scope = NewDisposeScope();
             var x = xs.narrow(0, start, length);
-            var elements = plan.Select(g => AuditKernels.Slice(g, start, length)).ToList();
+            var elements = plan.Select(g => AuditEvaluation.Slice(g, start, length)).ToList();
             try { RunChunk(ctx, x, elements, tallies, byName, called); }
             finally { foreach (var e in elements) e.Dispose(); }
             HeapTrim.Now();
@@ -191,12 +191,12 @@ internal static class LayerPhase
                 _gridTried = true;
                 _gridMapped = SamplingGridMapped(_fn, cap.Input);
             }
-            var outNorms = AuditKernels.PerSampleNorm(cap.Output);
+            var outNorms = AuditEvaluation.PerSampleNorm(cap.Output);
             _normSum += outNorms.Sum();
             _normCount += cap.Output.size(0);
             // Actions that only move entries keep each sample's norm: the norms of this chunk serve every element.
             if (_out.MovesEntries) _outNorms = outNorms;
-            if (_in.MovesEntries && (_fn is not null ? Reason is null : _in.NotTestableReason is null)) _inNorms = AuditKernels.PerSampleNorm(cap.Input);
+            if (_in.MovesEntries && (_fn is not null ? Reason is null : _in.NotTestableReason is null)) _inNorms = AuditEvaluation.PerSampleNorm(cap.Input);
             if (Reason is not null || _fn is null || _shapeMismatch) return;
             using var _ = no_grad();
             if (_in.MovesEntries && _out.MovesEntries && ctx.InputMask is null && !ctx.Model.Training && plan.Count > 1)
@@ -228,7 +228,7 @@ internal static class LayerPhase
                 if (!o1.shape.SequenceEqual(o2.shape)) { _shapeMismatch = true; return; }
                 if (ctx.IsInterpolating) _baseline = Math.Max(_baseline, Math.Max(RoundTrip(ctx, _in, cap.Input, plan[k]), RoundTrip(ctx, _out, cap.Output, plan[k])));
                 bool known = !masked && ctx.OutputMask is null;
-                var (rel, s, hh, ww) = AuditKernels.CompareLayer(o1, o2, uT, cap.Input.dtype, known ? _outNorms : null, known ? _inNorms : null);
+                var (rel, s, hh, ww) = AuditEvaluation.CompareLayer(o1, o2, uT, cap.Input.dtype, known ? _outNorms : null, known ? _inNorms : null);
                 AddOwn(rel, s, hh, ww);
             }
         }
@@ -249,7 +249,7 @@ internal static class LayerPhase
                 var o2 = _out.Apply(cap.Output!, plan[k]);
                 var o1k = o1.narrow(0, k * b, b);
                 if (!o1k.shape.SequenceEqual(o2.shape)) { _shapeMismatch = true; return; }
-                var (rel, s, hh, ww) = AuditKernels.CompareLayer(o1k, o2, uT.narrow(0, k * b, b), cap.Input.dtype, _outNorms, _inNorms);
+                var (rel, s, hh, ww) = AuditEvaluation.CompareLayer(o1k, o2, uT.narrow(0, k * b, b), cap.Input.dtype, _outNorms, _inNorms);
                 AddOwn(rel, s, hh, ww);
             }
         }
@@ -270,12 +270,12 @@ internal static class LayerPhase
             if (_untestable is not null || _out.NotTestableReason is not null || at.Input is null || at.Output is null || atTransformed.Output is null) return;
             var out64 = ExactAction(_out) ? at.Output : at.Output.to(ScalarType.Float64);
             var expected = _out.Apply(out64, g);
-            if (expected.shape.SequenceEqual(atTransformed.Output.shape)) _cumulative.AddRange(AuditKernels.Errors(atTransformed.Output, expected, _outNorms).Rel);
+            if (expected.shape.SequenceEqual(atTransformed.Output.shape)) _cumulative.AddRange(AuditEvaluation.Errors(atTransformed.Output, expected, _outNorms).Rel);
             if (_fn is null && _in.NotTestableReason is null && atTransformed.Input is not null)
             {
                 var in64 = ExactAction(_in) ? at.Input : at.Input.to(ScalarType.Float64);
                 var expIn = _in.Apply(in64, g);
-                if (expIn.shape.SequenceEqual(atTransformed.Input.shape)) _inputErr.AddRange(AuditKernels.Errors(atTransformed.Input, expIn, _inNorms).Rel);
+                if (expIn.shape.SequenceEqual(atTransformed.Input.shape)) _inputErr.AddRange(AuditEvaluation.Errors(atTransformed.Input, expIn, _inNorms).Rel);
             }
         }
 
@@ -437,7 +437,7 @@ internal static class LayerPhase
         {
             var t64 = t.to(ScalarType.Float64);
             var back = c.Apply(c.Apply(t64, g), inv);
-            return AuditKernels.Errors(ctx.Masked(back), ctx.Masked(t64)).Rel.Where(double.IsFinite).DefaultIfEmpty(0).Max();
+            return AuditEvaluation.Errors(ctx.Masked(back), ctx.Masked(t64)).Rel.Where(double.IsFinite).DefaultIfEmpty(0).Max();
         }
         catch (Exception e) when (AuditContext.IsActionFailure(e))
         {

@@ -30,7 +30,7 @@ internal static class PrecisionPhase
         long[] worst = WorstSamples(data, x.size(0));
         if (worst.Length < x.size(0))
             ctx.Notes.Add($"Float64 re-run: the {worst.Length} samples with the largest errors (of {x.size(0)}), under every element.");
-        var subPlan = worst.Length < x.size(0) ? plan.Select(g => AuditKernels.Select(g, worst)).ToList() : null;
+        var subPlan = worst.Length < x.size(0) ? plan.Select(g => AuditEvaluation.Select(g, worst)).ToList() : null;
         try
         {
             model.ConvertTo(ScalarType.Float64);

@@ -5,10 +5,10 @@ using EquivarianceRegularizer.Transforms;
 namespace EquivarianceRegularizer.Audit;
 
 /// <summary>
-/// The small evaluation kernels of the audit (per-sample distances, masks, element plans), kept in one place so
-/// that they can switch to the regularizer's shared kernels.
+/// The audit's small evaluation helpers (per-sample distances, masks, element plans), each using the regularizer's
+/// distances, so that the audit measures what training penalizes.
 /// </summary>
-internal static class AuditKernels
+internal static class AuditEvaluation
 {
     /// <summary>
     /// Per-sample L2 norm over all non-batch axes, as float64. A float32 tensor is not copied to float64: it is reduced in
@@ -22,7 +22,7 @@ internal static class AuditKernels
         if (t.Rank() == 0) return new[] { Math.Abs(t.to(ScalarType.Float64).ToDouble()) };
         if (t.Rank() == 1) return t.to(ScalarType.Float64).abs().data<double>().ToArray();
         if (t.dtype == ScalarType.Float32 && BlockNorms(t) is { } fast) return fast;
-        // The regularizer's shared distance kernel: the same per-sample L2 that training penalizes.
+        // The regularizer's distance: the same per-sample L2 that training penalizes.
         return Distance.L2.Norm(t.to(ScalarType.Float64)).data<double>().ToArray();
     }
 
