@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 
 namespace EquivarianceRegularizer.Benchmarks;
 
@@ -16,7 +16,7 @@ public class KernelBatchingBenchmarks : IDisposable
     private Symmetry[] _pairs = null!;
     private Tensor _x = null!;
     private Generator _g = null!;
-    private static readonly KernelOptions Unbatched = KernelOptions.Default with { Batched = false };
+    private static readonly EvaluationOptions Unbatched = EvaluationOptions.Default with { Batched = false };
 
     [GlobalSetup]
     public void Setup()
@@ -33,7 +33,7 @@ public class KernelBatchingBenchmarks : IDisposable
     {
         using var scope = NewDisposeScope();
         using var nograd = no_grad();
-        using var r = EquivarianceKernel.Evaluate(_model, _x, _pairs, Distance.CrossEntropyLogits, _g);
+        using var r = EquivarianceEvaluator.Evaluate(_model, _x, _pairs, Distance.CrossEntropyLogits, _g);
         return r.Distances.Sum(d => d.mean().ToDouble());
     }
 
@@ -42,7 +42,7 @@ public class KernelBatchingBenchmarks : IDisposable
     {
         using var scope = NewDisposeScope();
         using var nograd = no_grad();
-        using var r = EquivarianceKernel.Evaluate(_model, _x, _pairs, Distance.CrossEntropyLogits, _g, options: Unbatched);
+        using var r = EquivarianceEvaluator.Evaluate(_model, _x, _pairs, Distance.CrossEntropyLogits, _g, options: Unbatched);
         return r.Distances.Sum(d => d.mean().ToDouble());
     }
 
@@ -54,7 +54,7 @@ public class KernelBatchingBenchmarks : IDisposable
         double total = 0;
         foreach (var pair in _pairs)
         {
-            using var r = EquivarianceKernel.Evaluate(_model, _x, new[] { pair }, Distance.CrossEntropyLogits, _g, options: Unbatched);
+            using var r = EquivarianceEvaluator.Evaluate(_model, _x, new[] { pair }, Distance.CrossEntropyLogits, _g, options: Unbatched);
             total += r.Distances[0].mean().ToDouble();
         }
         return total;

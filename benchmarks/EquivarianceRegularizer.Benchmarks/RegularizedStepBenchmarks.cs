@@ -1,6 +1,6 @@
 using EquivarianceRegularizer.Distances;
 using BenchmarkDotNet.Attributes;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 
 namespace EquivarianceRegularizer.Benchmarks;
 
@@ -32,9 +32,9 @@ public class RegularizedStepBenchmarks : IDisposable
         _x = rand(new long[] { 64, 1, 28, 28 }, generator: g).DetachFromDisposeScope();
         _y = randint(0, 10, new long[] { 64 }, generator: g).DetachFromDisposeScope();
         _extra = rand(new long[] { 64 * (1 + NumFuncs), 1, 28, 28 }, generator: g).DetachFromDisposeScope();
-        // The kernel's chunking of the concatenated batch (KernelOptions.Default), so the bare calls have the same sizes.
+        // The kernel's chunking of the concatenated batch (EvaluationOptions.Default), so the bare calls have the same sizes.
         // Whole 64-row parts per call when one fits the budget, as the kernel does.
-        var o = KernelOptions.Default;
+        var o = EvaluationOptions.Default;
         long maxRows = o.MemoryBudgetBytes is { } budget ? Math.Max(1, (long)(budget / (28 * 28 * 4 * o.ActivationBytesPerInputByte))) : 64;
         _rowsPerForward = maxRows >= 64 ? 64 * Math.Min(1 + NumFuncs, maxRows / 64) : maxRows;
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using EquivarianceRegularizer;
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Transforms;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -45,10 +45,10 @@ internal sealed record Evaluation(double UprightAccuracy, double[] RotatedAccura
             long len = Math.Min(chunk, n - start);
             var xb = x.narrow(0, start, len);
             var yb = y.narrow(0, start, len);
-            // The library's kernel with the three non-identity quarter turns given as elements: one batched forward.
+            // The library's evaluation with the three non-identity quarter turns given as elements: one batched forward.
             var pairs = Enumerable.Range(0, 3).Select(_ => Symmetry.Invariant(rot)).ToArray();
             var elements = Enumerable.Range(1, 3).Select(k => rot.Group.Element(k, len)).ToArray();
-            using var result = EquivarianceKernel.Evaluate(model, xb, pairs, Distance.CrossEntropyLogits, inputElements: elements);
+            using var result = EquivarianceEvaluator.Evaluate(model, xb, pairs, Distance.CrossEntropyLogits, inputElements: elements);
             var upright = result.ModelOutput.argmax(1);
             correct += upright.eq(yb).sum().item<long>();
             var same = ones_like(upright, ScalarType.Bool);

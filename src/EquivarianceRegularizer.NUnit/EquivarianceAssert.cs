@@ -47,8 +47,14 @@ public static class EquivarianceAssert
             (options ?? Defaults(inputs.shape.Skip(1).ToArray())) with { Inputs = inputs, Samples = (int)inputs.size(0) }, acceptNeedsAttention);
     }
 
-    /// <summary>Asserts the audit of any model against any specification passes (or, when accepted, needs attention only).</summary>
-    public static AuditReport Satisfies(ObservedModel model, Symmetry spec, AuditOptions options, bool acceptNeedsAttention = false)
+    /// <summary>Asserts the audit of a model (a TorchSharp module or a TorchScript module) against any specification passes (or, when accepted, needs attention only).</summary>
+    public static AuditReport Satisfies(TensorModel model, Symmetry spec, AuditOptions options, bool acceptNeedsAttention = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Satisfies(new HookedModel(model), spec, options, acceptNeedsAttention);
+    }
+
+    internal static AuditReport Satisfies(ObservedModel model, Symmetry spec, AuditOptions options, bool acceptNeedsAttention = false)
     {
         var report = Auditor.Audit(model, spec, options);
         bool ok = report.Verdict == Verdict.Pass || (acceptNeedsAttention && report.Verdict == Verdict.NeedsAttention);

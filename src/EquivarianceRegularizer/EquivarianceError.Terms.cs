@@ -1,9 +1,9 @@
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Sampling;
 
 namespace EquivarianceRegularizer;
 
-// The evaluation of the chosen terms (finite by the shared kernel, infinitesimal by the Lie-derivative kernel) and the
+// The evaluation of the chosen terms (finite by the shared evaluation, infinitesimal by the Lie derivative) and the
 // penalty built from them, split from EquivarianceError.cs by concern. Nothing here reads a tensor back from the
 // model's device unless checks or statistics were asked for.
 public sealed partial class EquivarianceError
@@ -78,7 +78,7 @@ public sealed partial class EquivarianceError
         {
             if (finite.Length > 0)
             {
-                var result = EquivarianceKernel.Evaluate(_model, v, symmetries, Dist, _generator, options: kernel, modelOutput: modelOutput);
+                var result = EquivarianceEvaluator.Evaluate(_model, v, symmetries, Dist, _generator, options: kernel, modelOutput: modelOutput);
                 for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
                 inEl = result.InputElements.ToArray();
             }
@@ -113,7 +113,7 @@ public sealed partial class EquivarianceError
             {
                 if (finite.Length > 0)
                 {
-                    var result = EquivarianceKernel.Evaluate(_model, v, symmetries, Dist, _generator, keptIn, _kernel, modelOutput);
+                    var result = EquivarianceEvaluator.Evaluate(_model, v, symmetries, Dist, _generator, keptIn, _kernel, modelOutput);
                     for (int k = 0; k < finite.Length; k++) perTerm[finite[k]] = result.Distances[k];
                 }
                 EvaluateInfinitesimal(v, infinitesimal, perTerm, throwOnNonFinite: true);
@@ -135,8 +135,8 @@ public sealed partial class EquivarianceError
         foreach (int i in infinitesimal)
         {
             var t = _terms[i];
-            var lie = InfinitesimalKernel.LieDerivative(_model, v, t.Symmetry, _kernel.NormLayers, throwOnNonFinite);
-            perTerm[i] = InfinitesimalKernel.SquaredNormPerSample(lie);
+            var lie = InfinitesimalEvaluator.LieDerivative(_model, v, t.Symmetry, _kernel.NormLayers, throwOnNonFinite);
+            perTerm[i] = InfinitesimalEvaluator.SquaredNormPerSample(lie);
         }
     }
 

@@ -1,5 +1,5 @@
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Sampling;
 using EquivarianceRegularizer.Transforms;
@@ -29,7 +29,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     private readonly EquivarianceTerm[] _terms;
     private readonly Generator _generator;
     private readonly bool _ownsGenerator;
-    private readonly KernelOptions _kernel;
+    private readonly EvaluationOptions _kernel;
     private LastCall? _last;
     private readonly object _lastLock = new();
 
@@ -43,7 +43,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
     /// <param name="n">Points per sampled call.</param>
     /// <param name="numFuncs">Terms used per call (all when ≥ their count).</param>
     /// <param name="bounds">The integration box; default [0, 1] per element.</param>
-    /// <param name="options">Seed, sampler, relative error, per-sample hinge, kernel settings.</param>
+    /// <param name="options">Seed, sampler, relative error, per-sample hinge, evaluation settings.</param>
     public EquivarianceError(TensorModel model, long[] shape, IEnumerable<EquivarianceTerm> transforms, Distance? dist = null,
         int n = 1, int numFuncs = 1, Bounds? bounds = null, EquivarianceErrorOptions? options = null) : base(nameof(EquivarianceError))
     {
@@ -72,7 +72,7 @@ public sealed partial class EquivarianceError : torch.nn.Module<Tensor?, Tensor>
             throw new ArgumentException(e.Message, nameof(bounds), e);
         }
         Options = options ?? new EquivarianceErrorOptions();
-        _kernel = Options.Relative ? Options.Kernel with { Relative = true } : Options.Kernel;
+        _kernel = Options.Relative ? Options.Evaluation with { Relative = true } : Options.Evaluation;
         // Without a seed or generator of its own the regularizer draws from TorchSharp's default generator, so that
         // torch.manual_seed(s) makes a whole training run (model init, batches, regularizer draws) reproducible.
         if (Options.Generator is { } given)

@@ -1,4 +1,4 @@
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Sampling;
 
 namespace EquivarianceRegularizer;
@@ -24,8 +24,8 @@ public sealed record EquivarianceErrorOptions
     /// <summary>Hinge per sample: λ·mean(max(0, d_i − ε)) instead of λ·max(0, mean(d_i) − ε).</summary>
     public bool PerSampleHinge { get; init; }
 
-    /// <summary>Batching, memory budget and norm-statistics settings of the shared kernel (Relative is taken from here too when set).</summary>
-    public KernelOptions Kernel { get; init; } = KernelOptions.Default;
+    /// <summary>Batching, memory budget and norm-statistics settings of the shared evaluation (Relative is taken from here too when set).</summary>
+    public EvaluationOptions Evaluation { get; init; } = EvaluationOptions.Default;
 
     /// <summary>
     /// Check outputs, distances and points for NaN, infinite and negative values on every call, not only in

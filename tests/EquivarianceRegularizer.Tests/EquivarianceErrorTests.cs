@@ -1,6 +1,6 @@
 using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Sampling;
 using TorchSharp;
 using EquivarianceRegularizer.Transforms;
@@ -120,7 +120,7 @@ public class EquivarianceErrorTests
         using var scope = NewDisposeScope();
         using var g = new Generator(9);
         var x = rand(32, 2, 6, 6);
-        using var r = EquivarianceKernel.Evaluate(model, x, new[] { Symmetry.Equivariant(new RotationByQuarterTurns()) }, Distance.L2, g);
+        using var r = EquivarianceEvaluator.Evaluate(model, x, new[] { Symmetry.Equivariant(new RotationByQuarterTurns()) }, Distance.L2, g);
         Assert.That(r.InputElements[0].Values.data<long>().ToArray().Distinct().Count(), Is.EqualTo(4), "32 samples draw every quarter turn");
         Assert.That(r.Distances[0].max().ToDouble(), Is.LessThanOrEqualTo(1e-6));
     }
@@ -316,9 +316,9 @@ public class EquivarianceErrorTests
         using var er = rot.Group.Element(1, 8);
         using var ef = flip.Group.Element(1, 8);
         var pairs = new[] { Symmetry.Invariant(rot), Symmetry.Invariant(flip) };
-        using var both = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { er, ef });
-        using var aloneR = EquivarianceKernel.Evaluate(model, x, new[] { pairs[0] }, Distance.L2, inputElements: new[] { er });
-        using var aloneF = EquivarianceKernel.Evaluate(model, x, new[] { pairs[1] }, Distance.L2, inputElements: new[] { ef });
+        using var both = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { er, ef });
+        using var aloneR = EquivarianceEvaluator.Evaluate(model, x, new[] { pairs[0] }, Distance.L2, inputElements: new[] { er });
+        using var aloneF = EquivarianceEvaluator.Evaluate(model, x, new[] { pairs[1] }, Distance.L2, inputElements: new[] { ef });
         Assert.That(both.Distances[0].allclose(aloneR.Distances[0], 1e-5, 1e-6), Is.True);
         Assert.That(both.Distances[1].allclose(aloneF.Distances[0], 1e-5, 1e-6), Is.True);
     }
@@ -365,13 +365,13 @@ public class EquivarianceErrorTests
 
         // With a budget that holds all five parts they share one forward (the model has no batch-normalising layer).
         using var budgeted = new EquivarianceError(model, new long[] { 1, 6, 6 }, ts, n: 10, numFuncs: 4,
-            options: Seeded with { Kernel = KernelOptions.Default with { MemoryBudgetBytes = 64L << 20 } });
+            options: Seeded with { Evaluation = EvaluationOptions.Default with { MemoryBudgetBytes = 64L << 20 } });
         int beforeBudgeted = model.Forwards;
         budgeted.call();
         Assert.That(model.Forwards - beforeBudgeted, Is.EqualTo(1), "one batched forward");
 
         using var loop = new EquivarianceError(model, new long[] { 1, 6, 6 }, ts, n: 10, numFuncs: 4,
-            options: Seeded with { Kernel = KernelOptions.Default with { Batched = false } });
+            options: Seeded with { Evaluation = EvaluationOptions.Default with { Batched = false } });
         int before = model.Forwards;
         loop.call();
         Assert.That(model.Forwards - before, Is.EqualTo(5), "unbatched: model(v) once, then one call per term");
@@ -386,11 +386,11 @@ public class EquivarianceErrorTests
         var rot = new RotationByQuarterTurns();
         using var e = rot.Group.Element(1, 10);
         var pairs = new[] { Symmetry.Invariant(rot) };
-        using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e });
+        using var whole = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e });
         int before = model.Forwards;
         // 6·6·4 bytes × 64 per row; a 20 KiB budget allows 2 rows per forward: 20 rows → 10 forwards.
-        using var chunked = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e },
-            options: KernelOptions.Default with { MemoryBudgetBytes = 20 << 10 });
+        using var chunked = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e },
+            options: EvaluationOptions.Default with { MemoryBudgetBytes = 20 << 10 });
         Assert.That(model.Forwards - before, Is.EqualTo(10));
         Assert.That(chunked.Distances[0].allclose(whole.Distances[0], 1e-5, 1e-6), Is.True);
     }
@@ -404,11 +404,11 @@ public class EquivarianceErrorTests
         var flips = new IGroupTransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() };
         var pairs = flips.Select(Symmetry.Invariant).ToArray();
         var elements = flips.Select(f => ((IndexedFiniteTransform)f).Group.Element(1, 10)).ToArray();
-        using var whole = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: elements);
+        using var whole = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: elements);
         int before = model.Forwards;
         // 144 input bytes × 64 = 9 KiB per row; a budget of 25 rows holds two parts of 10: 5 parts → 3 forwards.
-        using var chunked = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: elements,
-            options: KernelOptions.Default with { MemoryBudgetBytes = 25 * 144 * 64 });
+        using var chunked = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: elements,
+            options: EvaluationOptions.Default with { MemoryBudgetBytes = 25 * 144 * 64 });
         Assert.That(model.Forwards - before, Is.EqualTo(3));
         for (int k = 0; k < 4; k++) Assert.That(chunked.Distances[k].allclose(whole.Distances[k], 1e-5, 1e-6), Is.True);
         foreach (var e in elements) e.Dispose();

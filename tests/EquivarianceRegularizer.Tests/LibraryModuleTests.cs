@@ -1,6 +1,6 @@
 using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
@@ -16,7 +16,7 @@ public class LibraryModuleTests
     {
         using var model = Cnns.BatchNormMaxPoolCnn();
         using var reg = new EquivarianceError(model, new long[] { 1, 12, 12 }, new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) },
-            dist: Distance.CrossEntropyLogits, n: 16, options: new EquivarianceErrorOptions { Seed = 1, Kernel = KernelOptions.Default with { NormLayers = mode } });
+            dist: Distance.CrossEntropyLogits, n: 16, options: new EquivarianceErrorOptions { Seed = 1, Evaluation = EvaluationOptions.Default with { NormLayers = mode } });
         using var scope = NewDisposeScope();
         model.call(rand(4, 1, 12, 12)); // a training forward first, so the statistics are not at their initial values
         var buffers = model.named_buffers().Select(b => (b.name, before: b.buffer.clone())).ToArray();
@@ -45,9 +45,9 @@ public class LibraryModuleTests
         Tensor trainOut, evalOut;
         using (new NormStatisticsGuard(model)) trainOut = model.call(cat(new[] { x, x }));
         using (new NormStatisticsGuard(model, NormLayerMode.Eval)) evalOut = model.call(x);
-        using var batch = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e });
-        using var eval = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e },
-            options: KernelOptions.Default with { NormLayers = NormLayerMode.Eval });
+        using var batch = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e });
+        using var eval = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e },
+            options: EvaluationOptions.Default with { NormLayers = NormLayerMode.Eval });
         Assert.That(batch.ModelOutput.allclose(trainOut.narrow(0, 0, 6), 1e-4, 1e-5), Is.True);
         Assert.That(eval.ModelOutput.allclose(evalOut, 1e-4, 1e-5), Is.True);
         Assert.That(batch.ModelOutput.allclose(eval.ModelOutput, 1e-3, 1e-3), Is.False, "the two modes differ on a fresh network");
@@ -82,8 +82,8 @@ public class LibraryModuleTests
             * (-(arange(0, 24, dtype: ScalarType.Float64) - 9).square().view(1, 1, 24, 1) / 6.0).exp();
         x = x.expand(2, 1, 24, 24).contiguous();
         var rotation = new Rotation();
-        var equivariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, Symmetry.Equivariant(rotation, new VectorRotation2D()))).mean().ToDouble();
-        var invariant = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, Symmetry.Invariant(rotation))).mean().ToDouble();
+        var equivariant = InfinitesimalEvaluator.SquaredNormPerSample(InfinitesimalEvaluator.LieDerivative(model, x, Symmetry.Equivariant(rotation, new VectorRotation2D()))).mean().ToDouble();
+        var invariant = InfinitesimalEvaluator.SquaredNormPerSample(InfinitesimalEvaluator.LieDerivative(model, x, Symmetry.Invariant(rotation))).mean().ToDouble();
         TestContext.Out.WriteLine($"E||L f||²: with the vector rotation {equivariant:E2}, as an invariance {invariant:E2}");
         Assert.That(invariant, Is.GreaterThan(1.0));
         Assert.That(equivariant, Is.LessThan(1e-3 * invariant));

@@ -1,6 +1,6 @@
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Groups;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Transforms;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -63,8 +63,8 @@ public class SymmetryTests
         using var g = new Generator(2);
         var x = rand(16, 1, 4, 4);
         // The identity map is equivariant under any C4 action acting alike on both sides; rot90 against a roll is not.
-        using var alike = EquivarianceKernel.Evaluate(model, x, new[] { Symmetry.Equivariant(new RotationByQuarterTurns()) }, Distance.L2, g);
-        using var unlike = EquivarianceKernel.Evaluate(model, x, new[] { new Symmetry(new RotationByQuarterTurns(), new CyclicShift(4)) }, Distance.L2, g);
+        using var alike = EquivarianceEvaluator.Evaluate(model, x, new[] { Symmetry.Equivariant(new RotationByQuarterTurns()) }, Distance.L2, g);
+        using var unlike = EquivarianceEvaluator.Evaluate(model, x, new[] { new Symmetry(new RotationByQuarterTurns(), new CyclicShift(4)) }, Distance.L2, g);
         Assert.That(alike.Distances[0].max().ToDouble(), Is.EqualTo(0));
         Assert.That(unlike.Distances[0].max().ToDouble(), Is.GreaterThan(0.1));
     }

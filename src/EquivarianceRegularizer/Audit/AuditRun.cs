@@ -43,7 +43,7 @@ internal sealed class AuditRun(ObservedModel model, Symmetry spec, AuditOptions 
         int worstElement = e2e.WorstElement;
         long ns = Math.Min(inputs.Count, options.MaxLayerSamples);
         using var xs = x.narrow(0, 0, ns);
-        var subPlan = ChooseElements(plan.Count, worstElement).Select(i => AuditKernels.Head(plan[i], ns)).ToList();
+        var subPlan = ChooseElements(plan.Count, worstElement).Select(i => AuditEvaluation.Head(plan[i], ns)).ToList();
         var layerGradNorms = new Dictionary<string, double>();
         GradientResult? gradient = null;
         double tEndToEnd = clock.Elapsed.TotalSeconds;

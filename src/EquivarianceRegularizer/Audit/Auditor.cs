@@ -17,7 +17,7 @@ public static class Auditor
         Audit(new HookedModel(model ?? throw new ArgumentNullException(nameof(model))), spec, options);
 
     /// <summary>Audits any model behind the <see cref="ObservedModel"/> adapter (e.g. a TorchScript module).</summary>
-    public static AuditReport Audit(ObservedModel model, Symmetry spec, AuditOptions options)
+    internal static AuditReport Audit(ObservedModel model, Symmetry spec, AuditOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(spec);

@@ -4,4 +4,4 @@ namespace EquivarianceRegularizer.Audit;
 /// <param name="Name">Dotted name.</param>
 /// <param name="TypeName">Type name.</param>
 /// <param name="IsContainer">True when the module has children (its error is the composition of theirs).</param>
-public sealed record LayerInfo(string Name, string TypeName, bool IsContainer);
+internal sealed record LayerInfo(string Name, string TypeName, bool IsContainer);

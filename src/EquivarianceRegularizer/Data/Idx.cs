@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace EquivarianceRegularizer.Data;
 
 /// <summary>Reads IDX files (the MNIST / Fashion-MNIST format), optionally gzip-compressed.</summary>
-public static class Idx
+internal static class Idx
 {
     /// <summary>Reads an IDX file of unsigned bytes: (dimensions, data).</summary>
     public static (int[] shape, byte[] data) ReadBytes(string path)

@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Data;
 /// The header is checked before TorchSharp reads the file, so a truncated or foreign file is a clear error, never a
 /// huge allocation.
 /// </summary>
-public static class TensorFile
+internal static class TensorFile
 {
     /// <summary>Reads a floating-point tensor of rank 2 or more (batch first).</summary>
     /// <exception cref="InvalidDataException">Not a tensor file of that kind; the message names the file and what to do.</exception>

@@ -13,7 +13,7 @@ namespace EquivarianceRegularizer.Jit;
 /// <param name="TypeName">The submodule's class name, as <c>type(module).__name__</c> gives it (<c>Conv2d</c>).</param>
 /// <param name="Input">The call's first argument, or null when it is not a tensor (see <see cref="SkipReason"/>).</param>
 /// <param name="Output">The call's result, the first element of a tuple result, or null when it is no tensor (see <see cref="SkipReason"/>).</param>
-public sealed record ScriptTap(string Name, string TypeName, torch.Tensor? Input, torch.Tensor? Output)
+internal sealed record ScriptTap(string Name, string TypeName, torch.Tensor? Input, torch.Tensor? Output)
 {
     /// <summary>The dotted module path.</summary>
     public string Name { get; init; } = Name ?? throw new ArgumentNullException(nameof(Name));

@@ -4,7 +4,7 @@ namespace EquivarianceRegularizer.Jit;
 /// What <see cref="ScriptTapRewriter.Rewrite(string, string)"/> wrote: the rewritten archive, what it could not
 /// tap and why, and the tables <see cref="TappedScriptModule"/> needs to name the taps.
 /// </summary>
-public sealed class ScriptTapRewriteResult
+internal sealed class ScriptTapRewriteResult
 {
     internal ScriptTapRewriteResult(string rewrittenPath, IReadOnlyList<string> untapped, int tappedCallSites, TimeSpan elapsed,
         string entryMethodName, string copyingEntryMethodName, string addingEntryMethodName, IReadOnlyList<string> sitePaths, IReadOnlyList<ScriptTapMethodInfo> methods)

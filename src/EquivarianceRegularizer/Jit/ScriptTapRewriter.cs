@@ -12,7 +12,7 @@ namespace EquivarianceRegularizer.Jit;
 /// method on the root, and leaves every original method, parameter and buffer as it was. The rewritten archive
 /// loads with libtorch like the original; <see cref="TappedScriptModule"/> loads it and reads the taps.
 /// </summary>
-public static partial class ScriptTapRewriter
+internal static partial class ScriptTapRewriter
 {
     /// <summary>Writes a tapped copy of <paramref name="archivePath"/> to <paramref name="rewrittenPath"/>.</summary>
     /// <param name="archivePath">A TorchScript archive saved by PyTorch (<c>torch.jit.save</c>, <c>ScriptModule.save</c>).</param>

@@ -10,7 +10,7 @@ namespace EquivarianceRegularizer.Jit;
 /// parameters through the tapped twin, returning every submodule call's input and output. Since both live in one
 /// loaded module, <c>Module.to(float64)</c>, <c>train()</c> and <c>eval()</c> apply to both.
 /// </summary>
-public sealed class TappedScriptModule : IDisposable
+internal sealed class TappedScriptModule : IDisposable
 {
     private bool disposed;
 
@@ -24,7 +24,7 @@ public sealed class TappedScriptModule : IDisposable
     public jit.ScriptModule<Tensor, Tensor> Module { get; }
 
     /// <summary>What the rewrite did, including what it could not tap (<see cref="ScriptTapRewriteResult.Untapped"/>).</summary>
-    public ScriptTapRewriteResult Rewrite { get; }
+    internal ScriptTapRewriteResult Rewrite { get; }
 
     /// <summary>Rewrites <paramref name="archivePath"/> into a temporary file, loads that once, and deletes it.</summary>
     /// <param name="archivePath">A TorchScript archive whose forward takes tensors and returns one tensor.</param>
@@ -86,7 +86,7 @@ public sealed class TappedScriptModule : IDisposable
     /// <summary>Loads an archive <see cref="ScriptTapRewriter.Rewrite(string, string)"/> already wrote.</summary>
     /// <param name="rewrite">The rewrite's result; its <see cref="ScriptTapRewriteResult.RewrittenPath"/> is loaded.</param>
     /// <param name="load">Loads the rewritten archive; defaults to <c>torch.jit.load&lt;Tensor, Tensor&gt;</c>.</param>
-    public static TappedScriptModule Load(ScriptTapRewriteResult rewrite, Func<string, jit.ScriptModule<Tensor, Tensor>>? load = null)
+    internal static TappedScriptModule Load(ScriptTapRewriteResult rewrite, Func<string, jit.ScriptModule<Tensor, Tensor>>? load = null)
     {
         ArgumentNullException.ThrowIfNull(rewrite);
         load ??= path => jit.load<Tensor, Tensor>(path);
@@ -116,7 +116,7 @@ public sealed class TappedScriptModule : IDisposable
     /// <c>ReLU(inplace=True)</c> after a convolution, changes them. True: taps are copies made as each call saw
     /// them, as PyTorch's hooks see them, immune to later in-place ops but off the output's autograd path.
     /// </param>
-    public (Tensor Output, IReadOnlyList<ScriptTap> Taps) ForwardWithTaps(Tensor x, bool copyTaps = false)
+    internal (Tensor Output, IReadOnlyList<ScriptTap> Taps) ForwardWithTaps(Tensor x, bool copyTaps = false)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(x);

@@ -156,7 +156,7 @@ public static class LayerwiseLieDerivative
     }
 
     /// <summary>Per-layer attribution of a TorchScript model loaded with taps; layer types come from the archive's classes.</summary>
-    public static LayerwiseLeeReport Measure(Jit.TappedScriptModule model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    internal static LayerwiseLeeReport Measure(Jit.TappedScriptModule model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);

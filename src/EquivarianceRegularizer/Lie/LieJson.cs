@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Lie;
 /// "role": "Downsampling"). The command line's reports (<c>eqv audit/lie --json</c>) use snake_case instead
 /// (Reports/ReportJson); this spelling stays because programs and docs/lie-derivative.md read it.
 /// </summary>
-public static class LieJson
+internal static class LieJson
 {
     /// <summary>camelCase, indented, enums as strings.</summary>
     public static JsonSerializerOptions Options { get; } = new()

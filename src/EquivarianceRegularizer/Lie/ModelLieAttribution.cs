@@ -34,14 +34,14 @@ public static class ModelLieAttribution
     }
 
     /// <summary>Per-module attribution for a TorchScript model loaded with taps; module types come from the archive's classes.</summary>
-    public static LayerwiseLeeReport Measure(TappedScriptModule model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    internal static LayerwiseLeeReport Measure(TappedScriptModule model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         return Measure(new TappedModel(model, "the TorchScript model"), x, transform, options);
     }
 
     /// <summary>Per-module attribution for any observed model (TorchSharp hooks or TorchScript taps).</summary>
-    public static LayerwiseLeeReport Measure(ObservedModel model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
+    internal static LayerwiseLeeReport Measure(ObservedModel model, Tensor x, IContinuousTransform transform, LieOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);

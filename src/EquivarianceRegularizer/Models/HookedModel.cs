@@ -7,7 +7,7 @@ namespace EquivarianceRegularizer.Models;
 /// keeps hooks in a dictionary whose order is not registration order after removals, so one hook per module does
 /// every job. Hooks live only while a forward runs.
 /// </summary>
-public sealed class HookedModel : ObservedModel
+internal sealed class HookedModel : ObservedModel
 {
     private readonly TensorModel _model;
 

@@ -5,7 +5,7 @@ namespace EquivarianceRegularizer.Models;
 /// that submodule would have seen. Values are copies made when the call saw them, so later in-place operations
 /// (<c>ReLU(inplace=True)</c>, <c>out += identity</c>) do not change them.
 /// </summary>
-public sealed class ModuleCall
+internal sealed class ModuleCall
 {
     /// <summary>
     /// The call's name: the module's dotted path for its first call in the forward, <c>path#2</c>, <c>path#3</c>, … for
@@ -88,4 +88,4 @@ public sealed class ModuleCall
 /// <param name="Output">The model's output (in the forward's autograd graph when grad mode was on).</param>
 /// <param name="Calls">Every submodule call, children before their parent (the order PyTorch's forward hooks fire).</param>
 /// <param name="Notes">Sentences on what could not be observed, once each.</param>
-public sealed record ObservedForward(Tensor Output, IReadOnlyList<ModuleCall> Calls, IReadOnlyList<string> Notes);
+internal sealed record ObservedForward(Tensor Output, IReadOnlyList<ModuleCall> Calls, IReadOnlyList<string> Notes);

@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Models;
 /// <see cref="TappedModel"/> (TorchScript archives, the taps of a rewritten archive). Both name calls the same way
 /// (<see cref="ModuleCall.Name"/>), copy what each call saw as it saw it, and offer zero probes as gradient targets.
 /// </summary>
-public abstract class ObservedModel
+internal abstract class ObservedModel
 {
     /// <summary>The model's type or file name, for reports.</summary>
     public abstract string Name { get; }

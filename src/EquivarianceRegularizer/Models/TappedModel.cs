@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Models;
 /// taps — nested modules and children called from custom forward code included — as copies made when the call saw
 /// them, and probes and addends enter through the archive's addends.
 /// </summary>
-public sealed class TappedModel : ObservedModel
+internal sealed class TappedModel : ObservedModel
 {
     private readonly TappedScriptModule _tapped;
     private readonly Dictionary<string, string> _typeNames = new(StringComparer.Ordinal);

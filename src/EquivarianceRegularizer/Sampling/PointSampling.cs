@@ -3,7 +3,7 @@ using System.Numerics;
 namespace EquivarianceRegularizer.Sampling;
 
 /// <summary>Maps unit-cube points into <see cref="Bounds"/>.</summary>
-public static class PointSampling
+internal static class PointSampling
 {
     /// <summary>
     /// n points of shape <paramref name="shape"/> (batch first: n × shape…) inside <paramref name="bounds"/>, in

@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Sampling;
 
 /// <summary>The one standard-error helper: the regularizer's term estimates and every LEE use it.</summary>
-public static class SampleStatistics
+internal static class SampleStatistics
 {
     /// <summary>
     /// Mean and standard error of the mean (sample standard deviation with n − 1 / √n) of <paramref name="values"/>;

@@ -6,7 +6,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// by s pixels at length n is a shift by s·m/n at length m, exactly when that is an integer; otherwise the nearest
 /// lower shift, so a layer that aliases shows an error of its own).
 /// </summary>
-public interface IResolutionAware
+internal interface IResolutionAware
 {
     /// <summary>The transform acting on <paramref name="x"/>, or null when its resolution cannot be related to this one.</summary>
     IGroupTransform? AtResolutionOf(Tensor x);

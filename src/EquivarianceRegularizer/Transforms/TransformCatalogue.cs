@@ -7,7 +7,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// `eqv lie --generators`), its `--help` and docs/audit.md all read this table (a test checks the docs against it).
 /// A new transform gets its file in <c>Finite/</c> or <c>Continuous/</c> and its line here.
 /// </summary>
-public static class TransformCatalogue
+internal static class TransformCatalogue
 {
     /// <summary>The entries, finite transforms first.</summary>
     public static IReadOnlyList<TransformEntry> All { get; } = new TransformEntry[]

@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>One named transform of the <see cref="TransformCatalogue"/>: how it is written, what it does, how it is built.</summary>
-public sealed class TransformEntry
+internal sealed class TransformEntry
 {
     private readonly Func<string?, long[], string, IGroupTransform> _create;
 

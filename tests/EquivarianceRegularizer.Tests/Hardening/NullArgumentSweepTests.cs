@@ -3,7 +3,7 @@ using System.Reflection;
 using EquivarianceRegularizer.TestSupport;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;

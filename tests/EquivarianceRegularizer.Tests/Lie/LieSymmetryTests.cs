@@ -1,4 +1,4 @@
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Lie;
 using EquivarianceRegularizer.Transforms;
 using TorchSharp;
@@ -17,7 +17,7 @@ public class LieSymmetryTests
         var finite = Assert.Throws<ArgumentException>(() => LieDerivative.Compute(f, x, Symmetry.Invariant(new RotationByQuarterTurns())));
         Assert.That(finite!.Message, Does.Contain("continuous input transform").And.Contain("rot90"));
         using var model = nn.Sequential(new Fn("Double", z => z * 2.0));
-        Assert.That(() => InfinitesimalKernel.LieDerivative(model, x, Symmetry.Invariant(new RotationByQuarterTurns())),
+        Assert.That(() => InfinitesimalEvaluator.LieDerivative(model, x, Symmetry.Invariant(new RotationByQuarterTurns())),
             Throws.ArgumentException.With.Message.Contains("continuous input transform"));
     }
 

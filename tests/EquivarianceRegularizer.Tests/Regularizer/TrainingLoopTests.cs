@@ -1,5 +1,5 @@
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Transforms;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -202,7 +202,7 @@ public class TrainingLoopTests
     {
         using var model = new Fn("MeanOverBatch", x => x.mean(new long[] { 0 }, keepdim: true));
         using var reg = new EquivarianceError(model, [4], [(Identity, (Func<Tensor, Tensor>)(x => x + 1), 0.0, 1.0)],
-            options: new EquivarianceErrorOptions { Kernel = KernelOptions.Default with { Batched = false } });
+            options: new EquivarianceErrorOptions { Evaluation = EvaluationOptions.Default with { Batched = false } });
         using var scope = NewDisposeScope();
         Assert.That(() => reg.call(rand(4, 4)), Throws.InvalidOperationException.With.Message.Contains("one output row per input row"));
     }

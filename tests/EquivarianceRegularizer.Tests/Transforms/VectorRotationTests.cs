@@ -1,5 +1,5 @@
 using EquivarianceRegularizer.Groups;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using MathNet.Numerics.LinearAlgebra;
@@ -137,11 +137,11 @@ public class VectorRotationTests
         using var equivariant = new VectorNeuron(2);
         using var linear = new VectorNeuron(2, linear: true);
         var x = rand(16, 7, 2) * 2.0 - 1.0;
-        var zero = InfinitesimalKernel.LieDerivative(equivariant, x, Symmetry.Equivariant(rot));
+        var zero = InfinitesimalEvaluator.LieDerivative(equivariant, x, Symmetry.Equivariant(rot));
         Assert.That(zero.abs().max().ToDouble(), Is.LessThan(1e-5));
 
         // L f(x) = d/dt R(−t) f(R(t)x) at 0, by a symmetric difference.
-        var lie = InfinitesimalKernel.LieDerivative(linear, x, Symmetry.Equivariant(rot));
+        var lie = InfinitesimalEvaluator.LieDerivative(linear, x, Symmetry.Equivariant(rot));
         const double h = 1e-3;
         Tensor At(double t) => rot.ApplyAt(linear.call(rot.ApplyAt(x, t)), -t);
         var fd = (At(h) - At(-h)) / (2 * h);
@@ -157,7 +157,7 @@ public class VectorRotationTests
             n: 32, bounds: (-1.0, 1.0), options: new EquivarianceErrorOptions { Seed = 4 });
         using var scope = NewDisposeScope();
         var x = reg.SamplePoints();
-        var expected = InfinitesimalKernel.SquaredNormPerSample(InfinitesimalKernel.LieDerivative(model, x, Symmetry.Equivariant(rot))).mean().ToDouble() * 2.0;
+        var expected = InfinitesimalEvaluator.SquaredNormPerSample(InfinitesimalEvaluator.LieDerivative(model, x, Symmetry.Equivariant(rot))).mean().ToDouble() * 2.0;
         var penalty = reg.call(x);
         Assert.That(penalty.ToDouble(), Is.EqualTo(expected).Within(1e-5 * Math.Max(1, expected)));
         Assert.That(reg.LastTerms![0].Name, Does.StartWith("d/dt"));

@@ -18,7 +18,7 @@ internal static class BaselinePhase
         {
             using var inv = g.Group.Inverse(g);
             var back = spec.Input.Apply(spec.Input.Apply(x, g), inv);
-            var (_, rel) = AuditKernels.Errors(ctx.Masked(back), ctx.Masked(x));
+            var (_, rel) = AuditEvaluation.Errors(ctx.Masked(back), ctx.Masked(x));
             rels.AddRange(rel);
         }
         string mask = ctx.OutputMask is null ? "whole tensor" : "central disk";

@@ -1,5 +1,5 @@
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Audit.Phases;
@@ -55,11 +55,11 @@ internal static class EndToEndPhase
                 using var e = f.Element(0, x.size(0));
                 var y1 = ctx.Forward(spec.Input.Apply(x, e));
                 var y2 = spec.ActOnOutput(y, e);
-                var (_, rel) = AuditKernels.Errors(y1, y2);
+                var (_, rel) = AuditEvaluation.Errors(y1, y2);
                 return (rel.Max(), $"identity element of {spec.Input.Group}: f(e·x) vs e·f(x)", null);
             }
             var again = ctx.Forward(x);
-            var (_, r2) = AuditKernels.Errors(again, y);
+            var (_, r2) = AuditEvaluation.Errors(again, y);
             return (r2.Max(), "repeated forward f(x) vs f(x) (the group's identity is not enumerable)", null);
         }
         catch (Exception ex) when (AuditContext.IsActionFailure(ex))
@@ -76,24 +76,24 @@ internal static class EndToEndPhase
         var data = new EndToEndData();
         bool yFinite = y.all_finite();
         data.NonFinite = !yFinite;
-        data.MeanOutputNorm = AuditKernels.PerSampleNorm(y).Average();
-        // The shared kernel (Kernels/EquivarianceKernel.cs) runs model(ρ_in(g)·x) for every planned element, acting in
+        data.MeanOutputNorm = AuditEvaluation.PerSampleNorm(y).Average();
+        // The shared evaluation (Evaluation/EquivarianceEvaluator.cs) runs model(ρ_in(g)·x) for every planned element, acting in
         // float64 and batched unless training-mode normalization would see the concatenation; the audit measures the result.
         using var nograd = no_grad();
-        var kernelModel = new KernelModel(ctx.Model.Forward, ctx.DType, null, ActInInputDtype: true, Device: ctx.Model.Device);
+        var kernelModel = new EvaluatedModel(ctx.Model.Forward, ctx.DType, null, ActInInputDtype: true, Device: ctx.Model.Device);
         // An eighth of the audit's budget per forward: batches of a few samples even for 224×224 inputs.
-        var options = new KernelOptions
+        var options = new EvaluationOptions
         {
             Batched = !ctx.Model.Training, NormLayers = NormLayerMode.Unchanged, ThrowOnNonFinite = false,
             MemoryBudgetBytes = Math.Max(14L << 20, ctx.Options.MemoryBudgetBytes / 8),
         };
         var symmetries = Enumerable.Repeat(spec, plan.Count).ToArray();
-        KernelResult result;
-        try { result = EquivarianceKernel.Evaluate(kernelModel, x, symmetries, Distance.L2, null, plan, options, y); }
+        EvaluationResult result;
+        try { result = EquivarianceEvaluator.Evaluate(kernelModel, x, symmetries, Distance.L2, null, plan, options, y); }
         catch (InvalidOperationException) when (options.Batched)
         {
             // A model that cannot take the concatenated batch (a fixed batch size in its code) runs once per element.
-            result = EquivarianceKernel.Evaluate(kernelModel, x, symmetries, Distance.L2, null, plan, options with { Batched = false }, y);
+            result = EquivarianceEvaluator.Evaluate(kernelModel, x, symmetries, Distance.L2, null, plan, options with { Batched = false }, y);
         }
         using var owned = result;
         for (int k = 0; k < plan.Count; k++)
@@ -102,14 +102,14 @@ internal static class EndToEndPhase
             var y1 = ctx.Masked(result.TransformedOutputs[k]);
             var y2 = ctx.Masked(spec.ActOnOutput(y, plan[k]));
             if (!y1.all_finite()) data.NonFinite = true;
-            var (abs, rel) = AuditKernels.Errors(y1, y2);
+            var (abs, rel) = AuditEvaluation.Errors(y1, y2);
             for (int i = 0; i < abs.Length; i++)
             {
                 data.Abs.Add(abs[i]);
                 data.Rel.Add(rel[i]);
                 data.Index.Add((i, k));
             }
-            if (!spec.IsInvariant && AuditKernels.SpatialAbsSum(y1, y2, out int h, out int w) is { } s)
+            if (!spec.IsInvariant && AuditEvaluation.SpatialAbsSum(y1, y2, out int h, out int w) is { } s)
             {
                 if (data.Spatial is null) { data.Spatial = new double[s.Length]; data.H = h; data.W = w; }
                 if (data.Spatial.Length == s.Length) for (int i = 0; i < s.Length; i++) data.Spatial[i] += s[i];

@@ -43,7 +43,7 @@ internal static class GradientPhase
         foreach (var (name, (sum, count)) in normSums) layerNorms[name] = sum / count;
         if (early is not null) return early;
         var gx = parts.Count == 1 ? parts[0] : cat(parts);
-        double[] norms0 = AuditKernels.PerSampleNorm(gx);
+        double[] norms0 = AuditEvaluation.PerSampleNorm(gx);
         double median = Median(norms0);
         double floor = th.GradientFloor * (1 + Math.Abs(Median(loss.ToArray())));
         if (!(median > floor))
@@ -60,10 +60,10 @@ internal static class GradientPhase
             foreach (var (start, length) in chunks.Ranges)
             {
                 using var inner = NewDisposeScope();
-                using var gc = AuditKernels.Slice(g, start, length);
+                using var gc = AuditEvaluation.Slice(g, start, length);
                 var (gt, _, _) = InputGradient(ctx, spec.Input.Apply(xs.narrow(0, start, length), gc), withLayers: false);
                 var expected = spec.Input.Apply(gx.narrow(0, start, length), gc);
-                rels.AddRange(AuditKernels.Errors(gt, expected).Rel);
+                rels.AddRange(AuditEvaluation.Errors(gt, expected).Rel);
             }
         }
         var stats = ErrorStats.Of(rels);
@@ -93,7 +93,7 @@ internal static class GradientPhase
         var grads = Gradients.Of(loss, targets);
         var layerNorms = new Dictionary<string, double>();
         for (int i = 0; i < names.Count; i++)
-            if (grads[i + 1] is { } g) layerNorms[names[i]] = AuditKernels.PerSampleNorm(g).Average();
+            if (grads[i + 1] is { } g) layerNorms[names[i]] = AuditEvaluation.PerSampleNorm(g).Average();
         var gx = grads[0] is { } g0 ? g0.to(ScalarType.Float64, copy: true) : zeros_like(x64);
         return (gx.MoveToOuterDisposeScope(), perSample.data<double>().ToArray(), layerNorms);
     }

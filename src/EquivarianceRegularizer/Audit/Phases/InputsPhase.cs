@@ -12,7 +12,7 @@ internal static class InputsPhase
     {
         var spec = ctx.Spec;
         var x = MakeInputs(ctx);
-        var (plan, source) = AuditKernels.PlanElements(spec.Input, x.size(0), ctx.Options.RandomDraws, ctx.Generator);
+        var (plan, source) = AuditEvaluation.PlanElements(spec.Input, x.size(0), ctx.Options.RandomDraws, ctx.Generator);
         x = PrepareMask(ctx, x);
         try { using var probe = spec.Input.Apply(x, plan[0]); }
         catch (Exception e) when (AuditContext.IsActionFailure(e))
@@ -64,9 +64,9 @@ internal static class InputsPhase
         if (!ctx.IsInterpolating || x.Rank() < 3) return x;
         long h = x.size(x.Rank() - 2), w = x.size(x.Rank() - 1);
         double r = Math.Min(h, w) / 2.0 - 1;
-        var disk = AuditKernels.DiskMask(h, w, r);
+        var disk = AuditEvaluation.DiskMask(h, w, r);
         ctx.InputMask = disk;
-        ctx.OutputMask = AuditKernels.DiskMask(h, w, Math.Max(1, r - 2));
+        ctx.OutputMask = AuditEvaluation.DiskMask(h, w, Math.Max(1, r - 2));
         ctx.Notes.Add($"{ctx.Spec.Input.Name} interpolates: inputs are masked to the central disk (radius {r:0.#} px) so no content leaves the grid; spatial outputs are compared inside radius {Math.Max(1, r - 2):0.#} px.");
         return x * disk;
     }

@@ -48,7 +48,7 @@ internal static class LayerPhase
         {
             using var scope = NewDisposeScope();
             var x = xs.narrow(0, start, length);
-            var elements = plan.Select(g => AuditKernels.Slice(g, start, length)).ToList();
+            var elements = plan.Select(g => AuditEvaluation.Slice(g, start, length)).ToList();
             try { RunChunk(ctx, x, elements, tallies, byName, called); }
             finally { foreach (var e in elements) e.Dispose(); }
         }
@@ -175,7 +175,7 @@ internal static class LayerPhase
             if (_untestable is not null || cap.Input is null || cap.Output is null) return;
             if (!cap.Output.all_finite()) _nonFinite = true;
             if (_fn is not null && _gridMapped is null && Shrinks(cap)) _gridMapped = SamplingGridMapped(_fn, cap.Input);
-            _normSum += AuditKernels.PerSampleNorm(cap.Output).Sum();
+            _normSum += AuditEvaluation.PerSampleNorm(cap.Output).Sum();
             _normCount += cap.Output.size(0);
             if (Reason is not null || _fn is null || _shapeMismatch) return;
             // Float64 copies once per layer and chunk; permutation-type actions are exact in any dtype and skip them.
@@ -200,7 +200,7 @@ internal static class LayerPhase
                 var o2 = ctx.Masked(_out.Apply(baseOut, plan[k]));
                 if (!o1.shape.SequenceEqual(o2.shape)) { _shapeMismatch = true; return; }
                 if (ctx.IsInterpolating) _baseline = Math.Max(_baseline, Math.Max(RoundTrip(ctx, _in, cap.Input, plan[k]), RoundTrip(ctx, _out, cap.Output, plan[k])));
-                var (rel, s, hh, ww) = AuditKernels.CompareLayer(o1, o2, uT, cap.Input.dtype);
+                var (rel, s, hh, ww) = AuditEvaluation.CompareLayer(o1, o2, uT, cap.Input.dtype);
                 _own.AddRange(rel);
                 if (s is not null)
                 {
@@ -218,12 +218,12 @@ internal static class LayerPhase
             if (_untestable is not null || _out.NotTestableReason is not null || at.Input is null || at.Output is null || atTransformed.Output is null) return;
             var out64 = ExactAction(_out) ? at.Output : at.Output.to(ScalarType.Float64);
             var expected = _out.Apply(out64, g);
-            if (expected.shape.SequenceEqual(atTransformed.Output.shape)) _cumulative.AddRange(AuditKernels.Errors(atTransformed.Output, expected).Rel);
+            if (expected.shape.SequenceEqual(atTransformed.Output.shape)) _cumulative.AddRange(AuditEvaluation.Errors(atTransformed.Output, expected).Rel);
             if (_fn is null && _in.NotTestableReason is null && atTransformed.Input is not null)
             {
                 var in64 = ExactAction(_in) ? at.Input : at.Input.to(ScalarType.Float64);
                 var expIn = _in.Apply(in64, g);
-                if (expIn.shape.SequenceEqual(atTransformed.Input.shape)) _inputErr.AddRange(AuditKernels.Errors(atTransformed.Input, expIn).Rel);
+                if (expIn.shape.SequenceEqual(atTransformed.Input.shape)) _inputErr.AddRange(AuditEvaluation.Errors(atTransformed.Input, expIn).Rel);
             }
         }
 
@@ -385,7 +385,7 @@ internal static class LayerPhase
         {
             var t64 = t.to(ScalarType.Float64);
             var back = c.Apply(c.Apply(t64, g), inv);
-            return AuditKernels.Errors(ctx.Masked(back), ctx.Masked(t64)).Rel.Where(double.IsFinite).DefaultIfEmpty(0).Max();
+            return AuditEvaluation.Errors(ctx.Masked(back), ctx.Masked(t64)).Rel.Where(double.IsFinite).DefaultIfEmpty(0).Max();
         }
         catch (Exception e) when (AuditContext.IsActionFailure(e))
         {

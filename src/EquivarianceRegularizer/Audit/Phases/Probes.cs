@@ -31,8 +31,8 @@ internal sealed class Probes(AuditContext run)
             var cb = b[i].Capture;
             if (ca.Input is null || ca.Output is null || cb.Input is null || cb.Output is null || b[i].Name != name) continue;
             if (!ca.Output.shape.SequenceEqual(cb.Output.shape) || !ca.Input.shape.SequenceEqual(cb.Input.shape)) continue;
-            double inRel = AuditKernels.Errors(cb.Input, ca.Input).Rel.Max();
-            double outRel = AuditKernels.Errors(cb.Output, ca.Output).Rel.Max();
+            double inRel = AuditEvaluation.Errors(cb.Input, ca.Input).Rel.Max();
+            double outRel = AuditEvaluation.Errors(cb.Output, ca.Output).Rel.Max();
             if (inRel < th.Excellent && !(outRel < th.Excellent))
             {
                 flagged.Add(name);
@@ -52,8 +52,8 @@ internal sealed class Probes(AuditContext run)
             var aIn = ca.Input.narrow(0, 0, half);
             var aOut = ca.Output.narrow(0, 0, half);
             if (!aIn.shape.SequenceEqual(cc.Input.shape) || !aOut.shape.SequenceEqual(cc.Output.shape)) continue;
-            double inRel = AuditKernels.Errors(cc.Input, aIn).Rel.Max();
-            double outRel = AuditKernels.Errors(cc.Output, aOut).Rel.Max();
+            double inRel = AuditEvaluation.Errors(cc.Input, aIn).Rel.Max();
+            double outRel = AuditEvaluation.Errors(cc.Output, aOut).Rel.Max();
             if (inRel < th.Excellent && !(outRel < th.Excellent))
             {
                 BatchDependent = (name, ca.TypeName, outRel);
@@ -74,11 +74,11 @@ internal sealed class Probes(AuditContext run)
                 if (y.Rank() != x.Rank()) return;
                 var y2 = spec.Input.Apply(y, g);
                 if (!y2.shape.SequenceEqual(y1.shape)) return;
-                AlternativeOutput = ("equivariant", AuditKernels.Errors(y1, y2).Rel.Max());
+                AlternativeOutput = ("equivariant", AuditEvaluation.Errors(y1, y2).Rel.Max());
             }
             else
             {
-                AlternativeOutput = ("invariant", AuditKernels.Errors(y1, y).Rel.Max());
+                AlternativeOutput = ("invariant", AuditEvaluation.Errors(y1, y).Rel.Max());
             }
         }
         catch (Exception e) when (AuditContext.IsActionFailure(e))

@@ -10,7 +10,7 @@ namespace EquivarianceRegularizer.Lie.Reports;
 /// and per transform measured by layer a table and the cumulative-LEE plot. No scripts, no external resources;
 /// every user-controlled string is HTML-escaped.
 /// </summary>
-public static class LieHtmlReport
+internal static class LieHtmlReport
 {
 
     /// <summary>Renders the page.</summary>

@@ -12,7 +12,7 @@ namespace EquivarianceRegularizer.Lie.Reports;
 /// --layers), culprit, boundary, border_share, share_by_role, sum_relative_residual}, notes, seconds. The records below
 /// list every key in order.
 /// </summary>
-public static class LieJsonReport
+internal static class LieJsonReport
 {
     private static string Snake(object value) => ReportJson.Snake(value);
 

@@ -4,7 +4,7 @@ using static EquivarianceRegularizer.Reports.ReportFormat;
 namespace EquivarianceRegularizer.Lie.Reports;
 
 /// <summary>The LEE report as Markdown: one table of transforms, then one table of layers per transform.</summary>
-public static class LieMarkdownReport
+internal static class LieMarkdownReport
 {
     private static string Cell(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 

@@ -7,7 +7,7 @@ namespace EquivarianceRegularizer.Lie.Reports;
 /// the transforms' frame and padding). Rendered by <see cref="LieJsonReport"/>, <see cref="LieHtmlReport"/> and
 /// <see cref="LieMarkdownReport"/>.
 /// </summary>
-public sealed record LieReport
+internal sealed record LieReport
 {
     /// <summary>The model's name (its file name).</summary>
     public required string Model { get; init; }

@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Lie.Reports;
 
 /// <summary>The LEE along one transform, with its layer-wise attribution when that was measured.</summary>
-public sealed record LieTransformResult
+internal sealed record LieTransformResult
 {
     /// <summary>The model's LEE along the transform.</summary>
     public required LeeResult Total { get; init; }

@@ -6,7 +6,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// Spatial derivatives of N×C×H×W images in pixel units: ∂x/∂column and ∂x/∂row, by central differences (with
 /// a padding mode at the border) or by the band-limited Fourier derivative.
 /// </summary>
-public static class SpatialGradient
+internal static class SpatialGradient
 {
     private static readonly ConcurrentDictionary<long, double[]> s_fourier = new();
 

@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// the others no shift at length m corresponds, so a layer between the two resolutions shows its aliasing as an error.
 /// Length 1 (global pooling) is acted on trivially.
 /// </summary>
-public sealed class ResampledCyclicShift : IndexedFiniteTransform
+internal sealed class ResampledCyclicShift : IndexedFiniteTransform
 {
     private readonly int _n, _m, _axis;
 

@@ -1,10 +1,10 @@
-namespace EquivarianceRegularizer.Kernels;
+namespace EquivarianceRegularizer.Evaluation;
 
-/// <summary>How the kernel runs the model.</summary>
-public sealed record KernelOptions
+/// <summary>How the evaluation runs the model.</summary>
+public sealed record EvaluationOptions
 {
     /// <summary>The defaults: batched, one forward per part (no budget), norm layers on batch statistics without updating running statistics, absolute errors.</summary>
-    public static KernelOptions Default { get; } = new();
+    public static EvaluationOptions Default { get; } = new();
 
     /// <summary>
     /// Let model(v) and the model(f_in(v)) share forwards, concatenated along the batch, as far as

@@ -1,6 +1,6 @@
 using TorchSharp.Modules;
 
-namespace EquivarianceRegularizer.Kernels;
+namespace EquivarianceRegularizer.Evaluation;
 
 /// <summary>
 /// While alive, keeps a pass from updating the running statistics of the model's normalization layers (see
@@ -13,7 +13,7 @@ namespace EquivarianceRegularizer.Kernels;
 /// restores what the first saved. An ordinary forward in training mode run on another thread while a guard is alive
 /// sees momentum 0 and does not update the running statistics.
 /// </remarks>
-public sealed class NormStatisticsGuard : IDisposable
+internal sealed class NormStatisticsGuard : IDisposable
 {
     /// <summary>What the first guard on a layer saved, and how many guards hold it.</summary>
     private sealed class Saved

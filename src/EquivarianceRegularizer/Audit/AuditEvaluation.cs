@@ -5,10 +5,10 @@ using EquivarianceRegularizer.Transforms;
 namespace EquivarianceRegularizer.Audit;
 
 /// <summary>
-/// The small evaluation kernels of the audit (per-sample distances, masks, element plans), kept in one place so
-/// that they can switch to the regularizer's shared kernels.
+/// The audit's small evaluation helpers (per-sample distances, masks, element plans), each using the regularizer's
+/// distances, so that the audit measures what training penalizes.
 /// </summary>
-internal static class AuditKernels
+internal static class AuditEvaluation
 {
     /// <summary>Per-sample L2 norm over all non-batch axes, in float64.</summary>
     public static double[] PerSampleNorm(Tensor t)
@@ -17,7 +17,7 @@ internal static class AuditKernels
         var f = t.to(ScalarType.Float64);
         if (f.Rank() == 0) return new[] { Math.Abs(f.ToDouble()) };
         if (f.Rank() == 1) return f.abs().data<double>().ToArray();
-        // The regularizer's shared distance kernel: the same per-sample L2 that training penalizes.
+        // The regularizer's distance: the same per-sample L2 that training penalizes.
         return Distance.L2.Norm(f).data<double>().ToArray();
     }
 

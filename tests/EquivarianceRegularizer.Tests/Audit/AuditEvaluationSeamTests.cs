@@ -5,15 +5,15 @@ using static TorchSharp.torch;
 
 namespace EquivarianceRegularizer.Tests.Audit;
 
-/// <summary>The audit's end-to-end pass runs through the shared kernel (Kernels/EquivarianceKernel).</summary>
-public class AuditKernelSeamTests
+/// <summary>The audit's end-to-end pass runs through the shared evaluation (Evaluation/EquivarianceEvaluator).</summary>
+public class AuditEvaluationSeamTests
 {
     private static AuditOptions Image(int samples = 6) => new() { InputShape = new long[] { 1, 10, 10 }, Samples = samples, Layers = false };
 
     [Test]
     public void ModelWithAFixedBatchSize_IsStillAudited_OneElementAtATime()
     {
-        // The model's code reshapes to exactly 6 rows: the kernel's concatenated batch (3 turns × 6) cannot go through,
+        // The model's code reshapes to exactly 6 rows: the evaluation's concatenated batch (3 turns × 6) cannot go through,
         // so the audit falls back to one forward per element and still finds the model invariant.
         using var model = nn.Sequential(new Fn("FixedBatch", x => x.reshape(6, -1).mean(new long[] { 1 }, keepdim: true)));
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image());
@@ -24,7 +24,7 @@ public class AuditKernelSeamTests
     }
 
     [Test]
-    public void EndToEndErrors_AreTheKernelsDistances_ForAnExactlyMeasurableModel()
+    public void EndToEndErrors_AreTheEvaluationsDistances_ForAnExactlyMeasurableModel()
     {
         // f(x) = x (identity): f(T x) − T f(x) = 0 for an equivariant output action; against a mismatched C4 action
         // (rotation the other way) the error of a half turn is 0 and of a quarter turn is large.

@@ -1,11 +1,11 @@
 using EquivarianceRegularizer.Groups;
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using TorchSharp;
 using EquivarianceRegularizer.Transforms;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Kernels;
+namespace EquivarianceRegularizer.Tests.Evaluation;
 
 public class SharedGroupTests
 {
@@ -32,8 +32,8 @@ public class SharedGroupTests
         using var scope = NewDisposeScope();
         using var g = new Generator(12);
         var x = Blobs(32, 4);
-        using var shared = EquivarianceKernel.Evaluate(model, x, new[] { new Symmetry(image, vector) }, Distance.L2, g);
-        using var invariance = EquivarianceKernel.Evaluate(model, x, new[] { Symmetry.Invariant(image) }, Distance.L2, g);
+        using var shared = EquivarianceEvaluator.Evaluate(model, x, new[] { new Symmetry(image, vector) }, Distance.L2, g);
+        using var invariance = EquivarianceEvaluator.Evaluate(model, x, new[] { Symmetry.Invariant(image) }, Distance.L2, g);
         double sharedError = shared.Distances[0].mean().ToDouble(), invariantError = invariance.Distances[0].mean().ToDouble();
         TestContext.Out.WriteLine($"centroid error: shared rotation {sharedError:E2} px, output left unrotated {invariantError:E2} px");
         Assert.That(new Symmetry(image, vector).Group, Is.EqualTo(vector.Group), "one group: one draw per sample acts on both");
@@ -53,10 +53,10 @@ public class SharedGroupTests
         Tensor y;
         using (new NormStatisticsGuard(model)) y = model.call(x);
         int before = model.Forwards;
-        using (var reused = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e }, modelOutput: y))
+        using (var reused = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e }, modelOutput: y))
         {
             Assert.That(model.Forwards - before, Is.EqualTo(1), "only model(f_in(v)) is computed");
-            using var computed = EquivarianceKernel.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e });
+            using var computed = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: new[] { e });
             Assert.That(reused.Distances[0].allclose(computed.Distances[0], 1e-5, 1e-6), Is.True);
             Assert.That(computed.TransformedOutputs[0].allclose(model.call(rot.Apply(x, e)), 1e-5, 1e-6), Is.True);
         }

@@ -1,15 +1,15 @@
 using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Transforms;
 
-namespace EquivarianceRegularizer.Kernels;
+namespace EquivarianceRegularizer.Evaluation;
 
 /// <summary>
-/// The infinitesimal form of the kernel for continuous transforms: the Lie derivative of the model along the
+/// The infinitesimal form of the evaluation for continuous transforms: the Lie derivative of the model along the
 /// one-parameter subgroup, L_X f(v) = d/dt ρ_out(g_t)⁻¹ f(ρ_in(g_t) v) at t = 0 = J_f(v)·(X_in v) − X_out f(v),
 /// computed by one forward-mode jvp (no resampling of the input, so no interpolation error enters through the
 /// model, and no second forward). Zero for every v exactly when the model commutes with the subgroup.
 /// </summary>
-public static class InfinitesimalKernel
+internal static class InfinitesimalEvaluator
 {
     /// <summary>
     /// L_X f(v) per sample (same shape as model(v)) for a symmetry whose input action is continuous and whose output
@@ -26,7 +26,7 @@ public static class InfinitesimalKernel
         ArgumentNullException.ThrowIfNull(symmetry);
         var along = Lie.LieDerivative.Along(symmetry);
         using var scope = NewDisposeScope();
-        var dtype = EquivarianceKernel.ModelDtype(model);
+        var dtype = EquivarianceEvaluator.ModelDtype(model);
         var v = (inputs.dtype == dtype ? inputs : inputs.to(dtype)).OnDevice(model.Device);
         Tensor y, lie;
         // The one Lie derivative (Lie/LieDerivative.cs); differentiable with respect to the parameters whenever grad mode is on.

@@ -1,11 +1,11 @@
-namespace EquivarianceRegularizer.Kernels;
+namespace EquivarianceRegularizer.Evaluation;
 
-/// <summary>The per-sample distances of one kernel evaluation. Disposing releases every tensor and drawn element it owns.</summary>
-public sealed class KernelResult : IDisposable
+/// <summary>The per-sample distances of one evaluation. Disposing releases every tensor and drawn element it owns.</summary>
+public sealed class EvaluationResult : IDisposable
 {
     private readonly List<GroupElements> _owned;
 
-    internal KernelResult(Tensor modelOutput, Tensor[] transformedOutputs, Tensor[] distances, GroupElements[] inputElements, List<GroupElements> owned)
+    internal EvaluationResult(Tensor modelOutput, Tensor[] transformedOutputs, Tensor[] distances, GroupElements[] inputElements, List<GroupElements> owned)
     {
         ModelOutput = modelOutput;
         TransformedOutputs = transformedOutputs;
@@ -26,7 +26,7 @@ public sealed class KernelResult : IDisposable
     /// <summary>The elements drawn (or given) per symmetry; they acted on the inputs and, unless the symmetry is an invariance, on the outputs.</summary>
     public IReadOnlyList<GroupElements> InputElements { get; }
 
-    /// <summary>Releases the tensors and the elements the kernel drew.</summary>
+    /// <summary>Releases the tensors and the elements the evaluation drew.</summary>
     public void Dispose()
     {
         ModelOutput.Dispose();

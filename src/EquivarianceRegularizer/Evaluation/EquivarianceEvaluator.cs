@@ -2,18 +2,18 @@ using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Distances;
 using EquivarianceRegularizer.Transforms;
 
-namespace EquivarianceRegularizer.Kernels;
+namespace EquivarianceRegularizer.Evaluation;
 
 /// <summary>
-/// The shared kernel of the regularizer and the audit: sample (or take) group elements → transform inputs with
+/// The one evaluation shared by the regularizer and the audit: sample (or take) group elements → transform inputs with
 /// shared parameters → evaluate the model batched → measure distances per sample.
 /// <code>
-/// using var r = EquivarianceKernel.Evaluate(model, x, new[] { Symmetry.Equivariant(rot) }, Distance.L2, generator);
+/// using var r = EquivarianceEvaluator.Evaluate(model, x, new[] { Symmetry.Equivariant(rot) }, Distance.L2, generator);
 /// var perSample = r.Distances[0];   // (n)
 /// </code>
 /// Grad mode is the caller's: wrap in <c>torch.no_grad()</c> for measurements.
 /// </summary>
-public static class EquivarianceKernel
+public static class EquivarianceEvaluator
 {
     /// <summary>The floating dtype of the model's first floating parameter (or buffer); float32 when it has none.</summary>
     public static ScalarType ModelDtype(TensorModel model)
@@ -33,26 +33,26 @@ public static class EquivarianceKernel
     /// <param name="inputElements">Optional given elements per symmetry (entries may be null: then drawn). Not disposed by the result.</param>
     /// <param name="options">Batching, memory budget, norm-statistics and relative-error settings.</param>
     /// <param name="modelOutput">model(v) when the caller already has it (e.g. from the training loss); else computed in the same forward.</param>
-    public static KernelResult Evaluate(TensorModel model, Tensor inputs, IReadOnlyList<Symmetry> symmetries, Distance distance,
+    public static EvaluationResult Evaluate(TensorModel model, Tensor inputs, IReadOnlyList<Symmetry> symmetries, Distance distance,
         Generator? generator = null, IReadOnlyList<GroupElements?>? inputElements = null,
-        KernelOptions? options = null, Tensor? modelOutput = null)
+        EvaluationOptions? options = null, Tensor? modelOutput = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Evaluate(new KernelModel(model.call, model.DType, model.Module, Device: model.Device), inputs, symmetries, distance, generator, inputElements, options, modelOutput);
+        return Evaluate(new EvaluatedModel(model.call, model.DType, model.Module, Device: model.Device), inputs, symmetries, distance, generator, inputElements, options, modelOutput);
     }
 
     /// <summary>
-    /// The kernel over any forward function (the audit's models, run in the dtype it chose). With
-    /// <see cref="KernelModel.ActInInputDtype"/> the group acts on the inputs and outputs in the inputs' own dtype (the
+    /// The evaluation over any forward function (the audit's models, run in the dtype it chose). With
+    /// <see cref="EvaluatedModel.ActInInputDtype"/> the group acts on the inputs and outputs in the inputs' own dtype (the
     /// audit passes float64, as e3nn computes the action in float64) and only the forward runs in the model's.
     /// </summary>
-    internal static KernelResult Evaluate(KernelModel model, Tensor inputs, IReadOnlyList<Symmetry> symmetries, Distance distance,
-        Generator? generator, IReadOnlyList<GroupElements?>? inputElements, KernelOptions? options, Tensor? modelOutput)
+    internal static EvaluationResult Evaluate(EvaluatedModel model, Tensor inputs, IReadOnlyList<Symmetry> symmetries, Distance distance,
+        Generator? generator, IReadOnlyList<GroupElements?>? inputElements, EvaluationOptions? options, Tensor? modelOutput)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(symmetries);
         ArgumentNullException.ThrowIfNull(distance);
-        options ??= KernelOptions.Default;
+        options ??= EvaluationOptions.Default;
         if (symmetries.Count == 0) throw new ArgumentException("Needs at least one symmetry.", nameof(symmetries));
         if (inputElements is not null && inputElements.Count != symmetries.Count)
             throw new ArgumentException($"inputElements has {inputElements.Count} entries for {symmetries.Count} symmetries.", nameof(inputElements));
@@ -79,7 +79,7 @@ public static class EquivarianceKernel
             using var scope = NewDisposeScope();
             var dtype = model.DType;
             var v = model.ActInInputDtype || inputs.dtype == dtype ? inputs : inputs.to(dtype);
-            if (model.Device is { } device) v = v.OnDevice(device); // every tensor the kernel makes follows the model's device
+            if (model.Device is { } device) v = v.OnDevice(device); // every tensor the evaluation makes follows the model's device
             var transformed = new Tensor[symmetries.Count];
             for (int k = 0; k < symmetries.Count; k++) transformed[k] = symmetries[k].Input.Apply(v, inEl[k]);
 
@@ -110,7 +110,7 @@ public static class EquivarianceKernel
                 distances[k] = d.MoveToOuterDisposeScope();
             }
             var transformedOutputs = yk.Select(y => y.MoveToOuterDisposeScope()).ToArray();
-            return new KernelResult(y0.MoveToOuterDisposeScope(), transformedOutputs, distances, inEl, owned);
+            return new EvaluationResult(y0.MoveToOuterDisposeScope(), transformedOutputs, distances, inEl, owned);
         }
         catch
         {
@@ -136,7 +136,7 @@ public static class EquivarianceKernel
         return e;
     }
 
-    private static (Tensor y0, Tensor[] yk) Forward(KernelModel model, Tensor v, Tensor[] transformed, Tensor? modelOutput, KernelOptions options, bool batchStatistics)
+    private static (Tensor y0, Tensor[] yk) Forward(EvaluatedModel model, Tensor v, Tensor[] transformed, Tensor? modelOutput, EvaluationOptions options, bool batchStatistics)
     {
         var parts = modelOutput is null ? transformed.Prepend(v).ToArray() : transformed;
         var outputs = new Tensor[parts.Length];
@@ -156,7 +156,7 @@ public static class EquivarianceKernel
     // One forward over the concatenation of same-shaped batches, in chunks under the memory budget: whole parts per
     // chunk while a part fits, else equal pieces of each part — never pieces while a norm layer normalises over the batch
     // (a part is the size of the caller's own batch, which the model has already run whole).
-    private static Tensor[] ForwardChunked(KernelModel model, Tensor[] parts, KernelOptions options, bool batchStatistics)
+    private static Tensor[] ForwardChunked(EvaluatedModel model, Tensor[] parts, EvaluationOptions options, bool batchStatistics)
     {
         long rows = parts.Sum(p => p.size(0));
         long n = parts.Max(p => p.size(0));
@@ -196,7 +196,7 @@ public static class EquivarianceKernel
 
     // Each call in its own dispose scope: the model's intermediate handles are released right away instead of
     // piling up until the end of the evaluation (measured: fresh memory for every chunk cost ~25% in page faults).
-    private static Tensor CallScoped(KernelModel model, Tensor input)
+    private static Tensor CallScoped(EvaluatedModel model, Tensor input)
     {
         using var scope = NewDisposeScope();
         var xin = input.dtype == model.DType || !input.dtype.IsFloatingPoint() ? input : input.to(model.DType);

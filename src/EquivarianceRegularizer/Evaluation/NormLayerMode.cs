@@ -1,8 +1,8 @@
 using TorchSharp.Modules;
 
-namespace EquivarianceRegularizer.Kernels;
+namespace EquivarianceRegularizer.Evaluation;
 
-/// <summary>How a kernel pass treats normalization layers that keep running statistics (BatchNorm).</summary>
+/// <summary>How an evaluation pass treats normalization layers that keep running statistics (BatchNorm).</summary>
 public enum NormLayerMode
 {
     /// <summary>

@@ -1,11 +1,11 @@
 using EquivarianceRegularizer.Distances;
-using EquivarianceRegularizer.Kernels;
+using EquivarianceRegularizer.Evaluation;
 using EquivarianceRegularizer.Tests.Hardening;
 using EquivarianceRegularizer.Transforms;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace EquivarianceRegularizer.Tests.Kernels;
+namespace EquivarianceRegularizer.Tests.Evaluation;
 
 /// <summary>One regularizer, or guards of one model, used by several threads at once leave BatchNorm as it was.</summary>
 public class NormStatisticsGuardConcurrencyTests
