@@ -5,7 +5,7 @@ namespace FashionMnistRotation;
 /// <summary>The example's command-line options (see --help).</summary>
 internal sealed record Settings
 {
-    public int Epochs { get; init; } = 1;
+    public int Epochs { get; init; } = 2;
     public int? TrainLimit { get; init; } = 20000;
     public int? TestLimit { get; init; }
     public int BatchSize { get; init; } = 64;
@@ -16,13 +16,13 @@ internal sealed record Settings
     public string Reader { get; init; } = "library";
 
     /// <summary>λ of the plain-regularizer sweep.</summary>
-    public IReadOnlyList<double> Lambdas { get; init; } = new[] { 0.3, 1.0, 3.0 };
+    public IReadOnlyList<double> Lambdas { get; init; } = new[] { 0.1, 0.3, 1.0, 3.0 };
 
     /// <summary>λ of augmentation + regularizer (and of the regularizer on unlabelled batches with few labels), one run each.</summary>
-    public IReadOnlyList<double> AugmentedLambdas { get; init; } = new[] { 1.0 };
+    public IReadOnlyList<double> AugmentedLambdas { get; init; } = new[] { 0.1 };
 
     /// <summary>ε of the constrained runs (λ by dual ascent), in the distance's units.</summary>
-    public IReadOnlyList<double> Epsilons { get; init; } = new[] { 0.05 };
+    public IReadOnlyList<double> Epsilons { get; init; } = new[] { 0.05, 0.2 };
 
     /// <summary>η of the dual ascent λ ← max(0, λ + η·(error − ε)).</summary>
     public double DualStep { get; init; } = 0.01;
@@ -122,9 +122,9 @@ internal sealed record Settings
         "  --epochs N --train-limit N | --full --test-limit N --batch N --lr X\n" +
         "  --seeds 1,2 | --seed N  seeds (results are averaged over them)\n" +
         "  --variants LIST         any of plain,augmentation,regularizer,aug+reg,constrained,group-averaged (default: all)\n" +
-        "  --lambdas 0.3,1,3       λ of the regularizer sweep (--lambda X: one λ)\n" +
-        "  --aug-lambdas 1         λ of augmentation + regularizer (one run each; --aug-lambda X: one λ)\n" +
-        "  --epsilons 0.05         ε of the constrained runs (λ by dual ascent toward ε); --dual-step X: its step η (0.01)\n" +
+        "  --lambdas 0.1,0.3,1,3   λ of the regularizer sweep (--lambda X: one λ)\n" +
+        "  --aug-lambdas 0.1       λ of augmentation + regularizer (one run each; --aug-lambda X: one λ)\n" +
+        "  --epsilons 0.05,0.2     ε of the constrained runs (λ by dual ascent toward ε); --dual-step X: its step η (0.01)\n" +
         "  --distance kl|js|ce     the regularizer's distance (default kl: KL to the upright prediction, a fixed target)\n" +
         "  --labels 250,1000,4000  few labels: that many labelled images (balanced), the rest of the training images unlabelled\n" +
         "  --markdown FILE         also write the tables as Markdown\n" +
