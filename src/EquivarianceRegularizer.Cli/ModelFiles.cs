@@ -15,8 +15,15 @@ internal static class ModelFiles
     public static TappedScriptModule LoadTapped(string path)
     {
         EnsureExists(path);
+        BeforeLoad.Value?.Invoke(path);
         return TappedScriptModule.Load(path, ScriptLoadSafety.ChildProcessProbe);
     }
+
+    /// <summary>
+    /// A test seam, called with the path before each load in the calling flow only (tests make it throw what a load can
+    /// throw, such as <see cref="OutOfMemoryException"/>, to check how the commands end). Null in the tool.
+    /// </summary>
+    internal static readonly AsyncLocal<Action<string>?> BeforeLoad = new();
 
     private static void EnsureExists(string path)
     {

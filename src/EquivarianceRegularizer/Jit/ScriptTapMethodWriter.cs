@@ -203,7 +203,7 @@ internal sealed partial class ScriptTapMethodWriter
         var m = AttributeBinding().Match(line);
         if (!m.Success) m = GetattrBinding().Match(line);
         if (!m.Success) return;
-        string name = m.Groups[1].Value, owner = m.Groups[2].Value, attribute = m.Groups[3].Value;
+        string name = m.Groups[1].Value, owner = m.Groups[2].Value, attribute = ScriptTapSourceText.Unescape(m.Groups[3].Value);
         locals.Remove(name);
         ScriptTapSourceClass? ownerClass;
         string path;

@@ -43,7 +43,7 @@ internal static partial class ScriptTapSourceParser
             var attribute = Attribute().Match(line);
             if (attribute.Success) cls.AttributeTypes[attribute.Groups[1].Value] = attribute.Groups[2].Value.Trim();
             var numbered = NumberedAttribute().Match(line);
-            if (numbered.Success) cls.AttributeTypes[numbered.Groups[1].Value] = numbered.Groups[2].Value.Trim();
+            if (numbered.Success) cls.AttributeTypes[ScriptTapSourceText.Unescape(numbered.Groups[1].Value)] = numbered.Groups[2].Value.Trim();
             j++;
         }
     }

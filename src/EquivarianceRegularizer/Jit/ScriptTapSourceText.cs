@@ -8,6 +8,37 @@ namespace EquivarianceRegularizer.Jit;
 /// </summary>
 internal static class ScriptTapSourceText
 {
+    /// <summary>
+    /// The value of a string literal's body as PyTorch's printer writes it (C-style escapes: <c>\n</c>, <c>\t</c>,
+    /// <c>\\</c>, <c>\"</c>, three-digit octal such as <c>\033</c>; other characters raw, UTF-8 included), so that a
+    /// child named in <c>getattr(self, "…")</c> gets the name <c>named_modules</c> gives it.
+    /// </summary>
+    public static string Unescape(string body)
+    {
+        if (!body.Contains('\\', StringComparison.Ordinal)) return body;
+        var sb = new StringBuilder(body.Length);
+        for (int i = 0; i < body.Length; i++)
+        {
+            char c = body[i];
+            if (c != '\\' || i + 1 == body.Length) { sb.Append(c); continue; }
+            char e = body[++i];
+            if (e is >= '0' and <= '7')
+            {
+                int value = 0, digits = 0;
+                while (digits < 3 && i < body.Length && body[i] is >= '0' and <= '7') { value = value * 8 + (body[i++] - '0'); digits++; }
+                i--;
+                sb.Append((char)value);
+                continue;
+            }
+            sb.Append(e switch
+            {
+                'n' => '\n', 't' => '\t', 'r' => '\r', 'a' => '\a', 'b' => '\b', 'f' => '\f', 'v' => '\v',
+                _ => e,
+            });
+        }
+        return sb.ToString();
+    }
+
     /// <summary>Splits <paramref name="text"/> on <paramref name="separator"/> outside brackets and strings; trims the parts, drops empty ones.</summary>
     public static List<string> SplitTopLevel(string text, char separator)
     {

@@ -22,6 +22,9 @@ public sealed record BoundaryConvention
     /// </summary>
     public required IReadOnlyDictionary<string, ImagePadding> PaddedLayers { get; init; }
 
-    /// <summary>One sentence in the user's terms, e.g. "circular, taken from the model: its 2 padded layers (conv1, conv2) agree".</summary>
-    public required string Explanation { get; init; }
+    /// <summary>
+    /// One sentence in the user's terms, e.g. "circular, taken from the model: its 2 padded layers (conv1, conv2) agree";
+    /// control and bidirectional characters of layer names shown as escapes.
+    /// </summary>
+    public required string Explanation { get; init => field = EquivarianceRegularizer.Reports.ReportFormat.Printable(value); }
 }

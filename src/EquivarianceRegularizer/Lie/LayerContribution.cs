@@ -6,8 +6,8 @@ public sealed record LayerContribution
     /// <summary>Position in the chain (0 = first stage).</summary>
     public required int Index { get; init; }
 
-    /// <summary>The stage's name.</summary>
-    public required string Name { get; init; }
+    /// <summary>The stage's name, with control and bidirectional characters shown as escapes (it reaches every report).</summary>
+    public required string Name { get; init => field = EquivarianceRegularizer.Reports.ReportFormat.Printable(value); }
 
     /// <summary>The stage's type.</summary>
     public required string Kind { get; init; }

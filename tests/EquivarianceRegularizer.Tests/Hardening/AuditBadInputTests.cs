@@ -38,7 +38,7 @@ public class AuditBadInputTests
         using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions { InputShape = Image, Bounds = (1, 0) }));
         Assert.That(ex!.ParamName, Is.EqualTo("bounds"));
-        Assert.That(ex.Message, Does.Contain("lower ≤ upper").And.Contain("[1, 0]"));
+        Assert.That(ex.Message, Is.EqualTo("Bounds from the pair [1, 0] need lower ≤ upper; entry 0 is [1, 0]. (Parameter 'bounds')"));
     }
 
     [Test]
@@ -47,7 +47,7 @@ public class AuditBadInputTests
         using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, new AuditOptions { InputShape = Image, Bounds = (double.NaN, 1) }));
         Assert.That(ex!.ParamName, Is.EqualTo("bounds"));
-        Assert.That(ex.Message, Does.Contain("finite"));
+        Assert.That(ex.Message, Is.EqualTo("Bounds from the pair [NaN, 1] must be finite; entry 0 is [NaN, 1]. (Parameter 'bounds')"));
     }
 
     [Test]
@@ -56,6 +56,7 @@ public class AuditBadInputTests
         using var model = Cnns.NamedCnn(1);
         var ex = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90Invariant, Options with { DType = ScalarType.Int64 }));
         Assert.That(ex!.ParamName, Is.EqualTo("DType"));
+        Assert.That(ex.Message, Does.StartWith("DType must be ScalarType.Float32 or ScalarType.Float64 (the dtypes the audit has thresholds for), not Int64."));
     }
 
     [Test]

@@ -4,6 +4,8 @@ using System.Text;
 using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Audit.Reports;
 using EquivarianceRegularizer.Jit;
+using EquivarianceRegularizer.Models;
+using EquivarianceRegularizer.Tests.Jit;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Tests.Hardening;
@@ -11,7 +13,7 @@ namespace EquivarianceRegularizer.Tests.Hardening;
 /// <summary>Hostile archives and names: bounded reads, no blocking on pipes, no raw control characters in reports.</summary>
 public class HostileFileTests
 {
-    private static readonly System.Buffers.SearchValues<char> Raw = System.Buffers.SearchValues.Create("\u202E\u001B\0\u2067\u0085");
+    private static readonly System.Buffers.SearchValues<char> Raw = System.Buffers.SearchValues.Create("\u202E\u001B\0\u2066\u2067\u0085");
 
     private static string Scratch(string name)
     {
@@ -80,6 +82,56 @@ public class HostileFileTests
         {
             Assert.That(text.AsSpan().IndexOfAny(Raw), Is.EqualTo(-1), format);
             Assert.That(text.Split('\n').Any(l => l.StartsWith("e\\u2067", StringComparison.Ordinal) || l.StartsWith("e\u2067", StringComparison.Ordinal)), Is.False, format);
+        }
+    }
+
+    /// <summary>
+    /// placeholder_layer_names_scripted.pt with its layer names made hostile: U+202E, ESC [ m, U+2066 and a newline, raw in
+    /// data.pkl (same UTF-8 length as the placeholders, so no pickle length changes) and as string escapes in the code.
+    /// </summary>
+    internal static string HostileLayerNames()
+    {
+        var subs = new (string Placeholder, string Raw, string Escaped)[] { ("-A-", "\u202E", "\u202E"), ("-B-", "\u001B[m", "\\033[m"), ("-C-", "\u2066", "\u2066"), ("-D-", "\nNL", "\\nNL") };
+        var path = Scratch("layers.pt");
+        using var source = ZipFile.OpenRead(JitTestFiles.Fixture("placeholder_layer_names_scripted.pt"));
+        using (var target = ZipFile.Open(path, ZipArchiveMode.Create))
+        {
+            foreach (var entry in source.Entries)
+            {
+                using var read = entry.Open();
+                using var bytes = new MemoryStream();
+                read.CopyTo(bytes);
+                // Latin-1 maps bytes to chars one to one, so the UTF-8 placeholders are replaced byte for byte.
+                string text = Encoding.Latin1.GetString(bytes.ToArray());
+                bool code = entry.FullName.EndsWith(".py", StringComparison.Ordinal);
+                foreach (var (placeholder, raw, escaped) in subs)
+                    text = text.Replace(placeholder, Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(code ? escaped : raw)), StringComparison.Ordinal);
+                using var write = target.CreateEntry(entry.FullName, CompressionLevel.NoCompression).Open();
+                write.Write(Encoding.Latin1.GetBytes(text));
+            }
+        }
+        return path;
+    }
+
+    [Test]
+    public void HostileLayerNames_AreTheNamesNamedModulesGives_AndReachNoReportRaw()
+    {
+        using var tapped = TappedScriptModule.Load(HostileLayerNames());
+        var declared = tapped.Module.named_modules().Select(m => m.name).Where(n => n.Length > 0).ToList();
+        Assert.That(declared, Does.Contain("conv\u202E").And.Contain("relu\u001B[m").And.Contain("flat\nNL"), "the archive loads with the hostile names");
+        var report = Auditor.Audit(new TappedModel(tapped, "layers.pt"), Symmetry.Invariant(new RotationByQuarterTurns()),
+            new AuditOptions { InputShape = new long[] { 1, 8, 8 }, Samples = 2, Layers = true });
+        // The taps read the names from the code's string literals (escapes undone), so every layer is found as called.
+        Assert.That(report.Layers.Where(l => l.NotTestableReason == "not called during forward").Select(l => l.Name), Is.Empty);
+        Assert.That(report.Layers.Select(l => l.Name), Is.SupersetOf(new[] { "conv\\u202E", "relu\\u001B[m", "pool\\u2066", "flat\\nNL" }));
+        foreach (var (format, text) in new[]
+                 {
+                     ("text", ReportText.Render(report)), ("markdown", MarkdownReport.Render(report)),
+                     ("html", HtmlReport.Render(report)), ("json", JsonReport.Render(report)),
+                 })
+        {
+            Assert.That(text.AsSpan().IndexOfAny(Raw), Is.EqualTo(-1), format);
+            Assert.That(text.Replace("\r", "", StringComparison.Ordinal).Split('\n').Any(l => l.TrimStart(' ', '|', '-', '>').StartsWith("NL", StringComparison.Ordinal)), Is.False, $"{format}: a layer name's newline started a line");
         }
     }
 

@@ -37,6 +37,30 @@ public class UserTermsMessageTests
     }
 
     [Test]
+    public void Regularizer_OfAModelThatCollapsesTheBatch_IsAnError_InTheModelsTerms()
+    {
+        using var model = new Zoo.Fn("MeanOverBatch", x => x.mean(new long[] { 0 }, keepdim: true));
+        using var reg = new EquivarianceError(model, new long[] { 1, 8, 8 }, new[] { EquivarianceTerm.Invariant(new RotationByQuarterTurns()) }, n: 4);
+        using var scope = NewDisposeScope();
+        foreach (Action call in new Action[] { () => reg.call(rand(4, 1, 8, 8)), () => reg.call() })
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => call());
+            Assert.That(e!.Message, Is.EqualTo("The model mapped a batch of 4 input rows to an output of shape [1, 1, 8, 8]; the equivariance error needs one " +
+                "output row per input row (a model that keeps the batch axis first and does not mix samples)."));
+            Assert.That(e.Message, Does.Not.Contain("modelOutput"), "the user passed no modelOutput");
+        }
+    }
+
+    [Test]
+    public void AuditDType_OtherThanFloat32OrFloat64_IsAnError()
+    {
+        using var model = Cnns.InvariantCnn();
+        var e = Assert.Throws<ArgumentException>(() => Auditor.Audit(model, Rot90, Shape(1, 8, 8) with { DType = ScalarType.BFloat16 }));
+        Assert.That(e!.ParamName, Is.EqualTo("DType"));
+        Assert.That(e.Message, Does.StartWith("DType must be ScalarType.Float32 or ScalarType.Float64 (the dtypes the audit has thresholds for), not BFloat16."));
+    }
+
+    [Test]
     public void DisposedGenerator_IsAnError_NotTheGlobalGenerator()
     {
         var generator = new Generator(7);

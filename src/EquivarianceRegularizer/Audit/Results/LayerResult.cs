@@ -4,8 +4,8 @@ namespace EquivarianceRegularizer.Audit;
 /// <summary>One layer of the layer-wise isolation.</summary>
 public sealed class LayerResult
 {
-    /// <summary>Dotted name.</summary>
-    public required string Name { get; init; }
+    /// <summary>Dotted name, with control and bidirectional characters shown as escapes (it reaches every report).</summary>
+    public required string Name { get; init => field = EquivarianceRegularizer.Reports.ReportFormat.Printable(value); }
 
     /// <summary>Type name.</summary>
     public required string TypeName { get; init; }
