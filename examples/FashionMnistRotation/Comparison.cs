@@ -64,7 +64,7 @@ internal sealed class Comparison(Settings settings, Tensor testX, Tensor testY)
         if (v.Kind == VariantKind.Augmentation)
         {
             // The augmented model averaged over the four turns at test time only: no extra training, 4× inference.
-            using var averaged = GroupAveraged.Invariant(model, new RotationByQuarterTurns());
+            using var averaged = GroupAveraged.Invariant(model, Transform.RotationByQuarterTurns());
             var tta = Evaluation.Run(averaged, testX, testY);
             Log(AveragedAtTest, seed, tta, seconds);
             results.Add(new Result(AveragedAtTest, seed, tta, seconds, null));
