@@ -20,7 +20,7 @@ internal sealed record Evaluation(double UprightAccuracy, double[] RotatedAccura
     {
         model.eval();
         using var nograd = no_grad();
-        var rot = new RotationByQuarterTurns();
+        var rot = Transform.RotationByQuarterTurns();
         long n = x.size(0);
         long correct = 0, kept = 0;
         var rotatedCorrect = new long[3];

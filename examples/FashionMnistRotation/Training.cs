@@ -22,7 +22,7 @@ internal static class Training
     public static nn.Module<Tensor, Tensor> CreateModel(Variant v, int seed)
     {
         var cnn = SmallCnn.Create(seed);
-        return v.Kind == VariantKind.GroupAveraged ? GroupAveraged.Invariant(cnn, new RotationByQuarterTurns()) : cnn;
+        return v.Kind == VariantKind.GroupAveraged ? GroupAveraged.Invariant(cnn, Transform.RotationByQuarterTurns()) : cnn;
     }
 
     /// <summary>The regularizer's distance named on the command line.</summary>
@@ -36,7 +36,7 @@ internal static class Training
     /// <summary>Trains <paramref name="model"/> as <paramref name="v"/> says; returns the training time in seconds and, for a constrained term, its final λ.</summary>
     public static (double seconds, double? finalLambda) Run(nn.Module<Tensor, Tensor> model, Variant v, TrainingData data, Settings s, int seed)
     {
-        var rot = new RotationByQuarterTurns();
+        var rot = Transform.RotationByQuarterTurns();
         using var optimizer = optim.Adam(model.parameters(), lr: s.LearningRate);
         using var criterion = nn.CrossEntropyLoss();
         using var augment = new GroupAugmentation(rot, seed: (ulong)seed + 3);

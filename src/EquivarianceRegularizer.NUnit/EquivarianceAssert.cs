@@ -16,7 +16,7 @@ namespace EquivarianceRegularizer.NUnit;
 /// finite group, layer-wise isolation; the gradient test on request), so it reaches the verdict
 /// <c>Auditor.Audit</c> and <c>eqv audit</c> reach, and fails with the report's summary, first failing layer and
 /// diagnoses. Returns the report when it passes.
-/// <code>EquivarianceAssert.IsInvariant(model, new RotationByQuarterTurns(), inputShape: new long[] { 1, 28, 28 });</code>
+/// <code>EquivarianceAssert.IsInvariant(model, Transform.RotationByQuarterTurns(), inputShape: new long[] { 1, 28, 28 });</code>
 /// </summary>
 public static class EquivarianceAssert
 {

@@ -10,7 +10,7 @@ namespace EquivarianceRegularizer;
 /// The training-time equivariance regularizer: a module whose call returns the differentiable scalar
 /// Σ over chosen terms of λ·max(0, error − ε), error = mean over samples of dist(f_out(model(v)), model(f_in(v))).
 /// <code>
-/// var reg = new EquivarianceError(model, [1, 28, 28], [(IdentityTransform.Instance, new RotationByQuarterTurns(), 0.0, 0.3)],
+/// var reg = new EquivarianceError(model, [1, 28, 28], [(Transform.Identity, Transform.RotationByQuarterTurns(), 0.0, 0.3)],
 ///                                 dist: "cross_entropy_logits");
 /// var logits = model.call(x);
 /// var loss = criterion.call(logits, y) + reg.call(x, logits);   // the batch runs once, plus once per transformed copy

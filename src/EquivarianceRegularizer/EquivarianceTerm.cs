@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer;
 /// <c>(f, ε, λ)</c> when f acts on inputs and outputs alike (one shared draw), <c>(f_out, f_in, ε, λ)</c> otherwise;
 /// f, f_out and f_in may be transforms (<see cref="IGroupTransform"/>) or plain <c>Func&lt;Tensor, Tensor&gt;</c>.
 /// <code>
-/// EquivarianceTerm[] terms = [(new RotationByQuarterTurns(), 0.0, 1.0), (IdentityTransform.Instance, flip, 0.01, 0.5)];
+/// EquivarianceTerm[] terms = [(Transform.RotationByQuarterTurns(), 0.0, 1.0), (Transform.Identity, flip, 0.01, 0.5)];
 /// </code>
 /// <see cref="Lambda"/> and <see cref="Epsilon"/> may change between steps (a schedule). A constrained term
 /// (<see cref="Constrained(EquivarianceRegularizer.Symmetry, double, double, double)"/>) finds λ itself by dual ascent towards ε.

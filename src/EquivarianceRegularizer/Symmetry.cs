@@ -7,8 +7,8 @@ namespace EquivarianceRegularizer;
 /// for every element g. Both actions are transforms of the same <see cref="Groups.Group"/> (one drawn element per
 /// sample drives both), or the output's is trivial (an invariance). Arguments are always (input, output).
 /// <code>
-/// var invariant = Symmetry.Invariant(new RotationByQuarterTurns());                        // model(g·x) = model(x)
-/// var equivariant = Symmetry.Equivariant(new Rotation(), new VectorRotation2D());         // a direction rotates with the image
+/// var invariant = Symmetry.Invariant(Transform.RotationByQuarterTurns());                        // model(g·x) = model(x)
+/// var equivariant = Symmetry.Equivariant(Transform.Rotation(), Transform.VectorRotation2D());         // a direction rotates with the image
 /// </code>
 /// </summary>
 public sealed class Symmetry
@@ -60,7 +60,7 @@ public sealed class Symmetry
     public static Symmetry Independent(IGroupTransform input, IGroupTransform output) => new(input, output, independent: true);
 
     /// <summary>model(g·x) = model(x).</summary>
-    public static Symmetry Invariant(IGroupTransform input) => new(input, IdentityTransform.Instance);
+    public static Symmetry Invariant(IGroupTransform input) => new(input, Transform.Identity);
 
     /// <summary>model(g·x) = g·model(x); the output action defaults to the input's transform itself.</summary>
     public static Symmetry Equivariant(IGroupTransform input, IGroupTransform? output = null) => new(input, output ?? input);

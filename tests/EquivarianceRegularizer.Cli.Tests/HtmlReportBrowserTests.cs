@@ -21,7 +21,7 @@ public class HtmlReportBrowserTests
         using var model = EquivarianceRegularizer.Jit.TappedScriptModule.Load(Path.Combine(ZooTests.Fixtures, "plain_cnn.pt"));
         var report = Auditor.Audit(new TappedModel(model, "plain_cnn.pt"), Symmetry.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 4, ModelName = HostileName });
-        return HtmlReport.Render(report with { LieLayerErrors = new[] { new LieLayerError("0", 0.5), new LieLayerError("2", 0.25), new LieLayerError("5", 0.05) } });
+        return HtmlReport.Render(report with { LieLayerErrors = new[] { ("0", 0.5), ("2", 0.25), ("5", 0.05) } });
     }
 
     [Test]
@@ -82,7 +82,7 @@ public class HtmlReportBrowserTests
         using var model = EquivarianceRegularizer.Jit.TappedScriptModule.Load(Path.Combine(ZooTests.Fixtures, "c4_invariant_cnn.pt"));
         var report = Auditor.Audit(new TappedModel(model, "c4_invariant_cnn.pt"), Symmetry.Invariant(new RotationByQuarterTurns()),
             new AuditOptions { InputShape = new long[] { 1, 12, 12 }, Samples = 4, Layers = true });
-        report = report with { LieLayerErrors = new[] { new LieLayerError("conv1", 0), new LieLayerError("relu1", 0.002), new LieLayerError("pool", 0) } };
+        report = report with { LieLayerErrors = new[] { ("conv1", 0), ("relu1", 0.002), ("pool", 0) } };
         return HtmlReport.Render(report);
     }
 

@@ -403,7 +403,7 @@ public class EquivarianceErrorTests
         var x = rand(10, 1, 6, 6);
         var flips = new IGroupTransform[] { new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform() };
         var pairs = flips.Select(Symmetry.Invariant).ToArray();
-        var elements = flips.Select(f => ((IndexedFiniteTransform)f).Group.Element(1, 10)).ToArray();
+        var elements = flips.Select(f => ((IFiniteTransform)f).Group.Element(1, 10)).ToArray();
         using var whole = EquivarianceEvaluator.Evaluate(model, x, pairs, Distance.L2, inputElements: elements);
         int before = model.Forwards;
         // 144 input bytes × 64 = 9 KiB per row; a budget of 25 rows holds two parts of 10: 5 parts → 3 forwards.

@@ -54,9 +54,9 @@ internal sealed class AuditRun(ObservedModel model, Symmetry spec, AuditOptions 
         double tGradient = clock.Elapsed.TotalSeconds;
         IReadOnlyList<LayerResult> layers = options.Layers ? LayerPhase.Run(ctx, xs, subPlan, layerGradNorms, chunks) : Array.Empty<LayerResult>();
         double tLayers = clock.Elapsed.TotalSeconds;
-        var timings = new List<PhaseTiming>
+        var timings = new List<(string, double)>
         {
-            new("end_to_end", tEndToEnd), new("gradient", tGradient - tEndToEnd), new("layers", tLayers - tGradient),
+            ("end_to_end", tEndToEnd), ("gradient", tGradient - tEndToEnd), ("layers", tLayers - tGradient),
         };
         string? firstFailing = layers.FirstOrDefault(l => l.BreaksAlone)?.Name;
 

@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Jit;
 using EquivarianceRegularizer.Models;
 
 namespace EquivarianceRegularizer.Audit;
@@ -15,6 +16,21 @@ public static class Auditor
     /// <summary>Audits a TorchSharp model (an <c>nn.Module&lt;Tensor, Tensor&gt;</c> or a TorchScript module).</summary>
     public static AuditReport Audit(TensorModel model, Symmetry spec, AuditOptions options) =>
         Audit(new HookedModel(model ?? throw new ArgumentNullException(nameof(model))), spec, options);
+
+    /// <summary>
+    /// Audits the TorchScript model in the file at <paramref name="torchScriptPath"/> as <c>eqv audit</c> does: the
+    /// archive is checked and loaded with a copy rewritten to expose every layer's calls (TorchSharp has no hooks on
+    /// script children), so the layer phase sees each layer. With <see cref="ScriptLoadSafety.ChildProcessProbe"/> (the
+    /// default) a file libtorch cannot compile is a <see cref="Jit.TorchScriptLoadException"/>, not the end of the process.
+    /// </summary>
+    public static AuditReport Audit(string torchScriptPath, Symmetry spec, AuditOptions options, ScriptLoadSafety safety = ScriptLoadSafety.ChildProcessProbe)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(torchScriptPath);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(options);
+        using var tapped = TappedScriptModule.Load(torchScriptPath, safety);
+        return Audit(new TappedModel(tapped, Reports.ReportText.Printable(Path.GetFileName(torchScriptPath))), spec, options);
+    }
 
     /// <summary>Audits any model behind the <see cref="ObservedModel"/> adapter (e.g. a TorchScript module).</summary>
     internal static AuditReport Audit(ObservedModel model, Symmetry spec, AuditOptions options)

@@ -7,7 +7,7 @@ namespace EquivarianceRegularizer.Differentiation;
 /// an output that does not require grad — terminates the whole process. <c>backward</c>'s entry point catches them and
 /// they arrive as .NET exceptions. Every gradient the library takes goes through here.
 /// </summary>
-public static class Gradients
+internal static class Gradients
 {
     /// <summary>
     /// d(<paramref name="output"/>·<paramref name="gradOutput"/>)/d<paramref name="inputs"/>: one entry per input, null where

@@ -6,7 +6,7 @@ namespace EquivarianceRegularizer.Groups;
 /// <see cref="CustomGroup"/> object. Without a law, <see cref="Identity"/>, <see cref="Inverse"/> and
 /// <see cref="Compose"/> say so and what to pass.
 /// </summary>
-public sealed class CustomGroup : Group
+internal sealed class CustomGroup : Group
 {
     private readonly Func<long, Generator, Tensor> _sample;
     private readonly Func<long, Tensor>? _identity;

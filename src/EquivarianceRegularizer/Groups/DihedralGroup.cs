@@ -4,7 +4,7 @@ namespace EquivarianceRegularizer.Groups;
 /// The dihedral group D_n of order 2n (symmetries of the regular n-gon). Element k &lt; n is the rotation r^k; element
 /// n + k is r^k·s, the reflection s first, then r^k. Since s·r^k = r^−k·s: (r^a s^f)(r^b s^h) = r^(a + (−1)^f b) s^(f+h).
 /// </summary>
-public sealed class DihedralGroup : FiniteGroup
+internal sealed class DihedralGroup : FiniteGroup
 {
     /// <summary>D_<paramref name="n"/>; <paramref name="describe"/> names element k in reports.</summary>
     public DihedralGroup(int n, Func<int, string>? describe = null) : base($"D{n}", 2 * n, describe) => N = n;

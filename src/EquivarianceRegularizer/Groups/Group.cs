@@ -125,4 +125,50 @@ public abstract class Group : IEquatable<Group>
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         generator.RequireLive(nameof(generator));
     }
+
+    /// <summary>The cyclic group C_<paramref name="order"/> (rotations by k/order turns, flips for order 2, cyclic shifts).</summary>
+    /// <param name="order">The number of elements.</param>
+    /// <param name="describe">Names element k in reports (default "k").</param>
+    public static FiniteGroup Cyclic(int order, Func<int, string>? describe = null) => new CyclicGroup(order, describe);
+
+    /// <summary>The dihedral group D_<paramref name="n"/> of the regular n-gon: 2n elements, e = n·f + k is "flip f times, then rotate by k".</summary>
+    /// <param name="n">The number of rotations.</param>
+    /// <param name="describe">Names element e in reports.</param>
+    public static FiniteGroup Dihedral(int n, Func<int, string>? describe = null) => new DihedralGroup(n, describe);
+
+    /// <summary>The trivial group {e}: the group of the identity action (an invariant output).</summary>
+    public static FiniteGroup Trivial => TrivialGroup.Instance;
+
+    /// <summary>The symmetric group S_<paramref name="n"/> of permutations of n items (elements are int64 permutation rows).</summary>
+    public static Group Symmetric(int n) => new SymmetricGroup(n);
+
+    /// <summary>
+    /// The additive group R^<paramref name="dimension"/> (translations, log-scales, shears, brightness shifts, any
+    /// one-parameter flow), each parameter drawn uniformly from <paramref name="range"/>.
+    /// </summary>
+    /// <param name="range">The interval each parameter comes from.</param>
+    /// <param name="dimension">d (default 1).</param>
+    /// <param name="generator">The one-parameter subgroup's direction (length d; default the first axis).</param>
+    /// <param name="describe">Names one element's parameters in reports.</param>
+    public static ContinuousGroup Real(ParameterRange range, int dimension = 1, double[]? generator = null, Func<double[], string>? describe = null) =>
+        new RealGroup(range, dimension, generator, describe);
+
+    /// <summary>SO(2), angles in radians drawn uniformly from <paramref name="range"/> (default the whole circle, Haar).</summary>
+    public static ContinuousGroup PlaneRotation(ParameterRange? range = null, Func<double[], string>? describe = null) => new PlaneRotationGroup(range, describe);
+
+    /// <summary>SO(3), Haar-random; elements are row-major 3×3 rotation matrices.</summary>
+    public static Group SpaceRotation() => new SpaceRotationGroup();
+
+    /// <summary>The direct product of <paramref name="factors"/>: one element of each per sample (the group of a composed transform).</summary>
+    public static Group Product(params Group[] factors) => new ProductGroup(factors);
+
+    /// <summary>
+    /// A group defined by your own parametrisation: <paramref name="sample"/> draws one parameter row per sample
+    /// (batch first); give its law (<paramref name="identity"/>, <paramref name="inverse"/>, <paramref name="compose"/>:
+    /// all three or none) for checks that need it. Only the same object is the same group, so actions built with one
+    /// such group share drawn elements.
+    /// </summary>
+    public static Group Custom(string name, Func<long, Generator, Tensor> sample,
+        Func<long, Tensor>? identity = null, Func<Tensor, Tensor>? inverse = null, Func<Tensor, Tensor, Tensor>? compose = null) =>
+        new CustomGroup(name, sample, identity, inverse, compose);
 }

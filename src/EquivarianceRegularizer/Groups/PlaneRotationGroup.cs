@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Groups;
 
 /// <summary>SO(2), rotations of the plane by an angle in radians (image rotations, hue, 2-vector rotations).</summary>
-public sealed class PlaneRotationGroup : ContinuousGroup
+internal sealed class PlaneRotationGroup : ContinuousGroup
 {
     /// <summary>SO(2) with angles drawn uniformly from <paramref name="range"/> (default the whole circle).</summary>
     public PlaneRotationGroup(ParameterRange? range = null, Func<double[], string>? describe = null)

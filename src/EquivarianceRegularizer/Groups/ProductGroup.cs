@@ -5,7 +5,7 @@ namespace EquivarianceRegularizer.Groups;
 /// part by part. A <see cref="EquivarianceRegularizer.Transforms.ComposedTransform"/> is an action of it when its
 /// factors commute (e.g. one moves pixels, another changes colour).
 /// </summary>
-public sealed class ProductGroup : Group
+internal sealed class ProductGroup : Group
 {
     private readonly Group[] _factors;
 

@@ -4,7 +4,7 @@ namespace EquivarianceRegularizer.Groups;
 /// The additive group R^d (translations; for d = 1 also log-scales, shears, brightness shifts, any one-parameter
 /// flow): g_s·g_t = g_{s+t}. Transforms of R^d of the same d share the drawn parameters.
 /// </summary>
-public sealed class RealGroup : ContinuousGroup
+internal sealed class RealGroup : ContinuousGroup
 {
     /// <summary>R^<paramref name="dimension"/>, each parameter drawn uniformly from <paramref name="range"/>.</summary>
     /// <param name="range">The interval each parameter comes from.</param>

@@ -4,7 +4,7 @@ using MathNet.Numerics.LinearAlgebra;
 namespace EquivarianceRegularizer.Groups;
 
 /// <summary>SO(3), rotations of space: an element is a 3×3 rotation matrix, nine float64 values (row-major) per sample.</summary>
-public sealed class SpaceRotationGroup : Group
+internal sealed class SpaceRotationGroup : Group
 {
     /// <summary>SO(3).</summary>
     public SpaceRotationGroup() : base("SO(3)") { }

@@ -4,7 +4,7 @@ namespace EquivarianceRegularizer.Groups;
 /// The symmetric group S_n: an element is a permutation, one int64 row of n indices per sample. A permutation π acts
 /// by out[i] = x[π(i)], so acting by a, then by b… composes as rows: (a·b)[i] = b[a[i]].
 /// </summary>
-public sealed class SymmetricGroup : Group
+internal sealed class SymmetricGroup : Group
 {
     /// <summary>S_<paramref name="n"/>.</summary>
     public SymmetricGroup(int n) : base($"S{n}")

@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Groups;
 
 /// <summary>The trivial group {e}: it acts on outputs of an invariance.</summary>
-public sealed class TrivialGroup : FiniteGroup
+internal sealed class TrivialGroup : FiniteGroup
 {
     private TrivialGroup() : base("trivial", 1, _ => "identity") { }
 

@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Jit;
 /// reads damaged records as they come, so a damaged file must be stopped here. What this cannot see: code that is
 /// intact but does not compile (that needs the model probe, <see cref="ScriptLoadSafety.ChildProcessProbe"/>).
 /// </summary>
-public static class TorchScriptArchive
+internal static class TorchScriptArchive
 {
     // Code entries are read whole for the class-body check; real ones are a few KiB.
     private const long MaxCodeEntryBytes = 64L << 20;

@@ -10,7 +10,7 @@ namespace EquivarianceRegularizer.Jit;
 /// Tries TorchScript archives and source in a child process (the model probe), where libtorch may abort without
 /// taking the caller down. One child checks many items; after a crash it is started again on the items left.
 /// </summary>
-public static class TorchScriptProbe
+internal static class TorchScriptProbe
 {
     /// <summary>The default bound on one item (the child's start-up included).</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);

@@ -12,8 +12,11 @@ public sealed record BoundaryConvention
     /// <summary>The padding the tangents used.</summary>
     public required ImagePadding Padding { get; init; }
 
-    /// <summary>Where it came from.</summary>
-    public required BoundarySource Source { get; init; }
+    /// <summary>
+    /// True when it was taken from the model (its padded layers agree on one convention, <see cref="LieOptions.BoundaryFromModel"/>);
+    /// false when it is the transform's own <see cref="ImageFlowOptions.Padding"/>, as given.
+    /// </summary>
+    public required bool FromModel { get; init; }
 
     /// <summary>
     /// The padded layers that were examined, with the convention each showed: a layer that keeps H×W and is exactly

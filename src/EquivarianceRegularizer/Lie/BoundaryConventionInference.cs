@@ -19,21 +19,21 @@ internal static class BoundaryConventionInference
         var given = flow.Options.Padding;
         var empty = new Dictionary<string, ImagePadding>(StringComparer.Ordinal);
         if (!options.BoundaryFromModel)
-            return (flow, new BoundaryConvention { Padding = given, Source = BoundarySource.Transform, PaddedLayers = empty, Explanation = $"{Name(given)}: the transform's padding, as given (taking it from the model is off)." });
+            return (flow, new BoundaryConvention { Padding = given, FromModel = false, PaddedLayers = empty, Explanation = $"{Name(given)}: the transform's padding, as given (taking it from the model is off)." });
 
         var padded = PaddedLayers(source, probe, flow, Math.Max(1, options.BorderWidth), notes);
         if (padded.Count == 0)
-            return (flow, new BoundaryConvention { Padding = given, Source = BoundarySource.Transform, PaddedLayers = padded, Explanation = $"{Name(given)}: the transform's padding; no padded layer was found in the model." });
+            return (flow, new BoundaryConvention { Padding = given, FromModel = false, PaddedLayers = padded, Explanation = $"{Name(given)}: the transform's padding; no padded layer was found in the model." });
         var kinds = padded.Values.Distinct().ToList();
         if (kinds.Count > 1)
         {
             string groups = string.Join("; ", kinds.Select(k => $"{Name(k)}: {string.Join(", ", padded.Where(p => p.Value == k).Select(p => p.Key))}"));
-            return (flow, new BoundaryConvention { Padding = given, Source = BoundarySource.Transform, PaddedLayers = padded, Explanation = $"{Name(given)}: the transform's padding; the model's padded layers disagree ({groups}), so none was taken from them." });
+            return (flow, new BoundaryConvention { Padding = given, FromModel = false, PaddedLayers = padded, Explanation = $"{Name(given)}: the transform's padding; the model's padded layers disagree ({groups}), so none was taken from them." });
         }
         var found = kinds[0];
         string layers = $"its {padded.Count} padded layer{(padded.Count == 1 ? "" : "s")} ({string.Join(", ", padded.Keys)}) {(padded.Count == 1 ? "uses" : "agree on")} it";
         if (found == given)
-            return (flow, new BoundaryConvention { Padding = found, Source = BoundarySource.Model, PaddedLayers = padded, Explanation = $"{Name(found)}, as the model pads: {layers}, as the transform does." });
+            return (flow, new BoundaryConvention { Padding = found, FromModel = true, PaddedLayers = padded, Explanation = $"{Name(found)}, as the model pads: {layers}, as the transform does." });
         IContinuousTransform rebuilt;
         try
         {
@@ -41,9 +41,9 @@ internal static class BoundaryConventionInference
         }
         catch (ArgumentException)
         {
-            return (flow, new BoundaryConvention { Padding = given, Source = BoundarySource.Transform, PaddedLayers = padded, Explanation = $"{Name(given)}: the transform's padding; the model pads {Name(found)} ({layers}), but '{flow.Name}' is not a built-in transform that can be rebuilt with it: pass the transform with Padding = {found}." });
+            return (flow, new BoundaryConvention { Padding = given, FromModel = false, PaddedLayers = padded, Explanation = $"{Name(given)}: the transform's padding; the model pads {Name(found)} ({layers}), but '{flow.Name}' is not a built-in transform that can be rebuilt with it: pass the transform with Padding = {found}." });
         }
-        return (rebuilt, new BoundaryConvention { Padding = found, Source = BoundarySource.Model, PaddedLayers = padded, Explanation = $"{Name(found)}, taken from the model: {layers} (the transform had {Name(given)})." });
+        return (rebuilt, new BoundaryConvention { Padding = found, FromModel = true, PaddedLayers = padded, Explanation = $"{Name(found)}, taken from the model: {layers} (the transform had {Name(given)})." });
     }
 
     private static Dictionary<string, ImagePadding> PaddedLayers(ObservedModel source, Tensor probe, ImageFlowTransform flow, int band, ISet<string> notes)

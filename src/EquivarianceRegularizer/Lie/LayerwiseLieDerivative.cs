@@ -6,7 +6,7 @@ using EquivarianceRegularizer.Transforms;
 namespace EquivarianceRegularizer.Lie;
 
 /// <summary>Computes <see cref="LayerwiseLeeReport"/>s.</summary>
-public static class LayerwiseLieDerivative
+internal static class LayerwiseLieDerivative
 {
     /// <summary>
     /// Attributes the Lie derivative of the chain <paramref name="stages"/> along <paramref name="transform"/> to its

@@ -7,7 +7,7 @@ namespace EquivarianceRegularizer.Lie;
 /// <param name="Kind">The layer's type (e.g. "Conv2d").</param>
 /// <param name="Forward">The stage's computation (must be forward-mode differentiable).</param>
 /// <param name="Role">Its role; <see cref="LayerRole.Other"/> is inferred from <paramref name="Kind"/> and from shapes when the stages are measured.</param>
-public sealed record LieStage(string Name, string Kind, Func<Tensor, Tensor> Forward, LayerRole Role = LayerRole.Other)
+internal sealed record LieStage(string Name, string Kind, Func<Tensor, Tensor> Forward, LayerRole Role = LayerRole.Other)
 {
     /// <summary>Name in reports.</summary>
     public string Name { get; init; } = Name ?? throw new ArgumentNullException(nameof(Name));

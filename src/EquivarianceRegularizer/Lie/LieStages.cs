@@ -3,7 +3,7 @@ using EquivarianceRegularizer.Models;
 namespace EquivarianceRegularizer.Lie;
 
 /// <summary>Builds the ordered stages of a model.</summary>
-public static class LieStages
+internal static class LieStages
 {
     /// <summary>
     /// The top-level children of <paramref name="model"/>, in registration order, as stages — for nn Sequential

@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Recipes;
 /// the targets through the output action. The same transforms and groups as the regularizer and the audit, so the
 /// three say the same symmetry.
 /// <code>
-/// using var augment = new GroupAugmentation(new RotationByQuarterTurns(), seed: 3);
+/// using var augment = new GroupAugmentation(Transform.RotationByQuarterTurns(), seed: 3);
 /// var loss = criterion.call(model.call(augment.call(xb)), yb);                  // classification: labels unchanged
 /// var (x2, y2) = segmentationAugment.call(xb, masks);                           // equivariance: masks turned alike
 /// </code>

@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Recipes;
 /// the wrapped model learns, the average commutes with every element of G (up to float rounding), so the audit passes it.
 /// <code>
 /// var cnn = nn.Sequential(...);                                                     // any classifier
-/// var model = GroupAveraged.Invariant(cnn, new RotationByQuarterTurns());           // mean of the logits over the four turns
+/// var model = GroupAveraged.Invariant(cnn, Transform.RotationByQuarterTurns());           // mean of the logits over the four turns
 /// var loss = criterion.call(model.call(x), y);                                      // train it like any module
 /// </code>
 /// All |G| transformed copies of the batch go through the wrapped model in one batched forward, so a forward costs |G|

@@ -4,7 +4,7 @@ namespace EquivarianceRegularizer.Sampling;
 /// Refuses tensors that cannot fit in memory before libtorch is asked for them: a failed native allocation throws
 /// std::bad_alloc, which TorchSharp 0.107's native layer does not catch, so the process would end instead of the call.
 /// </summary>
-public static class AllocationGuard
+internal static class AllocationGuard
 {
     /// <summary>
     /// Throws <see cref="ArgumentException"/> (naming <paramref name="argumentName"/>) when a tensor of

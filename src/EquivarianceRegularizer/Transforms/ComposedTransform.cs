@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Composition: applies the factors right to left (the last factor first), each with its own element.</summary>
-public sealed class ComposedTransform : IGroupTransform
+internal sealed class ComposedTransform : IGroupTransform
 {
     private readonly IGroupTransform[] _factors;
 

@@ -7,7 +7,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// sees the same random numbers from TorchSharp's default generator: the reference package's <c>(f, ε, λ)</c>, where a
 /// random f transforms an input and its output identically.
 /// </summary>
-public sealed class LambdaTransform : IGroupTransform
+internal sealed class LambdaTransform : IGroupTransform
 {
     private readonly Func<Tensor, Tensor> _apply;
     private CustomGroup? _group;

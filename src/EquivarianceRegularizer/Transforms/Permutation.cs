@@ -5,7 +5,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// (a set or token axis; both node axes of an adjacency matrix). Element rows are int64 permutations;
 /// out[..., i, ...] = x[..., π(i), ...].
 /// </summary>
-public sealed class Permutation : IGroupTransform
+internal sealed class Permutation : IGroupTransform
 {
     private readonly int[] _axes;
 

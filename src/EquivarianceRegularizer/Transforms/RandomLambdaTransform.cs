@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// var onInputs = new RandomLambdaTransform("shift", shifts, (x, p) => x + p.to(x.dtype).view(-1, 1));
 /// </code>
 /// </summary>
-public sealed class RandomLambdaTransform(string name, CustomGroup group, Func<Tensor, Tensor, Tensor> apply) : IGroupTransform
+internal sealed class RandomLambdaTransform(string name, Group group, Func<Tensor, Tensor, Tensor> apply) : IGroupTransform
 {
     private readonly Func<Tensor, Tensor, Tensor> _apply = apply ?? throw new ArgumentNullException(nameof(apply));
 

@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// coordinates of points, velocities, forces): y[..., i, ...] = Σ_j R_ij x[..., j, ...], one R per sample.
 /// Exact (no interpolation). Subclasses define the group, its Haar sampling and its one-parameter subgroup.
 /// </summary>
-public abstract class VectorRotation : IContinuousTransform
+internal abstract class VectorRotation : IContinuousTransform
 {
     private readonly int _axis;
 

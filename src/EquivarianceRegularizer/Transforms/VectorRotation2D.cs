@@ -10,7 +10,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// components are (x right, y up): with the image rotation as f_in and this as f_out, both act by the same drawn
 /// angle per sample (e.g. a model predicting a direction or a centroid from an image).
 /// </summary>
-public sealed class VectorRotation2D(int axis = -1, PlaneRotationGroup? group = null) : VectorRotation(axis)
+internal sealed class VectorRotation2D(int axis = -1, PlaneRotationGroup? group = null) : VectorRotation(axis)
 {
     /// <inheritdoc />
     public override int Dimension => 2;

@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// rotation matrices (float64, batch × 9, row-major). The one-parameter subgroup is the rotation about the
 /// <c>generatorAxis</c> (0 = x, 1 = y, 2 = z) with generator L_k (L_k v = e_k × v).
 /// </summary>
-public sealed class VectorRotation3D : VectorRotation
+internal sealed class VectorRotation3D : VectorRotation
 {
     /// <summary>Rotates the 3-vectors along sample axis <paramref name="axis"/>; the subgroup used by ApplyAt/Tangent turns about <paramref name="generatorAxis"/>.</summary>
     public VectorRotation3D(int axis = -1, int generatorAxis = 2) : base(axis)

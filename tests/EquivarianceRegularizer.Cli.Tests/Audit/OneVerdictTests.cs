@@ -27,9 +27,9 @@ public class OneVerdictTests
         string path = Path.Combine(Fixtures, fixture + ".pt");
         var spec = Symmetry.Invariant(new RotationByQuarterTurns());
 
-        Verdict library;
-        using (var tapped = TappedScriptModule.Load(path))
-            library = Auditor.Audit(new TappedModel(tapped, fixture), spec, AuditOptions.Default with { InputShape = Shape }).Verdict;
+        var report = Auditor.Audit(path, spec, AuditOptions.Default with { InputShape = Shape });
+        Verdict library = report.Verdict;
+        Assert.That(report.Layers.Where(l => l.Tested), Is.Not.Empty, "the file's layers are observed through the archive's taps");
 
         string assertion;
         using (var tapped = TappedScriptModule.Load(path))

@@ -20,7 +20,7 @@ public class BoundaryConventionTests
         var report = ModelLieAttribution.Measure(model, x, new TranslationX());
 
         Assert.That(report.Boundary!.Padding, Is.EqualTo(ImagePadding.Circular));
-        Assert.That(report.Boundary.Source, Is.EqualTo(BoundarySource.Model));
+        Assert.That(report.Boundary.FromModel, Is.True);
         Assert.That(report.Boundary.PaddedLayers.Keys, Is.EquivalentTo(new[] { "conv1", "conv2" }));
         Assert.That(report.Boundary.Explanation, Does.Contain("taken from the model").And.Contain("conv1, conv2"));
         Assert.That(report.Transform, Is.EqualTo("translate-x"));
@@ -40,7 +40,7 @@ public class BoundaryConventionTests
         var x = LieModels.Images(4, 1, 12, 12);
         var report = ModelLieAttribution.Measure(model, x, new TranslationX(), new LieOptions { BoundaryFromModel = false });
 
-        Assert.That(report.Boundary!.Source, Is.EqualTo(BoundarySource.Transform));
+        Assert.That(report.Boundary!.FromModel, Is.False);
         Assert.That(report.Boundary.Padding, Is.EqualTo(ImagePadding.Zeros));
         var convs = report.Layers.Where(l => l.Kind == "Conv2d").ToList();
         Assert.That(convs.Select(c => c.Name), Is.EqualTo(new[] { "conv1", "conv2" }));
@@ -63,7 +63,7 @@ public class BoundaryConventionTests
         var x = LieModels.Images(2, 1, 12, 12);
         var report = ModelLieAttribution.Measure(model, x, new TranslationY());
         Assert.That(report.Boundary!.Padding, Is.EqualTo(ImagePadding.Zeros));
-        Assert.That(report.Boundary.Source, Is.EqualTo(BoundarySource.Model));
+        Assert.That(report.Boundary.FromModel, Is.True);
         Assert.That(report.Boundary.PaddedLayers.Keys, Is.EquivalentTo(new[] { "conv1", "block.conv" }));
         // Zero-padded convolutions are equivariant inside: their share is the border's. The positional gain's is not.
         Assert.That(report.Layers.Single(l => l.Name == "conv1").BorderOnly, Is.True);
@@ -84,7 +84,7 @@ public class BoundaryConventionTests
         var x = LieModels.Images(3, 1, 10, 10);
         var report = ModelLieAttribution.Measure(tapped, x, new TranslationY());
         Assert.That(report.Boundary!.Padding, Is.EqualTo(ImagePadding.Circular));
-        Assert.That(report.Boundary.Source, Is.EqualTo(BoundarySource.Model));
+        Assert.That(report.Boundary.FromModel, Is.True);
         Assert.That(report.Layers.Where(l => l.Kind == "Conv2d").Select(l => l.Lee), Is.All.LessThan(1e-20 * report.Total.Value));
     }
 
@@ -96,7 +96,7 @@ public class BoundaryConventionTests
         tapped.Module.to(ScalarType.Float64);
         var x = LieModels.Images(2, 1, 10, 10);
         var report = ModelLieAttribution.Measure(tapped, x, new TranslationX());
-        Assert.That(report.Boundary!.Source, Is.EqualTo(BoundarySource.Transform));
+        Assert.That(report.Boundary!.FromModel, Is.False);
         Assert.That(report.Boundary.PaddedLayers["conv1"], Is.EqualTo(ImagePadding.Circular));
         Assert.That(report.Boundary.PaddedLayers["conv2"], Is.EqualTo(ImagePadding.Zeros));
         Assert.That(report.Boundary.Explanation, Does.Contain("disagree"));

@@ -34,7 +34,7 @@ internal static class EndToEndPhase
             IdentityCheck = identityWhat,
             Absolute = ErrorStats.Of(e2e.Abs),
             Relative = relStats,
-            Worst = new SampleError(ws, plan[we].Describe(ws), e2e.Abs[worst], e2e.Rel[worst]),
+            Worst = (ws, plan[we].Describe(ws), e2e.Abs[worst], e2e.Rel[worst]),
             RelativeErrors = e2e.Rel.ToArray(),
             MeanOutputNorm = e2e.MeanOutputNorm,
             NonFinite = e2e.NonFinite,

@@ -12,7 +12,7 @@ namespace EquivarianceRegularizer.Audit.Phases;
 internal static class LiePhase
 {
     /// <summary>The per-layer errors, or null and the reason when they could not be measured.</summary>
-    public static (IReadOnlyList<LieLayerError>? Layers, string? Note) Run(ObservedModel model, AuditOptions options, IContinuousTransform transform)
+    public static (IReadOnlyList<(string Layer, double Lee)>? Layers, string? Note) Run(ObservedModel model, AuditOptions options, IContinuousTransform transform)
     {
         using var scope = NewDisposeScope();
         using var gen = new Generator(options.Seed);
@@ -23,7 +23,7 @@ internal static class LiePhase
         {
             model.SetTraining(false);
             var lee = ModelLieAttribution.Measure(model, x, transform);
-            return (LieLayerError.From(lee), null);
+            return (lee.Layers.Select(l => (l.Name, l.Lee)).ToList(), null);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or System.Runtime.InteropServices.ExternalException)
         {

@@ -10,7 +10,7 @@ namespace EquivarianceRegularizer.Audit.Reports;
 /// distribution, spatial error map, cumulative LEE when Lie data is attached). No scripts, no external
 /// resources; every user-controlled string is HTML-escaped.
 /// </summary>
-public static class HtmlReport
+internal static class HtmlReport
 {
     internal static string Color(string verdict) => verdict switch
     {

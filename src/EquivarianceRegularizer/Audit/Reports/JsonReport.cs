@@ -9,7 +9,7 @@ namespace EquivarianceRegularizer.Audit.Reports;
 /// NaN and infinity are written as null. The document's records below list every key in order (snake_case from the
 /// property names, <see cref="ReportJson"/>); a new key is a new property.
 /// </summary>
-public static class JsonReport
+internal static class JsonReport
 {
     /// <summary>Renders the report as indented JSON.</summary>
     public static string Render(AuditReport r)

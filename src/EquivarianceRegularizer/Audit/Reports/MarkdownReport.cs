@@ -4,7 +4,7 @@ using static EquivarianceRegularizer.Audit.Reports.ReportText;
 namespace EquivarianceRegularizer.Audit.Reports;
 
 /// <summary>The report as Markdown (tables for layers and issues); user strings are escaped.</summary>
-public static class MarkdownReport
+internal static class MarkdownReport
 {
     /// <summary>Escapes Markdown and HTML metacharacters in a user-controlled string.</summary>
     public static string Escape(string s)

@@ -4,7 +4,7 @@ using System.Text;
 namespace EquivarianceRegularizer.Audit.Reports;
 
 /// <summary>The plain-text report (what <c>eqv audit</c> prints), and the names used by every renderer.</summary>
-public static class ReportText
+internal static class ReportText
 {
     /// <summary>"PASS", "NEEDS_ATTENTION" or "FAIL".</summary>
     public static string Verdict(Verdict v) => v.Label();

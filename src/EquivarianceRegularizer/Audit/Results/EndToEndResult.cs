@@ -25,8 +25,11 @@ public sealed class EndToEndResult
     /// <summary>Relative errors.</summary>
     public required ErrorStats Relative { get; init; }
 
-    /// <summary>The sample and element with the largest relative error.</summary>
-    public required SampleError Worst { get; init; }
+    /// <summary>
+    /// The sample and element with the largest relative error: the sample's index, the element described, the absolute
+    /// error ‖f(Tx) − T'f(x)‖₂ over the sample's output and the relative error (absolute divided by ‖T'f(x)‖₂).
+    /// </summary>
+    public required (int Sample, string Element, double Absolute, double Relative) Worst { get; init; }
 
     /// <summary>Every relative error (sample-major within element), for the distribution plot.</summary>
     public required IReadOnlyList<double> RelativeErrors { get; init; }
@@ -42,4 +45,26 @@ public sealed class EndToEndResult
 
     /// <summary>The grade of the largest relative error.</summary>
     public required ErrorGrade Grade { get; init; }
+}
+
+/// <summary>Summary statistics of a list of errors (non-finite values are counted, not averaged).</summary>
+/// <param name="Min">Smallest finite value.</param>
+/// <param name="Mean">Mean of finite values.</param>
+/// <param name="Max">Largest value (infinity when any value is not finite).</param>
+/// <param name="Std">Standard deviation of finite values.</param>
+/// <param name="Count">Number of values.</param>
+/// <param name="NonFinite">Number of NaN or infinite values.</param>
+public sealed record ErrorStats(double Min, double Mean, double Max, double Std, int Count, int NonFinite)
+{
+    /// <summary>Statistics of <paramref name="values"/>.</summary>
+    public static ErrorStats Of(IReadOnlyCollection<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var finite = values.Where(double.IsFinite).ToArray();
+        int bad = values.Count - finite.Length;
+        if (finite.Length == 0) return new(double.NaN, double.NaN, double.PositiveInfinity, double.NaN, values.Count, bad);
+        double mean = finite.Average();
+        double std = finite.Length > 1 ? Math.Sqrt(finite.Sum(v => (v - mean) * (v - mean)) / (finite.Length - 1)) : 0;
+        return new(finite.Min(), mean, bad > 0 ? double.PositiveInfinity : finite.Max(), std, values.Count, bad);
+    }
 }

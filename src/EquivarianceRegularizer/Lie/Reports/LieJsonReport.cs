@@ -37,7 +37,7 @@ internal static class LieJsonReport
             layers.Layers.Select(l => new LayerJson(l.Index, l.Name, l.Kind, Snake(l.Role), l.Lee, l.StandardError, l.Share, l.CumulativeShare,
                 l.ProjectionShare, l.Parent, l.IsFunctional, l.BorderLee, l.InteriorLee, l.BorderOnly)).ToArray(),
             layers.Culprit,
-            layers.Boundary is { } b ? new BoundaryJson(Snake(b.Padding), Snake(b.Source), b.Explanation) : null,
+            layers.Boundary is { } b ? new BoundaryJson(Snake(b.Padding), b.FromModel ? "model" : "transform", b.Explanation) : null,
             layers.BorderShare,
             layers.ShareByRole,
             layers.SumRelativeResidual);

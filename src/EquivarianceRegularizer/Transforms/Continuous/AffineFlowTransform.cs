@@ -5,7 +5,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// matrix [L | b] in the frame of <see cref="ImageFlowTransform"/> (the velocity at point p is Y(p) = L·p + b).
 /// Use it directly for your own affine flows; the named transforms (rotation, scaling, …) are instances.
 /// </summary>
-public class AffineFlowTransform : ImageFlowTransform
+internal class AffineFlowTransform : ImageFlowTransform
 {
     private readonly double[,] _generator;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Brightness: x ↦ e^t·x on every channel (generator G = I; tangent x). Any number of channels.</summary>
-public sealed class Brightness : ChannelFlowTransform
+internal sealed class Brightness : ChannelFlowTransform
 {
     /// <summary>Creates it; default range ±0.2 (factors 0.82…1.22).</summary>
     public Brightness(ParameterRange? range = null) : base("brightness", new RealGroup(range ?? ParameterRange.Symmetric(0.2), describe: ContinuousGroup.DescribedAs("brightness"))) { }

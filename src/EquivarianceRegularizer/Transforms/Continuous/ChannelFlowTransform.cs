@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// computed analytically. Colour transforms (brightness, saturation, hue) are instances; they are exact on the
 /// pixel grid (no interpolation) and are not clamped to [0, 1] (clamping would break the group law).
 /// </summary>
-public abstract class ChannelFlowTransform : IContinuousTransform
+internal abstract class ChannelFlowTransform : IContinuousTransform
 {
     /// <summary>Creates the transform.</summary>
     protected ChannelFlowTransform(string name, ContinuousGroup group)

@@ -20,7 +20,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// symmetric t-derivative of bilinear resampling; a one-sided derivative would measure the interpolation kink).
 /// </para>
 /// </summary>
-public abstract class ImageFlowTransform : IContinuousTransform
+internal abstract class ImageFlowTransform : IContinuousTransform
 {
     /// <summary>Creates the transform.</summary>
     protected ImageFlowTransform(string name, ContinuousGroup group, ImageFlowOptions? options)

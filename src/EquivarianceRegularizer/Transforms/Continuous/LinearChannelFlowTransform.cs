@@ -3,7 +3,7 @@ using System.Globalization;
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>A channel flow exp(tG) for a user-given C×C generator G (fixed C).</summary>
-public sealed class LinearChannelFlowTransform : ChannelFlowTransform
+internal sealed class LinearChannelFlowTransform : ChannelFlowTransform
 {
     private readonly double[,] _generator;
 

@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Rotation about the image centre by t radians, counter-clockwise as displayed (rows grow downwards).</summary>
-public sealed class Rotation : AffineFlowTransform
+internal sealed class Rotation : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±π/6.</summary>
     public Rotation(ParameterRange? range = null, ImageFlowOptions? options = null)

@@ -6,7 +6,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// Saturation: x ↦ gray + e^t·(x − gray) with gray = 0.299 R + 0.587 G + 0.114 B (ITU-R 601 luma, as
 /// torchvision's adjust_saturation); generator G = I − 1·wᵀ, tangent x − gray(x). RGB only.
 /// </summary>
-public sealed class Saturation : ChannelFlowTransform
+internal sealed class Saturation : ChannelFlowTransform
 {
     /// <summary>Luma weights.</summary>
     public static readonly double[] LumaWeights = { 0.299, 0.587, 0.114 };

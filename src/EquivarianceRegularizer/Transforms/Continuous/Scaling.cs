@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Uniform scaling about the centre by the factor e^t (content grows for t &gt; 0).</summary>
-public sealed class Scaling : AffineFlowTransform
+internal sealed class Scaling : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±0.2 (factors 0.82…1.22).</summary>
     public Scaling(ParameterRange? range = null, ImageFlowOptions? options = null)

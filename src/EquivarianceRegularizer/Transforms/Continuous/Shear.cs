@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Horizontal shear u ↦ u + t·v about the centre.</summary>
-public sealed class Shear : AffineFlowTransform
+internal sealed class Shear : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±0.2.</summary>
     public Shear(ParameterRange? range = null, ImageFlowOptions? options = null)

@@ -4,7 +4,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// Area-preserving stretch (u, v) ↦ (e^t u, e^−t v). The identity at t = 0 (parameterized by the log factor,
 /// not by a factor 1 + t that some code applies as 1·t).
 /// </summary>
-public sealed class Stretch : AffineFlowTransform
+internal sealed class Stretch : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±0.2.</summary>
     public Stretch(ParameterRange? range = null, ImageFlowOptions? options = null)

@@ -4,7 +4,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// 2-D translation: each sample draws (t_u, t_v) independently from the range (frame units). ApplyAt and Tangent
 /// use the one-parameter subgroup along <see cref="Direction"/>.
 /// </summary>
-public sealed class Translation2D : AffineFlowTransform
+internal sealed class Translation2D : AffineFlowTransform
 {
     /// <summary>Creates it; the direction (default (1, 1)/√2) is normalized.</summary>
     public Translation2D(ParameterRange? range = null, ImageFlowOptions? options = null, double directionU = 1, double directionV = 1)

@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Translation along the width (u): content moves right for t &gt; 0; t in frame units (2/W per pixel).</summary>
-public sealed class TranslationX : AffineFlowTransform
+internal sealed class TranslationX : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±0.25 frame units (±W/8 pixels).</summary>
     public TranslationX(ParameterRange? range = null, ImageFlowOptions? options = null)

@@ -1,7 +1,7 @@
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Translation along the height (v): content moves down for t &gt; 0; t in frame units.</summary>
-public sealed class TranslationY : AffineFlowTransform
+internal sealed class TranslationY : AffineFlowTransform
 {
     /// <summary>Creates it; default range ±0.25 frame units.</summary>
     public TranslationY(ParameterRange? range = null, ImageFlowOptions? options = null)

@@ -7,7 +7,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// flow backwards (g_t⁻¹·p) with classical Runge–Kutta steps; Tangent is −∇x·Y exactly as for the built-in flows.
 /// Use it to measure Lie derivatives along generators the library does not ship (e.g. a swirl or a radial warp).
 /// </summary>
-public sealed class VectorFieldFlowTransform : ImageFlowTransform
+internal sealed class VectorFieldFlowTransform : ImageFlowTransform
 {
     private readonly Func<double, double, (double du, double dv)> _field;
 

@@ -3,7 +3,7 @@ using EquivarianceRegularizer.Groups;
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Cyclic shift (torch.roll) by s pixels along one sample axis: the group Z_n, n the axis length.</summary>
-public sealed class CyclicShift(int axisLength, int axis = -1) : IndexedFiniteTransform, IResolutionAware
+internal sealed class CyclicShift(int axisLength, int axis = -1) : IndexedFiniteTransform, IResolutionAware
 {
     private readonly int _n = axisLength >= 1 ? axisLength : throw new ArgumentOutOfRangeException(nameof(axisLength), axisLength, "Axis length must be at least 1.");
 

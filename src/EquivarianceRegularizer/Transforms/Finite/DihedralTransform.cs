@@ -6,7 +6,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// The dihedral group D4 of the square on two sample axes: element e = 4·f + k is "flip the second axis f times,
 /// then rotate by k quarter turns".
 /// </summary>
-public sealed class DihedralTransform(int axis0 = -2, int axis1 = -1) : IndexedFiniteTransform
+internal sealed class DihedralTransform(int axis0 = -2, int axis1 = -1) : IndexedFiniteTransform
 {
     /// <inheritdoc />
     public override string Name => "d4";

@@ -3,7 +3,7 @@ using EquivarianceRegularizer.Groups;
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Mirror along one sample axis (the group C2); default the last axis (a horizontal flip of images).</summary>
-public sealed class Flip(int axis = -1, string name = "flip-h") : IndexedFiniteTransform
+internal sealed class Flip(int axis = -1, string name = "flip-h") : IndexedFiniteTransform
 {
     /// <summary>Horizontal flip (reverses the width axis).</summary>
     public static Flip Horizontal() => new(-1, "flip-h");

@@ -3,7 +3,7 @@ using EquivarianceRegularizer.Groups;
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>The identity transform (trivial group); the natural f_out of an invariance.</summary>
-public sealed class IdentityTransform : IndexedFiniteTransform
+internal sealed class IdentityTransform : IndexedFiniteTransform
 {
     /// <summary>The shared instance.</summary>
     public static IdentityTransform Instance { get; } = new();

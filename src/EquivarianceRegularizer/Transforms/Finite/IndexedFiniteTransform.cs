@@ -6,7 +6,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// Shared machinery of the transforms of a <see cref="FiniteGroup"/>, whose element is one int64 index per sample:
 /// applying per-sample elements by grouping samples with equal elements.
 /// </summary>
-public abstract class IndexedFiniteTransform : IGroupTransform
+internal abstract class IndexedFiniteTransform : IFiniteTransform
 {
     /// <inheritdoc />
     public abstract string Name { get; }

@@ -3,7 +3,7 @@ using EquivarianceRegularizer.Groups;
 namespace EquivarianceRegularizer.Transforms;
 
 /// <summary>Rotation by k quarter turns (the cyclic group C4) in the plane of two sample axes (default the last two: H, W).</summary>
-public sealed class RotationByQuarterTurns(int axis0 = -2, int axis1 = -1) : IndexedFiniteTransform
+internal sealed class RotationByQuarterTurns(int axis0 = -2, int axis1 = -1) : IndexedFiniteTransform
 {
     /// <inheritdoc />
     public override string Name => "rot90";

@@ -8,13 +8,13 @@ namespace EquivarianceRegularizer.Tests.Transforms.Finite;
 
 public class FiniteTransformTests
 {
-    private static readonly IndexedFiniteTransform[] Groups =
+    private static readonly IFiniteTransform[] Groups =
     {
         new RotationByQuarterTurns(), Flip.Horizontal(), Flip.Vertical(), new DihedralTransform(), new CyclicShift(5),
     };
 
     [TestCaseSource(nameof(Groups))]
-    public void Element0_IsTheIdentity(IndexedFiniteTransform t)
+    public void Element0_IsTheIdentity(IFiniteTransform t)
     {
         using var scope = NewDisposeScope();
         var x = randn(3, 2, 5, 5);
@@ -23,7 +23,7 @@ public class FiniteTransformTests
     }
 
     [TestCaseSource(nameof(Groups))]
-    public void EveryElement_RaisedToTheGroupOrder_IsTheIdentity(IndexedFiniteTransform t)
+    public void EveryElement_RaisedToTheGroupOrder_IsTheIdentity(IFiniteTransform t)
     {
         using var scope = NewDisposeScope();
         var x = randn(2, 1, 5, 5);

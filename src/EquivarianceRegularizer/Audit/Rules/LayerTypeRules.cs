@@ -4,6 +4,37 @@ using static EquivarianceRegularizer.Audit.Rules.EvidenceText;
 
 namespace EquivarianceRegularizer.Audit.Rules;
 
+// The rules that explain a failing layer by its type (from the layer taxonomy): a nonlinearity, a normalization, a
+// layer that changes the sampling grid.
+
+/// <summary>A pointwise nonlinearity applied to features the group does not merely permute.</summary>
+internal sealed class NonlinearityRule : IDiagnosisRule
+{
+    public DiagnosisKind Kind => DiagnosisKind.Nonlinearity;
+
+    public IEnumerable<Finding> Diagnose(AuditEvidence evidence) => Array.Empty<Finding>();
+
+    public Diagnosis? ExplainLayer(LayerResult l, Severity severity, AuditEvidence c) =>
+        LayerTaxonomy.IsActivation(l.TypeName)
+            ? new(Kind, l.Name, severity, OfLayer(l) + ": the error jumps at this activation",
+                "Apply pointwise nonlinearities only to features the group permutes or leaves alone; for vector/rotating features use a gated or norm nonlinearity (scale v by σ(‖v‖)).")
+            : null;
+}
+
+/// <summary>A normalization layer whose statistics are taken over axes the group mixes.</summary>
+internal sealed class NormalizationRule : IDiagnosisRule
+{
+    public DiagnosisKind Kind => DiagnosisKind.Normalization;
+
+    public IEnumerable<Finding> Diagnose(AuditEvidence evidence) => Array.Empty<Finding>();
+
+    public Diagnosis? ExplainLayer(LayerResult l, Severity severity, AuditEvidence c) =>
+        LayerTaxonomy.IsNorm(l.TypeName)
+            ? new(Kind, l.Name, severity, OfLayer(l) + ": its statistics are taken over axes the group mixes",
+                "Normalize over all axes the group permutes together (e.g. LayerNorm/GroupNorm over [C,H,W] instead of [W]), or use an equivariant normalization (statistics pooled over the group orbit, norms of vector features).")
+            : null;
+}
+
 /// <summary>Pooling, stride or odd/even sizes whose sampling grid the group does not map to itself.</summary>
 internal sealed class DownsamplingRule : IDiagnosisRule
 {
