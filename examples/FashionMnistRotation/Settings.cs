@@ -5,7 +5,7 @@ namespace FashionMnistRotation;
 /// <summary>The example's command-line options (see --help).</summary>
 internal sealed record Settings
 {
-    public int Epochs { get; init; } = 1;
+    public int Epochs { get; init; } = 2;
     public int? TrainLimit { get; init; } = 20000;
     public int? TestLimit { get; init; }
     public int BatchSize { get; init; } = 64;
@@ -16,13 +16,13 @@ internal sealed record Settings
     public string Reader { get; init; } = "library";
 
     /// <summary>λ of the plain-regularizer sweep.</summary>
-    public IReadOnlyList<double> Lambdas { get; init; } = new[] { 0.3, 1.0, 3.0 };
+    public IReadOnlyList<double> Lambdas { get; init; } = new[] { 0.1, 0.3, 1.0, 3.0 };
 
-    /// <summary>λ of augmentation + regularizer (and of the regularizer on unlabelled batches with few labels).</summary>
-    public double AugmentedLambda { get; init; } = 1.0;
+    /// <summary>λ of augmentation + regularizer (and of the regularizer on unlabelled batches with few labels), one run each.</summary>
+    public IReadOnlyList<double> AugmentedLambdas { get; init; } = new[] { 0.1 };
 
     /// <summary>ε of the constrained runs (λ by dual ascent), in the distance's units.</summary>
-    public IReadOnlyList<double> Epsilons { get; init; } = new[] { 0.05 };
+    public IReadOnlyList<double> Epsilons { get; init; } = new[] { 0.05, 0.2 };
 
     /// <summary>η of the dual ascent λ ← max(0, λ + η·(error − ε)).</summary>
     public double DualStep { get; init; } = 0.01;
@@ -53,8 +53,8 @@ internal sealed record Settings
                 case "--quick":
                     s = s with
                     {
-                        Quick = true, Epochs = 1, TrainLimit = 6000, TestLimit = 1000, Seeds = new[] { 1 }, Lambdas = new[] { 1.0 },
-                        Variants = new[] { VariantKind.Plain, VariantKind.Augmentation, VariantKind.Regularizer, VariantKind.AugmentationAndRegularizer, VariantKind.GroupAveraged },
+                        Quick = true, Epochs = 1, TrainLimit = 6000, TestLimit = 500, Seeds = new[] { 1 }, Lambdas = new[] { 1.0 },
+                        Variants = new[] { VariantKind.Plain, VariantKind.Augmentation, VariantKind.Regularizer, VariantKind.GroupAveraged },
                     };
                     break;
                 case "--epochs": s = s with { Epochs = Int() }; break;
@@ -64,7 +64,8 @@ internal sealed record Settings
                 case "--batch": s = s with { BatchSize = Int() }; break;
                 case "--lambda": s = s with { Lambdas = new[] { Dbl() } }; break;
                 case "--lambdas": s = s with { Lambdas = List(Double) }; break;
-                case "--aug-lambda": s = s with { AugmentedLambda = Dbl() }; break;
+                case "--aug-lambda": s = s with { AugmentedLambdas = new[] { Dbl() } }; break;
+                case "--aug-lambdas": s = s with { AugmentedLambdas = List(Double) }; break;
                 case "--epsilons": s = s with { Epsilons = List(Double) }; break;
                 case "--dual-step": s = s with { DualStep = Dbl() }; break;
                 case "--distance":
@@ -108,6 +109,7 @@ internal sealed record Settings
         if (TestLimit is < 1) throw new ArgumentException($"--test-limit must be at least 1, not {TestLimit}.");
         if (Seeds.Count == 0) throw new ArgumentException("--seeds needs at least one seed.");
         if (Lambdas.Any(l => !(l >= 0))) throw new ArgumentException("--lambda/--lambdas take values ≥ 0.");
+        if (AugmentedLambdas.Count == 0 || AugmentedLambdas.Any(l => !(l >= 0))) throw new ArgumentException("--aug-lambda/--aug-lambdas take values ≥ 0 (at least one).");
         if (Epsilons.Any(e => !(e >= 0))) throw new ArgumentException("--epsilons take values ≥ 0.");
         if (!(DualStep > 0)) throw new ArgumentException("--dual-step must be > 0.");
         if (Labels.Any(l => l < 10 || l % 10 != 0)) throw new ArgumentException("--labels take multiples of 10 (the same number from each of the 10 classes), at least 10.");
@@ -116,13 +118,13 @@ internal sealed record Settings
     public const string Help =
         "Fashion-MNIST rot90: plain, augmentation, regularizer, augmentation + regularizer, constrained, group-averaged, compared.\n" +
         "options:\n" +
-        "  --quick                 the demo's cut: 1 epoch on 6,000 images, 1,000 test images, seed 1, λ = 1, no constrained run\n" +
+        "  --quick                 the demo's cut: 1 epoch on 6,000 images, 500 test images, seed 1: plain, augmentation, regularizer λ = 1, group-averaged\n" +
         "  --epochs N --train-limit N | --full --test-limit N --batch N --lr X\n" +
         "  --seeds 1,2 | --seed N  seeds (results are averaged over them)\n" +
         "  --variants LIST         any of plain,augmentation,regularizer,aug+reg,constrained,group-averaged (default: all)\n" +
-        "  --lambdas 0.3,1,3       λ of the regularizer sweep (--lambda X: one λ)\n" +
-        "  --aug-lambda X          λ of augmentation + regularizer and of the few-labels regularizer (default 1)\n" +
-        "  --epsilons 0.05         ε of the constrained runs (λ by dual ascent toward ε); --dual-step X: its step η (0.01)\n" +
+        "  --lambdas 0.1,0.3,1,3   λ of the regularizer sweep (--lambda X: one λ)\n" +
+        "  --aug-lambdas 0.1       λ of augmentation + regularizer (one run each; --aug-lambda X: one λ)\n" +
+        "  --epsilons 0.05,0.2     ε of the constrained runs (λ by dual ascent toward ε); --dual-step X: its step η (0.01)\n" +
         "  --distance kl|js|ce     the regularizer's distance (default kl: KL to the upright prediction, a fixed target)\n" +
         "  --labels 250,1000,4000  few labels: that many labelled images (balanced), the rest of the training images unlabelled\n" +
         "  --markdown FILE         also write the tables as Markdown\n" +

@@ -1,6 +1,8 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
+namespace FashionMnistRotation;
+
 /// <summary>Conv(1→16) BN ReLU MaxPool, Conv(16→32) BN ReLU MaxPool, Linear(32·7·7 → 10).</summary>
 internal static class SmallCnn
 {

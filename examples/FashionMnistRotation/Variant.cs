@@ -59,7 +59,7 @@ internal static class VariantNames
     public static IReadOnlyList<Variant> Expand(IEnumerable<VariantKind> kinds, Settings s) => kinds.SelectMany(k => k switch
     {
         VariantKind.Regularizer => s.Lambdas.Select(l => new Variant(k, Lambda: l)),
-        VariantKind.AugmentationAndRegularizer => new[] { new Variant(k, Lambda: s.AugmentedLambda) },
+        VariantKind.AugmentationAndRegularizer => s.AugmentedLambdas.Select(l => new Variant(k, Lambda: l)),
         VariantKind.Constrained => s.Epsilons.Select(e => new Variant(k, Epsilon: e)),
         _ => new[] { new Variant(k) },
     }).ToArray();

@@ -10,31 +10,73 @@ namespace EquivarianceRegularizer.Audit;
 /// </summary>
 internal static class AuditEvaluation
 {
-    /// <summary>Per-sample L2 norm over all non-batch axes, in float64.</summary>
+    /// <summary>
+    /// Per-sample L2 norm over all non-batch axes, as float64. A float32 tensor is not copied to float64: it is reduced in
+    /// blocks of at most <see cref="NormBlock"/> entries in float32 and the block norms are combined in float64 (a block's
+    /// sum of squares has a relative error of order 1e-6 at worst); samples whose norm is so small or large that float32
+    /// squares underflow or overflow are recomputed in float64.
+    /// </summary>
     public static double[] PerSampleNorm(Tensor t)
     {
         using var scope = NewDisposeScope();
-        var f = t.to(ScalarType.Float64);
-        if (f.Rank() == 0) return new[] { Math.Abs(f.ToDouble()) };
-        if (f.Rank() == 1) return f.abs().data<double>().ToArray();
+        if (t.Rank() == 0) return new[] { Math.Abs(t.to(ScalarType.Float64).ToDouble()) };
+        if (t.Rank() == 1) return t.to(ScalarType.Float64).abs().data<double>().ToArray();
+        if (t.dtype == ScalarType.Float32 && BlockNorms(t) is { } fast) return fast;
         // The regularizer's distance: the same per-sample L2 that training penalizes.
-        return Distance.L2.Norm(f).data<double>().ToArray();
+        return Distance.L2.Norm(t.to(ScalarType.Float64)).data<double>().ToArray();
     }
 
-    /// <summary>Relative errors ‖a−b‖/‖b‖ per sample; 0/0 is 0, x/0 is ∞.</summary>
-    public static (double[] Abs, double[] Rel) Errors(Tensor actual, Tensor expected)
+    /// <summary>Most entries one float32 block sum sees in <see cref="PerSampleNorm"/>.</summary>
+    internal const long NormBlock = 4096;
+
+    // Per-sample norms from float32 block norms combined in float64; null when the per-sample size has no block length
+    // of at least 64 dividing it, or when a norm leaves the range where float32 squares are exact enough.
+    private static double[]? BlockNorms(Tensor t)
+    {
+        long b = t.size(0), n = t.numel() / Math.Max(1, b);
+        if (b == 0 || n == 0) return null;
+        long k = Math.Min(n, NormBlock);
+        while (n % k != 0) k--;
+        if (k < 64 && k < n) return null;
+        using var flat = t.reshape(b, n / k, k);
+        using var blocks = linalg.vector_norm(flat, 2, new long[] { 2 });
+        using var blocks64 = blocks.to(ScalarType.Float64);
+        using var norms = linalg.vector_norm(blocks64, 2, new long[] { 1 });
+        var result = norms.data<double>().ToArray();
+        // Below ~1e-15 squares of entries may fall under float32's normal range; above ~1e15 they may overflow.
+        foreach (var v in result) if (!(v >= 1e-15 && v <= 1e15) && !double.IsNaN(v)) return null;
+        return result;
+    }
+
+    /// <summary>Relative errors ‖a−b‖/‖b‖ per sample; 0/0 is 0, x/0 is ∞. <paramref name="expectedNorms"/>, when given, are ‖b‖ per sample already known.</summary>
+    public static (double[] Abs, double[] Rel) Errors(Tensor actual, Tensor expected, double[]? expectedNorms = null)
     {
         using var scope = NewDisposeScope();
         if (!actual.shape.SequenceEqual(expected.shape))
             throw new InvalidOperationException($"Shapes differ: [{string.Join(",", actual.shape)}] vs [{string.Join(",", expected.shape)}].");
-        var a = actual.to(ScalarType.Float64);
-        var b = expected.to(ScalarType.Float64);
-        double[] abs = PerSampleNorm(a - b);
-        double[] refn = PerSampleNorm(b);
+        double[] abs = PerSampleNorm(Difference(actual, expected));
+        double[] refn = expectedNorms ?? PerSampleNorm(expected);
         var rel = new double[abs.Length];
         for (int i = 0; i < abs.Length; i++)
             rel[i] = refn[i] > 0 ? abs[i] / refn[i] : abs[i] == 0 ? 0 : double.IsNaN(abs[i]) ? double.NaN : double.PositiveInfinity;
         return (abs, rel);
+    }
+
+    /// <summary>
+    /// <paramref name="actual"/> − <paramref name="expected"/>, in their dtype when they share it (float32 differences of
+    /// close values are exact), else in float64.
+    /// </summary>
+    private static Tensor Difference(Tensor actual, Tensor expected) =>
+        actual.dtype == expected.dtype && actual.is_floating_point() ? actual - expected : actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64);
+
+    /// <summary>Σ |d| over every axis but the last two, as float64, from one reduction of <paramref name="d"/>; a pixel whose sum is not finite reads 0.</summary>
+    private static double[] PixelAbsSum(Tensor d)
+    {
+        var lead = Enumerable.Range(0, d.Rank() - 2).Select(i => (long)i).ToArray();
+        using var sum = linalg.vector_norm(d, 1, lead);
+        using var sum64 = sum.to(ScalarType.Float64);
+        using var clean = sum64.nan_to_num(0, 0, 0);
+        return clean.data<double>().ToArray();
     }
 
     /// <summary>
@@ -65,18 +107,20 @@ internal static class AuditEvaluation
     /// <summary>
     /// One pass over a layer comparison: the per-sample relative errors of <see cref="LayerRelativeErrors"/> and,
     /// for feature maps, the |error| summed over batch and channels per pixel (from the same difference tensor).
+    /// <paramref name="expectedNorms"/> and <paramref name="inputNorms"/>, when given, are ‖b‖ and ‖u‖ per sample already
+    /// known (an action that only moves entries keeps the norms of the tensors it acts on).
     /// </summary>
-    public static (double[] Rel, double[]? Spatial, int H, int W) CompareLayer(Tensor actual, Tensor expected, Tensor input, ScalarType dtype)
+    public static (double[] Rel, double[]? Spatial, int H, int W) CompareLayer(Tensor actual, Tensor expected, Tensor input, ScalarType dtype,
+        double[]? expectedNorms = null, double[]? inputNorms = null)
     {
         using var scope = NewDisposeScope();
         if (!actual.shape.SequenceEqual(expected.shape))
             throw new InvalidOperationException($"Shapes differ: [{string.Join(",", actual.shape)}] vs [{string.Join(",", expected.shape)}].");
-        var d = actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64);
-        var rel = Relative(PerSampleNorm(d), PerSampleNorm(expected), PerSampleNorm(input), dtype);
+        var d = Difference(actual, expected);
+        var rel = Relative(PerSampleNorm(d), expectedNorms ?? PerSampleNorm(expected), inputNorms ?? PerSampleNorm(input), dtype);
         if (d.Rank() < 3 || d.size(d.Rank() - 2) < 2 || d.size(d.Rank() - 1) < 2) return (rel, null, 0, 0);
         int h = (int)d.size(d.Rank() - 2), w = (int)d.size(d.Rank() - 1);
-        var lead = Enumerable.Range(0, d.Rank() - 2).Select(i => (long)i).ToArray();
-        return (rel, d.abs().nan_to_num(0, 0, 0).sum(lead).data<double>().ToArray(), h, w);
+        return (rel, PixelAbsSum(d), h, w);
     }
 
     /// <summary>Sum over batch and leading axes of |a−b| on the last two axes (for spatial maps); null when not a feature map.</summary>
@@ -85,13 +129,10 @@ internal static class AuditEvaluation
         h = w = 0;
         if (actual.Rank() < 3) return null;
         using var scope = NewDisposeScope();
-        var d = (actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs();
-        var shape = d.shape;
-        h = (int)shape[^2];
-        w = (int)shape[^1];
+        h = (int)actual.size(-2);
+        w = (int)actual.size(-1);
         if (h < 2 || w < 2) return null;
-        var lead = Enumerable.Range(0, d.Rank() - 2).Select(i => (long)i).ToArray();
-        return d.nan_to_num(0, 0, 0).sum(lead).data<double>().ToArray();
+        return PixelAbsSum(Difference(actual, expected));
     }
 
     /// <summary>A 0/1 disk mask of radius <paramref name="radius"/> pixels centred on an H×W grid.</summary>
@@ -113,6 +154,14 @@ internal static class AuditEvaluation
         return (plan, t.Group is FiniteGroup f
             ? $"all {f.Order - 1} non-identity elements of {t.Group} (enumerated)"
             : $"{draws} draw(s) of random non-identity elements of {t.Group} per sample");
+    }
+
+    /// <summary>The rows of samples <paramref name="samples"/> of <paramref name="g"/>, in that order (same group; descriptions keep the samples' own indices).</summary>
+    public static GroupElements Select(GroupElements g, long[] samples)
+    {
+        using var index = tensor(samples, device: g.Values.device);
+        var parts = g.Parts.Select(p => Select(p, samples)).ToList();
+        return new GroupElements(g.Group, g.Values.index_select(0, index), i => g.Describe((int)samples[i]), parts);
     }
 
     /// <summary>The rows <paramref name="count"/> first samples of <paramref name="g"/> (same group).</summary>

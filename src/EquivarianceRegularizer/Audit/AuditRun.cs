@@ -36,7 +36,7 @@ internal sealed class AuditRun(ObservedModel model, Symmetry spec, AuditOptions 
         if (endToEnd is not null)
         {
             baseline = BaselinePhase.Run(ctx, x, plan);
-            if (PrecisionPhase.Applies(ctx, endToEnd, baseline)) precision = PrecisionPhase.Run(ctx, x, plan, endToEnd.Relative.Max);
+            if (PrecisionPhase.Applies(ctx, endToEnd, baseline)) precision = PrecisionPhase.Run(ctx, x, plan, e2e.Data!, endToEnd.Relative.Max);
         }
 
         // Layer-wise isolation and gradient test on a subset of samples and elements.

@@ -31,8 +31,10 @@ public sealed record Thresholds
     public double Approximate { get; init; }
 
     /// <summary>
-    /// Input-gradient norms (per sample, relative to 1 + |loss|) below this sit at the numerical floor: their
-    /// direction is rounding noise, so the gradient test refuses to judge them.
+    /// Input-gradient norms (per sample, relative to 1 + |loss|) below this sit at the numerical floor of a model run in
+    /// float64, where the gradient test refuses to judge them. A model run in float32 is not judged by magnitude: its
+    /// gradients are compared with the same gradients in float64, and only a disagreement beyond
+    /// <see cref="Approximate"/> makes them rounding noise (a small gradient that float64 confirms is judged).
     /// </summary>
     public double GradientFloor { get; init; }
 

@@ -43,9 +43,9 @@ internal sealed class TappedModel : ObservedModel
             var (y, taps) = _tapped.ForwardWithTaps(x, copyTaps: true);
             return Calls(x, y, taps, null);
         }
-        // Probes need the outputs' shapes: a first pass without gradients gives them.
+        // Probes need the outputs' shapes: a first pass without gradients (and without copies) gives them.
         IReadOnlyList<ScriptTap> first;
-        using (no_grad()) (_, first) = _tapped.ForwardWithTaps(x.detach(), copyTaps: true);
+        using (no_grad()) (_, first) = _tapped.ForwardWithTaps(x.detach(), copyTaps: false);
         var addends = first.Select(t => t.Output is { } o && o.is_floating_point() ? zeros_like(o).requires_grad_(true) : empty(0)).ToList();
         foreach (var t in first) { t.Input?.Dispose(); t.Output?.Dispose(); }
         var (output, observed) = _tapped.ForwardAdding(x, addends, copyTaps: true);

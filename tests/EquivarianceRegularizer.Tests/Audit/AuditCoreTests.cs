@@ -96,15 +96,37 @@ public class AuditCoreTests
     }
 
     [Test]
-    public void GradientsAtTheNumericalFloor_AreNotJudged_AndSayWhy()
+    public void TinyGradientsThatFloat64Confirms_AreJudged_SmallIsNotNoise()
     {
         using var g = new Generator(12);
         using var model = nn.Sequential(Layers.Conv(1, 4, 3, g), Layers.Relu(), Layers.GlobalAvgPool(), new Fn("Tiny", x => x * 1e-12));
         var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image());
+        Assert.That(r.Gradient!.MedianGradientNorm, Is.LessThan(1e-20), "far below any magnitude floor");
+        Assert.That(r.Gradient.Judged, Is.True, r.Gradient.NotJudgedReason);
+        Assert.That(r.Gradient.Floor, Is.LessThan(1e-4 * r.Gradient.MedianGradientNorm), "the float64 comparison puts the rounding level far below the gradients");
+        Assert.That(r.Notes, Has.Some.Contains("small").And.Contains("not noise"));
+    }
+
+    [Test]
+    public void GradientsThatDisagreeWithFloat64_AreRoundingNoise_NotJudged_AndSayWhy()
+    {
+        // (x·1e8 + x) − x·1e8: float32 keeps none of x (a float32 step near 1e8 is 8), float64 keeps it to 1e-8; the
+        // gradients are as far apart. Elementwise, so every rotation commutes with it exactly.
+        using var model = nn.Sequential(new Fn("Cancel", x => x * 1e8 + x - x * 1e8));
+        var r = Auditor.Audit(model, Symmetry.Equivariant(new RotationByQuarterTurns()), Image());
+        Assert.That(r.Gradient!.Judged, Is.False);
+        Assert.That(r.Gradient.NotJudgedReason, Does.Contain("rounding noise").And.Contain("float64"));
+        Assert.That(r.Verdict, Is.EqualTo(Verdict.NeedsAttention));
+    }
+
+    [Test]
+    public void GradientsAtTheFloat64Floor_AreNotJudged_AndSayWhy()
+    {
+        using var g = new Generator(12);
+        using var model = nn.Sequential(Layers.Conv(1, 4, 3, g), Layers.Relu(), Layers.GlobalAvgPool(), new Fn("Tiny", x => x * 1e-30));
+        var r = Auditor.Audit(model, Symmetry.Invariant(new RotationByQuarterTurns()), Image() with { DType = ScalarType.Float64 });
         Assert.That(r.Gradient!.Judged, Is.False);
         Assert.That(r.Gradient.NotJudgedReason, Does.Contain("numerical floor"));
-        Assert.That(r.Verdict, Is.EqualTo(Verdict.NeedsAttention));
-        Assert.That(r.EndToEnd!.Grade, Is.LessThanOrEqualTo(ErrorGrade.Excellent), "the forward itself is fine");
     }
 
     [Test]

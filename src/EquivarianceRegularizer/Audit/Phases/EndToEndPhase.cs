@@ -81,11 +81,11 @@ internal static class EndToEndPhase
         // float64 and batched unless training-mode normalization would see the concatenation; the audit measures the result.
         using var nograd = no_grad();
         var kernelModel = new EvaluatedModel(ctx.Model.Forward, ctx.DType, null, ActInInputDtype: true, Device: ctx.Model.Device);
-        // An eighth of the audit's budget per forward: batches of a few samples even for 224×224 inputs.
+        // A quarter of the audit's budget per forward: batches of several samples even for 224×224 inputs.
         var options = new EvaluationOptions
         {
             Batched = !ctx.Model.Training, NormLayers = NormLayerMode.Unchanged, ThrowOnNonFinite = false,
-            MemoryBudgetBytes = Math.Max(14L << 20, ctx.Options.MemoryBudgetBytes / 8),
+            MemoryBudgetBytes = Math.Max(14L << 20, ctx.Options.MemoryBudgetBytes / 4),
         };
         var symmetries = Enumerable.Repeat(spec, plan.Count).ToArray();
         EvaluationResult result;

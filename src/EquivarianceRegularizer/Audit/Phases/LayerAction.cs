@@ -8,12 +8,16 @@ namespace EquivarianceRegularizer.Audit.Phases;
 /// </summary>
 internal sealed class LayerAction
 {
-    private LayerAction(IGroupTransform? transform, bool invariant, string? notTestableReason)
+    private LayerAction(IGroupTransform? transform, bool invariant, string? notTestableReason, string? trivialBecause = null)
     {
         Transform = transform;
         IsInvariant = invariant;
         NotTestableReason = notTestableReason;
+        TrivialBecause = trivialBecause;
     }
+
+    /// <summary>Why the group acts trivially where a reader might expect it to move the tensor (token tensors whose grid it does not map), or null.</summary>
+    public string? TrivialBecause { get; }
 
     /// <summary>The transform acting, or null for the trivial action or an untestable tensor.</summary>
     public IGroupTransform? Transform { get; }
@@ -29,6 +33,23 @@ internal sealed class LayerAction
 
     /// <summary>The group acts trivially.</summary>
     public static LayerAction Invariant { get; } = new(null, true, null);
+
+    /// <summary>
+    /// True when the action only moves (or keeps) entries — the trivial action, flips, quarter turns, cyclic shifts,
+    /// permutations: it is exact in any dtype and keeps every sample's norm.
+    /// </summary>
+    public bool MovesEntries => IsInvariant || Moves(Transform);
+
+    private static bool Moves(IGroupTransform? t) =>
+        t is RotationByQuarterTurns or Flip or DihedralTransform or CyclicShift or IdentityTransform or Permutation
+        || (t is TokenGridTransform tokens && Moves(tokens.Image));
+
+    /// <summary>The group acts trivially on a tensor it might be expected to move; <paramref name="because"/> says why (it appears in the report).</summary>
+    public static LayerAction Trivial(string because)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(because);
+        return new(null, true, null, because);
+    }
 
     /// <summary>The tensor cannot be tested; <paramref name="reason"/> says why (it appears in the report).</summary>
     public static LayerAction NotTestable(string reason)
@@ -46,6 +67,6 @@ internal sealed class LayerAction
         return Transform!.Apply(x, elements);
     }
 
-    /// <summary>"invariant", the transform's name, or "not testable".</summary>
-    public override string ToString() => IsInvariant ? "invariant" : Transform?.Name ?? "not testable";
+    /// <summary>"invariant" (with the reason where <see cref="TrivialBecause"/> says one), the transform's name, or "not testable".</summary>
+    public override string ToString() => IsInvariant ? TrivialBecause is { } why ? $"invariant ({why})" : "invariant" : Transform?.Name ?? "not testable";
 }

@@ -11,10 +11,13 @@ namespace EquivarianceRegularizer.Audit.Phases;
 /// </summary>
 internal static class LayerPhase
 {
-    private static LayerAction DefaultAction(Symmetry spec, Tensor t, long[] modelOutputShape, int inputRank)
+    private static LayerAction DefaultAction(Symmetry spec, Tensor t, long[] modelOutputShape, int inputRank, IReadOnlyList<TokenGrid> grids)
     {
         bool isOutputShaped = t.shape.Skip(1).SequenceEqual(modelOutputShape.Skip(1));
         if (!spec.IsInvariant && isOutputShaped && t.Rank() != inputRank) return LayerAction.By(spec.Output);
+        // Tokens of a patch grid: the image action carried to them where it maps the grid to itself, trivial (and why) elsewhere.
+        if (TokenGrid.Carry(grids, spec.Input, t.shape) is var (tokens, trivial) && (tokens is not null || trivial is not null))
+            return tokens is not null ? LayerAction.By(tokens) : LayerAction.Trivial(trivial!);
         // Same rank, maybe another resolution (after a stride or pooling): a shift maps through the change of resolution.
         if (t.Rank() == inputRank)
             return LayerAction.By(spec.Input is IResolutionAware aware && aware.AtResolutionOf(t) is { } mapped ? mapped : spec.Input);
@@ -51,6 +54,7 @@ internal static class LayerPhase
             var elements = plan.Select(g => AuditEvaluation.Slice(g, start, length)).ToList();
             try { RunChunk(ctx, x, elements, tallies, byName, called); }
             finally { foreach (var e in elements) e.Dispose(); }
+            HeapTrim.Now();
         }
         var results = new List<LayerResult>();
         foreach (var t in tallies)
@@ -75,6 +79,8 @@ internal static class LayerPhase
         var spec = ctx.Spec;
         var (yBase, baseCaps) = ctx.Capture(x);
         var containers = byName.Count == 0 ? new HashSet<string>(ctx.Model.DeclaredLayers.Where(d => d.IsContainer).Select(d => d.Name), StringComparer.Ordinal) : null;
+        // Token grids are found once, on the first chunk, like the actions.
+        var grids = byName.Count == 0 ? TokenGrid.Find(baseCaps.Select(c => c.Capture).ToList(), x, c => ctx.Model.LayerFunction(c.Module) is { } f && c.Input is { } i ? SamplingGridMapped(f, i) : null) : Array.Empty<TokenGrid>();
         var seen = new List<(LayerTally Tally, ModuleCall Capture)>();
         foreach (var (name, cap) in baseCaps)
         {
@@ -83,7 +89,7 @@ internal static class LayerPhase
             if (!byName.TryGetValue(name, out var tally))
             {
                 // Actions are decided once, on the first chunk: shapes past the batch axis do not change between chunks.
-                tally = LayerTally.Decide(ctx, name, cap, containers?.Contains(cap.Module) ?? false, yBase.shape, x, plan[0]);
+                tally = LayerTally.Decide(ctx, name, cap, containers?.Contains(cap.Module) ?? false, yBase.shape, x, plan[0], grids);
                 byName[name] = tally;
                 tallies.Add(tally);
             }
@@ -103,6 +109,8 @@ internal static class LayerPhase
                 using var perLayer = NewDisposeScope();
                 if (match.TryGetValue(tally.Name, out var t)) tally.Compare(cap, t, plan[k]);
             }
+            inner.DisposeEverything();
+            HeapTrim.Now();
         }
     }
 
@@ -128,9 +136,12 @@ internal static class LayerPhase
         private string? _untestable;
         private bool _byChildren;
         private bool? _gridMapped;
+        private bool _gridTried;
+        // This chunk's per-sample norms of the call's output and input, kept when the action keeps norms.
+        private double[]? _outNorms, _inNorms;
         private long _outputPerSample;
 
-        public static LayerTally Decide(AuditContext ctx, string name, ModuleCall cap, bool container, long[] modelOutputShape, Tensor x, GroupElements first)
+        public static LayerTally Decide(AuditContext ctx, string name, ModuleCall cap, bool container, long[] modelOutputShape, Tensor x, GroupElements first, IReadOnlyList<TokenGrid> grids)
         {
             var (spec, options) = (ctx.Spec, ctx.Options);
             var t = new LayerTally { Name = name, BaseName = cap.Module, TypeName = cap.TypeName, IsContainer = container };
@@ -151,8 +162,8 @@ internal static class LayerPhase
             }
             else
             {
-                inAct = DefaultAction(spec, cap.Input, modelOutputShape, x.Rank());
-                outAct = DefaultAction(spec, cap.Output, modelOutputShape, x.Rank());
+                inAct = DefaultAction(spec, cap.Input, modelOutputShape, x.Rank(), grids);
+                outAct = DefaultAction(spec, cap.Output, modelOutputShape, x.Rank(), grids);
             }
             // A layer the model calls on part of the batch (one sample at a time, say) cannot be paired with the
             // group elements drawn per sample of the whole batch.
@@ -172,21 +183,36 @@ internal static class LayerPhase
         /// <summary>Norms of one chunk and the layer's own error: the layer run alone on each transformed input.</summary>
         public void Isolate(AuditContext ctx, ModuleCall cap, List<GroupElements> plan)
         {
+            _outNorms = _inNorms = null;
             if (_untestable is not null || cap.Input is null || cap.Output is null) return;
             if (!cap.Output.all_finite()) _nonFinite = true;
-            if (_fn is not null && _gridMapped is null && Shrinks(cap)) _gridMapped = SamplingGridMapped(_fn, cap.Input);
-            _normSum += AuditEvaluation.PerSampleNorm(cap.Output).Sum();
+            if (_fn is not null && !_gridTried && Shrinks(cap))
+            {
+                _gridTried = true;
+                _gridMapped = SamplingGridMapped(_fn, cap.Input);
+            }
+            var outNorms = AuditEvaluation.PerSampleNorm(cap.Output);
+            _normSum += outNorms.Sum();
             _normCount += cap.Output.size(0);
+            // Actions that only move entries keep each sample's norm: the norms of this chunk serve every element.
+            if (_out.MovesEntries) _outNorms = outNorms;
+            if (_in.MovesEntries && (_fn is not null ? Reason is null : _in.NotTestableReason is null)) _inNorms = AuditEvaluation.PerSampleNorm(cap.Input);
             if (Reason is not null || _fn is null || _shapeMismatch) return;
+            using var _ = no_grad();
+            if (_in.MovesEntries && _out.MovesEntries && ctx.InputMask is null && !ctx.Model.Training && plan.Count > 1)
+            {
+                IsolateAllElements(ctx, cap, plan);
+                return;
+            }
             // Float64 copies once per layer and chunk; permutation-type actions are exact in any dtype and skip them.
             var in64 = ExactAction(_in) ? cap.Input : cap.Input.to(ScalarType.Float64);
             var out64 = ExactAction(_out) ? cap.Output : cap.Output.to(ScalarType.Float64);
             Tensor? maskedIn = null, maskedOut = null;
-            using var _ = no_grad();
             for (int k = 0; k < plan.Count; k++)
             {
                 var u = in64;
                 var baseOut = out64;
+                bool masked = false;
                 if (ctx.InputMask is { } im && u.Rank() >= 3 && u.size(u.Rank() - 2) == im.size(0) && u.size(u.Rank() - 1) == im.size(1))
                 {
                     // Interpolating transforms lose what leaves the grid: test the layer on its input restricted to the disk.
@@ -194,22 +220,48 @@ internal static class LayerPhase
                     maskedOut ??= _fn(maskedIn.to(cap.Input.dtype)).to(ScalarType.Float64);
                     u = maskedIn;
                     baseOut = maskedOut;
+                    masked = true;
                 }
                 var uT = _in.Apply(u, plan[k]).to(cap.Input.dtype);
                 var o1 = ctx.Masked(_fn(uT));
                 var o2 = ctx.Masked(_out.Apply(baseOut, plan[k]));
                 if (!o1.shape.SequenceEqual(o2.shape)) { _shapeMismatch = true; return; }
                 if (ctx.IsInterpolating) _baseline = Math.Max(_baseline, Math.Max(RoundTrip(ctx, _in, cap.Input, plan[k]), RoundTrip(ctx, _out, cap.Output, plan[k])));
-                var (rel, s, hh, ww) = AuditEvaluation.CompareLayer(o1, o2, uT, cap.Input.dtype);
-                _own.AddRange(rel);
-                if (s is not null)
-                {
-                    _h = hh;
-                    _w = ww;
-                    _spatial ??= new double[s.Length];
-                    if (_spatial.Length == s.Length) for (int i = 0; i < s.Length; i++) _spatial[i] += s[i];
-                }
+                bool known = !masked && ctx.OutputMask is null;
+                var (rel, s, hh, ww) = AuditEvaluation.CompareLayer(o1, o2, uT, cap.Input.dtype, known ? _outNorms : null, known ? _inNorms : null);
+                AddOwn(rel, s, hh, ww);
             }
+        }
+
+        /// <summary>
+        /// The isolation under every element at once, for actions that only move entries (eval mode, no mask): the
+        /// transformed inputs of all elements run through the layer as one batch and are compared in one pass.
+        /// </summary>
+        private void IsolateAllElements(AuditContext ctx, ModuleCall cap, List<GroupElements> plan)
+        {
+            var uT = cat(plan.Select(g => _in.Apply(cap.Input!, g)).ToArray());
+            var o1 = _fn!(uT);
+            long b = cap.Input!.size(0);
+            if (o1.Rank() == 0 || o1.size(0) != b * plan.Count) { _shapeMismatch = true; return; }
+            for (int k = 0; k < plan.Count; k++)
+            {
+                using var inner = NewDisposeScope();
+                var o2 = _out.Apply(cap.Output!, plan[k]);
+                var o1k = o1.narrow(0, k * b, b);
+                if (!o1k.shape.SequenceEqual(o2.shape)) { _shapeMismatch = true; return; }
+                var (rel, s, hh, ww) = AuditEvaluation.CompareLayer(o1k, o2, uT.narrow(0, k * b, b), cap.Input.dtype, _outNorms, _inNorms);
+                AddOwn(rel, s, hh, ww);
+            }
+        }
+
+        private void AddOwn(double[] rel, double[]? spatial, int h, int w)
+        {
+            _own.AddRange(rel);
+            if (spatial is null) return;
+            _h = h;
+            _w = w;
+            _spatial ??= new double[spatial.Length];
+            if (_spatial.Length == spatial.Length) for (int i = 0; i < spatial.Length; i++) _spatial[i] += spatial[i];
         }
 
         /// <summary>The cumulative error along the model under one element: the layer's output at T(x) against ρ'(g) of its output at x.</summary>
@@ -218,12 +270,12 @@ internal static class LayerPhase
             if (_untestable is not null || _out.NotTestableReason is not null || at.Input is null || at.Output is null || atTransformed.Output is null) return;
             var out64 = ExactAction(_out) ? at.Output : at.Output.to(ScalarType.Float64);
             var expected = _out.Apply(out64, g);
-            if (expected.shape.SequenceEqual(atTransformed.Output.shape)) _cumulative.AddRange(AuditEvaluation.Errors(atTransformed.Output, expected).Rel);
+            if (expected.shape.SequenceEqual(atTransformed.Output.shape)) _cumulative.AddRange(AuditEvaluation.Errors(atTransformed.Output, expected, _outNorms).Rel);
             if (_fn is null && _in.NotTestableReason is null && atTransformed.Input is not null)
             {
                 var in64 = ExactAction(_in) ? at.Input : at.Input.to(ScalarType.Float64);
                 var expIn = _in.Apply(in64, g);
-                if (expIn.shape.SequenceEqual(atTransformed.Input.shape)) _inputErr.AddRange(AuditEvaluation.Errors(atTransformed.Input, expIn).Rel);
+                if (expIn.shape.SequenceEqual(atTransformed.Input.shape)) _inputErr.AddRange(AuditEvaluation.Errors(atTransformed.Input, expIn, _inNorms).Rel);
             }
         }
 
@@ -296,7 +348,7 @@ internal static class LayerPhase
         {
             using var gen = new Generator(0);
             var shape = input.shape.ToArray();
-            shape[0] = Math.Min(4, shape[0]);
+            shape[0] = Math.Min(2, shape[0]);
             var u = rand(shape, dtype: input.dtype, generator: gen).requires_grad_();
             using var grad = enable_grad();
             var o = fn(u);

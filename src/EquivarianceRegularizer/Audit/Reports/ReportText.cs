@@ -75,6 +75,7 @@ internal static class ReportText
             L(l.JudgedBy is { } worst
                 ? $"  - Judged by the modules inside it: worst {worst} ({N(l.OwnMaxRelative)} own), {N(l.CumulativeMaxRelative)} cumulative; ‖h‖ {N(l.ActivationNorm)}, ‖∂ℓ/∂h‖ {N(l.GradientNorm)}"
                 : $"  - Error: {N(l.OwnMaxRelative)} own ({l.Method}), {N(l.CumulativeMaxRelative)} cumulative; ‖h‖ {N(l.ActivationNorm)}, ‖∂ℓ/∂h‖ {N(l.GradientNorm)}");
+            L($"  - Action: {l.InputAction} → {l.OutputAction}");
             if (l.BreaksInOwnCode) L("  - Its own forward code breaks the symmetry: every tested module inside it passes.");
             L($"  - Result: {l.VerdictText}");
         }

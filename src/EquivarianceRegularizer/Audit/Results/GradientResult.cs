@@ -19,7 +19,10 @@ public sealed class GradientResult
     /// <summary>Median per-sample input-gradient norm.</summary>
     public double MedianGradientNorm { get; init; } = double.NaN;
 
-    /// <summary>The floor below which gradients are rounding noise.</summary>
+    /// <summary>
+    /// The gradients' rounding level: for a model run in float32, the median per-sample ‖∇ − ∇ in float64‖ over the
+    /// samples recomputed in float64; for a model run in float64, the magnitude floor of <see cref="Thresholds.GradientFloor"/>.
+    /// </summary>
     public double Floor { get; init; } = double.NaN;
 
     /// <summary>Grade when judged.</summary>
