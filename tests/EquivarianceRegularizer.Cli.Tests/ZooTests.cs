@@ -66,6 +66,10 @@ public class ZooTests
                 if (c.Layer is not null)
                     Assert.That(kinds.Where(k => k.Kind == c.Kind).Select(k => k.Location), Does.Contain(c.Layer), stdout);
             }
+            // Every gradient test the zoo asks for is judged: small gradients (saturated_cnn's are ~1e-12) that agree
+            // with float64's are the model's, not noise.
+            if (c.Gradient)
+                Assert.That(root.GetProperty("gradient").GetProperty("judged").GetBoolean(), Is.True, stdout);
             if (c.Verdict == "PASS")
             {
                 // Only informational (low) notes may accompany a pass.

@@ -199,11 +199,9 @@ internal static class LayerPhase
             if (_in.MovesEntries && (_fn is not null ? Reason is null : _in.NotTestableReason is null)) _inNorms = AuditEvaluation.PerSampleNorm(cap.Input);
             if (Reason is not null || _fn is null || _shapeMismatch) return;
             using var _ = no_grad();
-            if (_in.MovesEntries && _out.MovesEntries && ctx.InputMask is null && !ctx.Model.Training && plan.Count > 1)
-            {
-                IsolateAllElements(ctx, cap, plan);
+            if (_in.MovesEntries && _out.MovesEntries && ctx.InputMask is null && !ctx.Model.Training && plan.Count > 1
+                && IsolateAllElements(ctx, cap, plan))
                 return;
-            }
             // Float64 copies once per layer and chunk; permutation-type actions are exact in any dtype and skip them.
             var in64 = ExactAction(_in) ? cap.Input : cap.Input.to(ScalarType.Float64);
             var out64 = ExactAction(_out) ? cap.Output : cap.Output.to(ScalarType.Float64);
@@ -235,23 +233,28 @@ internal static class LayerPhase
 
         /// <summary>
         /// The isolation under every element at once, for actions that only move entries (eval mode, no mask): the
-        /// transformed inputs of all elements run through the layer as one batch and are compared in one pass.
+        /// transformed inputs of all elements run through the layer as one batch and are compared in one pass. False,
+        /// with nothing done, when the elements give inputs of different shapes (a quarter turn of a non-square map):
+        /// then each element runs on its own.
         /// </summary>
-        private void IsolateAllElements(AuditContext ctx, ModuleCall cap, List<GroupElements> plan)
+        private bool IsolateAllElements(AuditContext ctx, ModuleCall cap, List<GroupElements> plan)
         {
-            var uT = cat(plan.Select(g => _in.Apply(cap.Input!, g)).ToArray());
+            var parts = plan.Select(g => _in.Apply(cap.Input!, g)).ToArray();
+            if (parts.Any(p => !p.shape.SequenceEqual(parts[0].shape))) return false;
+            var uT = cat(parts);
             var o1 = _fn!(uT);
             long b = cap.Input!.size(0);
-            if (o1.Rank() == 0 || o1.size(0) != b * plan.Count) { _shapeMismatch = true; return; }
+            if (o1.Rank() == 0 || o1.size(0) != b * plan.Count) { _shapeMismatch = true; return true; }
             for (int k = 0; k < plan.Count; k++)
             {
                 using var inner = NewDisposeScope();
                 var o2 = _out.Apply(cap.Output!, plan[k]);
                 var o1k = o1.narrow(0, k * b, b);
-                if (!o1k.shape.SequenceEqual(o2.shape)) { _shapeMismatch = true; return; }
+                if (!o1k.shape.SequenceEqual(o2.shape)) { _shapeMismatch = true; return true; }
                 var (rel, s, hh, ww) = AuditEvaluation.CompareLayer(o1k, o2, uT.narrow(0, k * b, b), cap.Input.dtype, _outNorms, _inNorms);
                 AddOwn(rel, s, hh, ww);
             }
+            return true;
         }
 
         private void AddOwn(double[] rel, double[]? spatial, int h, int w)
