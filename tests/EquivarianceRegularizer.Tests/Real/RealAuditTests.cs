@@ -90,10 +90,11 @@ public class RealAuditTests
         Assert.That(encoder.Grade, Is.EqualTo(ErrorGrade.Broken));
         Assert.That(encoder.BreaksInOwnCode, Is.True);
         Assert.That(r.Diagnoses.Select(d => d.Location), Has.Some.Contains("encoder"));
-        // torchvision initialises the head to zero, so the logits are all zero and the end-to-end test is vacuous:
-        // NEEDS_ATTENTION, with the layer table naming the culprits.
-        Assert.That(r.Verdict, Is.EqualTo(Verdict.NeedsAttention));
-        Assert.That(r.Reasons, Has.Some.Contains("all zero"));
+        // The fixture's head is random (torchvision's zero head would make every logit 0 and the test vacuous): the
+        // model is not invariant, and the first failing layer is one the symmetry cannot pass.
+        Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
+        Assert.That(r.Reasons, Has.None.Contains("all zero"));
+        Assert.That(r.FirstFailingLayer, Is.EqualTo("conv_proj"), "random patch weights do not turn with the image");
     }
 
     [Test]
