@@ -44,7 +44,7 @@ internal static class LieHtmlReport
                 sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{l.Index}</td><td>{H(l.Name)}</td><td>{H(l.Kind)}</td><td>{l.Role}</td><td>{N(l.Lee)}</td><td>{N(l.StandardError)}</td><td>{LieMarkdownReport.Percent(l.Share)}</td><td>{LieMarkdownReport.Percent(l.CumulativeShare)}</td><td>{l.ProjectionShare.ToString("0.000", CultureInfo.InvariantCulture)}</td><td>{(l.BorderLee is { } b ? N(b) : "")}</td><td>{(l.InteriorLee is { } i ? N(i) : "")}{(l.BorderOnly ? " (border only)" : "")}</td></tr>");
             sb.Append("</table>\n");
         }
-        AppendNotes(sb, r.Notes, $"Measured in {r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
+        AppendNotes(sb, r.AllNotes, $"Measured in {r.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
         return EquivarianceRegularizer.Reports.ReportFormat.Printable(sb.ToString(), keepNewlines: true);
     }
 

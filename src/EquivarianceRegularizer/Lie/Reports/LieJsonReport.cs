@@ -23,7 +23,7 @@ internal static class LieJsonReport
         return ReportJson.Serialize(new Document(
             r.Model, r.InputShape, r.Samples, r.Data, r.Seed, Snake(r.Aggregation), r.FlowOptions.AlignCorners,
             Snake(r.FlowOptions.Padding), Snake(r.FlowOptions.Interpolation), Snake(r.FlowOptions.Derivative), r.EvaluationMode,
-            r.Results.Select(Result).ToArray(), r.Notes, r.Seconds)) + "\n";
+            r.Results.Select(Result).ToArray(), r.AllNotes, r.Seconds)) + "\n";
     }
 
     // A result without layers is only its transform and total, with "layers": null (declared as object, so the

@@ -33,12 +33,12 @@ internal static class LieMarkdownReport
             foreach (var l in layers.Layers)
                 L($"| {l.Index} | {Cell(l.Name)} | {Cell(l.Kind)} | {l.Role} | {N(l.Lee)} | {Percent(l.Share)} | {Percent(l.CumulativeShare)} |");
         }
-        if (r.Notes.Count > 0)
+        if (r.AllNotes.Count > 0)
         {
             L();
             L("## Notes");
             L();
-            foreach (var n in r.Notes) L("- " + Cell(n));
+            foreach (var n in r.AllNotes) L("- " + Cell(n));
         }
         return EquivarianceRegularizer.Reports.ReportFormat.Printable(sb.ToString(), keepNewlines: true);
     }

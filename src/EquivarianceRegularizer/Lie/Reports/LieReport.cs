@@ -39,6 +39,16 @@ internal sealed record LieReport
     /// <summary>Notes for the reader (e.g. a train-mode model switched to eval mode).</summary>
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
 
+    /// <summary>
+    /// <see cref="Notes"/>, then the layer-wise attributions' own notes (how the samples were chunked, pushes that went
+    /// by double backward, calls counted in their parent's code), each once, prefixed with the transforms it concerns.
+    /// The file reports carry these; the console shows them under each transform's layer table.
+    /// </summary>
+    public IReadOnlyList<string> AllNotes => Notes.Concat(Results
+        .SelectMany(t => (t.Layers?.Notes ?? Array.Empty<string>()).Select(n => (t.Transform, Note: n)))
+        .GroupBy(p => p.Note, StringComparer.Ordinal)
+        .Select(g => $"Along {string.Join(", ", g.Select(p => p.Transform).Distinct(StringComparer.Ordinal))}: {g.Key}")).ToList();
+
     /// <summary>Wall-clock seconds of the measurement.</summary>
     public double Seconds { get; init; }
 
