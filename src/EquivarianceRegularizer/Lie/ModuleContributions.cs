@@ -1,11 +1,13 @@
 using EquivarianceRegularizer.Differentiation;
+using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Transforms;
 
 namespace EquivarianceRegularizer.Lie;
 
 /// <summary>
 /// The per-batch mathematics of <see cref="ModelLieAttribution"/>. Every intermediate tensor t carries the group's
-/// tangent X t (the transform's tangent on feature maps, zero on other intermediates; the model's input and output as
+/// tangent X t (the transform's tangent on feature maps, and on token tensors of a patch grid carried to the grid with
+/// prefix tokens fixed (<see cref="TokenGrid.CarryFlow"/>); zero on other intermediates; the model's input and output as
 /// the report says). A module call f_i with input h_i and output o_i has its own Lie derivative
 /// ℓ_i = J_{f_i}(h_i)·X h_i − X o_i, and contributes C_i = J_{y←o_i}·ℓ_i at the output. By the chain rule on the
 /// forward's graph the Lie derivative telescopes: L = Σ_leaves C_i + Σ_modules (functional code), where a module's
@@ -31,12 +33,23 @@ internal static class ModuleContributions
         var (y0, lie) = LieDerivative.Evaluate(model.Forward, xb, along, false);
         bool outputActs = along.ActsOnOutput(y0);
         bool flow = transform is ImageFlowTransform;
-        bool Acts(Tensor t, bool isInput, bool isOutput) => isOutput ? outputActs : isInput || (flow && LieDerivative.IsFeatureMap(t));
 
         ObservedForward observed;
         using (no_grad()) observed = model.Observe(xb.detach());
         foreach (var n in observed.Notes) notes.Add(n);
         var calls = observed.Calls;
+
+        // Intermediates carry the flow's tangent on feature maps and, carried to their patch grid, on token tensors.
+        var grids = flow ? TokenGrid.Find(calls, xb, _ => null) : Array.Empty<TokenGrid>();
+        IContinuousTransform? OnTokens(Tensor t) => grids.Count > 0 && t.Rank() == 3 ? TokenGrid.CarryFlow(grids, transform, t.shape) : null;
+        bool Acts(Tensor t, bool isInput, bool isOutput) =>
+            isOutput ? outputActs : isInput || (flow && (LieDerivative.IsFeatureMap(t) || OnTokens(t) is not null));
+        Tensor Tangent(Tensor t, bool isModelTensor)
+        {
+            var action = isModelTensor ? null : OnTokens(t);
+            if (action is not null) notes.Add($"Token tensors [batch, {t.size(1)}, features] carry {action.Name}: their grid is moved like a feature map of the same field of view.");
+            return (action ?? transform).Tangent(t);
+        }
 
         // Which calls are attributed: one tensor in and out, or no action on either side (then ℓ = 0 whatever runs).
         var attributed = new bool[calls.Count];
@@ -79,7 +92,7 @@ internal static class ModuleContributions
         {
             bool leaf = children[i].Count == 0;
             if (!leaf && ChainsItsChildren(i, calls, children[i], attributed)) { chains.Add(i); continue; }
-            var ell = Own(calls[i], acts[i].Input, acts[i].Output, transform);
+            var ell = Own(calls[i], acts[i].Input, acts[i].Output, Tangent);
             if (ell is null) continue;
             if (leaf && flow && LieDerivative.IsFeatureMap(ell) && options.BorderWidth > 0)
             {
@@ -154,7 +167,8 @@ internal static class ModuleContributions
     }
 
     // ℓ_i = J_{f_i}(h_i)·X h_i − X o_i (each term only where the group acts); null when it acts on neither side.
-    private static Tensor? Own(ModuleCall c, bool inputActs, bool outputActs, IContinuousTransform transform)
+    // tangent(t, isModelTensor) is X t (the transform itself on the model's input and output).
+    private static Tensor? Own(ModuleCall c, bool inputActs, bool outputActs, Func<Tensor, bool, Tensor> tangent)
     {
         using var noGrad = no_grad();
         Tensor? ell = null;
@@ -162,11 +176,11 @@ internal static class ModuleContributions
         {
             // A copy: a module working in place (ReLU(inplace=True)) must not overwrite the observed input.
             var h = c.Input!.clone();
-            ell = Jvp.Compute(c.Forward!, h, transform.Tangent(c.Input)).Tangent;
+            ell = Jvp.Compute(c.Forward!, h, tangent(c.Input, c.InputIsModelInput)).Tangent;
         }
         if (outputActs)
         {
-            var d = transform.Tangent(c.Output!);
+            var d = tangent(c.Output!, c.OutputIsModelOutput);
             ell = ell is null ? -d : ell - d;
         }
         return ell;

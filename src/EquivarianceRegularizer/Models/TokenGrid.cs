@@ -59,12 +59,7 @@ internal sealed record TokenGrid(string Source, long Height, long Width, bool? M
         ArgumentNullException.ThrowIfNull(grids);
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(shape);
-        if (shape.Length != 3) return (null, null);
-        long n = shape[1];
-        // The latest grid the tokens fit, with as few prefix tokens as possible.
-        var grid = grids.Where(g => n - g.Height * g.Width is >= 0 and <= MaxPrefixTokens).Reverse().OrderBy(g => n - g.Height * g.Width).FirstOrDefault();
-        if (grid is null) return (null, null);
-        long prefix = n - grid.Height * grid.Width;
+        if (Match(grids, shape) is not var (grid, prefix)) return (null, null);
         string where = $"the {grid.Height}×{grid.Width} token grid of {grid.Source}";
         if (!MovesGridPoints(image, grid.Height == grid.Width))
             return (null, $"{image.Name} does not map {where} to itself: the tokens get the trivial action");
@@ -73,6 +68,29 @@ internal sealed record TokenGrid(string Source, long Height, long Width, bool? M
                 ? $"whether {image.Name} maps {where} to itself could not be measured: the tokens get the trivial action"
                 : $"{grid.Source} samples the image on a grid that {image.Name} does not map to itself: the tokens get the trivial action");
         return (new TokenGridTransform(image, grid.Height, grid.Width, prefix), null);
+    }
+
+    /// <summary>
+    /// The action of the image flow <paramref name="image"/> on a tensor of <paramref name="shape"/> (batch first) through
+    /// one of <paramref name="grids"/>, or null when the tensor is no token tensor of these grids. A flow acts in a frame
+    /// that does not depend on the resolution, so it carries to every grid whose tokens cover the image, whether or not
+    /// its points are mapped to each other (as it acts on every feature map).
+    /// </summary>
+    public static TokenGridFlow? CarryFlow(IReadOnlyList<TokenGrid> grids, IContinuousTransform image, long[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(grids);
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(shape);
+        return Match(grids, shape) is var (grid, prefix) ? new TokenGridFlow(image, grid.Height, grid.Width, prefix) : null;
+    }
+
+    // The latest grid a [batch, N, features] tensor's tokens fit, with as few prefix tokens as possible.
+    private static (TokenGrid Grid, long Prefix)? Match(IReadOnlyList<TokenGrid> grids, long[] shape)
+    {
+        if (shape.Length != 3) return null;
+        long n = shape[1];
+        var grid = grids.Where(g => n - g.Height * g.Width is >= 0 and <= MaxPrefixTokens).Reverse().OrderBy(g => n - g.Height * g.Width).FirstOrDefault();
+        return grid is null ? null : (grid, n - grid.Height * grid.Width);
     }
 
     /// <summary>Whether the transform permutes the points of any grid (of a square one for quarter turns).</summary>

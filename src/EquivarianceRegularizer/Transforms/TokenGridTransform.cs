@@ -8,7 +8,7 @@ namespace EquivarianceRegularizer.Transforms;
 /// spatial transform moves (a class token): the grid tokens are laid out as a [features, height, width] map, the image
 /// transform acts on it, and they are read back in the same order.
 /// </summary>
-internal sealed class TokenGridTransform(IGroupTransform image, long height, long width, long prefixTokens) : IGroupTransform
+internal class TokenGridTransform(IGroupTransform image, long height, long width, long prefixTokens) : IGroupTransform
 {
     /// <summary>The transform acting on the grid.</summary>
     public IGroupTransform Image => image;
@@ -23,7 +23,14 @@ internal sealed class TokenGridTransform(IGroupTransform image, long height, lon
     public Group Group => image.Group;
 
     /// <inheritdoc />
-    public Tensor Apply(Tensor x, GroupElements elements)
+    public Tensor Apply(Tensor x, GroupElements elements) => OnGrid(x, grid => image.Apply(grid, elements), fixedTokensStay: true);
+
+    /// <summary>
+    /// <paramref name="onGrid"/> applied to the grid tokens of <paramref name="x"/> laid out as a [batch, features,
+    /// height, width] map and read back as tokens; the prefix tokens are kept (<paramref name="fixedTokensStay"/>) or
+    /// zero (a tangent: they do not move).
+    /// </summary>
+    protected Tensor OnGrid(Tensor x, Func<Tensor, Tensor> onGrid, bool fixedTokensStay)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank() != 3 || x.size(1) != prefixTokens + height * width)
@@ -31,11 +38,31 @@ internal sealed class TokenGridTransform(IGroupTransform image, long height, lon
         using var scope = NewDisposeScope();
         long b = x.size(0), d = x.size(2);
         var grid = x.narrow(1, prefixTokens, height * width).reshape(b, height, width, d).permute(0, 3, 1, 2);
-        var moved = image.Apply(grid, elements);
+        var moved = onGrid(grid);
         if (moved.size(2) != height || moved.size(3) != width)
             throw new InvalidOperationException($"{image.Name} maps the {height}×{width} token grid to {moved.size(2)}×{moved.size(3)}.");
         var tokens = moved.permute(0, 2, 3, 1).reshape(b, height * width, d);
-        var result = prefixTokens > 0 ? cat(new[] { x.narrow(1, 0, prefixTokens), tokens }, 1) : tokens.contiguous();
+        var prefix = x.narrow(1, 0, prefixTokens);
+        var result = prefixTokens == 0 ? tokens.contiguous() : cat(new[] { fixedTokensStay ? prefix : zeros_like(prefix), tokens }, 1);
         return result.MoveToOuterDisposeScope();
     }
+}
+
+/// <summary>
+/// A continuous image transform (a flow: translations, rotations, scalings) carried to a patch grid's tokens the way
+/// <see cref="TokenGridTransform"/> carries a discrete one. Image flows act in a frame that does not depend on the
+/// resolution, so the grid sees the same group element as the image, like any feature map of the same field of view;
+/// the prefix tokens do not move (their tangent is zero).
+/// </summary>
+internal sealed class TokenGridFlow(IContinuousTransform image, long height, long width, long prefixTokens)
+    : TokenGridTransform(image, height, width, prefixTokens), IContinuousTransform
+{
+    /// <inheritdoc />
+    public Tensor ApplyAt(Tensor x, double t) => OnGrid(x, grid => image.ApplyAt(grid, t), fixedTokensStay: true);
+
+    /// <inheritdoc />
+    public Tensor Tangent(Tensor x) => OnGrid(x, image.Tangent, fixedTokensStay: false);
+
+    /// <inheritdoc />
+    public bool IsExactOnGrid => image.IsExactOnGrid;
 }

@@ -71,18 +71,73 @@ public class RealAttributionTests
         AssertPartition(report, 1e-3);
     }
 
+    // The ViT's reports at its full 64×64 input, shared by the tests below (each takes 10-15 s).
+    private static readonly Dictionary<string, LayerwiseLeeReport> VitReports = new();
+
+    private static LayerwiseLeeReport Vit(string fixture)
+    {
+        lock (VitReports)
+        {
+            if (!VitReports.TryGetValue(fixture, out var report))
+            {
+                using var scope = NewDisposeScope();
+                VitReports[fixture] = report = Attribute(fixture, size: 64);
+            }
+            return report;
+        }
+    }
+
     [TestCase("vit_traced", "forward mode")]
     [TestCase("vit_scripted", "double backward")]
     public void Vit_IsAttributed_ByTheMethodThatWorks(string fixture, string method)
     {
-        using var scope = NewDisposeScope();
-        var report = Attribute(fixture, size: 64);
+        var report = Vit(fixture);
         Assert.That(report.Total.Value, Is.GreaterThan(0));
         Assert.That(report.Layers.Select(l => l.Name), Has.Some.StartsWith("encoder.layers"), "the encoder's calls have rows");
         // A scripted nn.MultiheadAttention runs a fused kernel without a forward-mode derivative: the pushes fall back.
         if (method == "double backward") Assert.That(report.Notes, Has.Some.Contains("double backward"));
         else Assert.That(report.Notes, Has.None.Contains("double backward"));
         AssertPartition(report, 1e-3);
+    }
+
+    [TestCase("vit_traced")]
+    [TestCase("vit_scripted")]
+    public void Vit_TokenLayers_CarryTheImageFlowOnTheirPatchGrid(string fixture)
+    {
+        var report = Vit(fixture);
+        Assert.That(report.Notes, Has.Some.Contains("Token tensors [batch, 65, features] carry translate-x on the 8×8 token grid (1 token fixed)"));
+        LayerContribution Row(string name) => report.Layers.Single(l => l.Name == name);
+        double scale = report.Layers.Max(l => l.Lee);
+        string block = "encoder.layers.encoder_layer_0.";
+        // Nonlinear layers on tokens break the grid's flow (as ReLU does on feature maps), and so does the position
+        // embedding that the encoder adds in its own code: all were 0 while tokens had the trivial action.
+        foreach (var name in new[] { block + "ln_1", block + "ln_2", block + "mlp.1", "encoder.(functional)" })
+        {
+            Assert.That(Row(name).Lee, Is.GreaterThan(1e-6 * scale), name);
+            Assert.That(Row(name).EquivariantOutput, Is.True, name + " outputs tokens that the flow moves");
+        }
+        // A per-token Linear commutes with moving the grid: zero own Lie derivative, whatever its weights.
+        foreach (var l in report.Layers.Where(l => l.Kind == "Linear" && l.Name.StartsWith("encoder.", StringComparison.Ordinal)))
+            Assert.That(l.Lee, Is.LessThan(1e-9 * scale), l.Name);
+        // Only the class token reaches the head, and it does not move: the final LayerNorm works on it alone.
+        Assert.That(Row("encoder.ln").Lee, Is.EqualTo(0).Within(1e-12 * scale));
+        Assert.That(Row("(functional)").Lee, Is.LessThan(1e-6 * scale), "flatten, class token and its selection are equivariant");
+    }
+
+    [Test]
+    public void Vit_TracedAndScripted_GiveTheSameTokenRows()
+    {
+        var traced = Vit("vit_traced");
+        var scripted = Vit("vit_scripted");
+        Assert.That(traced.Total.Value, Is.EqualTo(scripted.Total.Value).Within(1e-5 * traced.Total.Value));
+        double scale = traced.Layers.Max(l => l.Lee);
+        var scriptedRows = scripted.Layers.ToDictionary(l => l.Name);
+        // A scripted nn.MultiheadAttention cannot be run alone: its share is its encoder block's functional code.
+        foreach (var l in traced.Layers)
+        {
+            string name = l.Name.EndsWith(".self_attention", StringComparison.Ordinal) ? l.Name[..^"self_attention".Length] + "(functional)" : l.Name;
+            Assert.That(scriptedRows[name].Lee, Is.EqualTo(l.Lee).Within(1e-4 * scale), l.Name);
+        }
     }
 
     [TestCase("attention_qkv_scripted", 16)]
