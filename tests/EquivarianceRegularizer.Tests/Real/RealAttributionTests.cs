@@ -116,7 +116,8 @@ public class RealAttributionTests
             Assert.That(Row(name).Lee, Is.GreaterThan(1e-6 * scale), name);
             Assert.That(Row(name).EquivariantOutput, Is.True, name + " outputs tokens that the flow moves");
         }
-        // A per-token Linear commutes with moving the grid: zero own Lie derivative, whatever its weights.
+        // A per-token Linear commutes with moving the grid: no own Lie derivative, whatever its weights (torchvision
+        // initialises the MLP biases to about 1e-6, which would meet the zero padding at the grid's border).
         foreach (var l in report.Layers.Where(l => l.Kind == "Linear" && l.Name.StartsWith("encoder.", StringComparison.Ordinal)))
             Assert.That(l.Lee, Is.LessThan(1e-9 * scale), l.Name);
         // Only the class token reaches the head, and it does not move: the final LayerNorm works on it alone.
@@ -163,6 +164,13 @@ public class RealAttributionTests
             var report = ModelLieAttribution.Measure(model, x, new TranslationX());
             Assert.That(report.Layers.Count, Is.GreaterThan(4), model.GetName());
             AssertPartition(report, 1e-3);
+            if (model is not VisionTransformerBlock) continue;
+            // Its 4×4 patch tokens (no class token) carry the flow: the LayerNorm has a share, the per-token Linear none.
+            Assert.That(report.Notes, Has.Some.Contains("Token tensors [batch, 16, features] carry translate-x on the 4×4 token grid"));
+            double scale = report.Layers.Max(l => l.Lee);
+            Assert.That(report.Layers.Single(l => l.Name == "ln_1").Lee, Is.GreaterThan(1e-6 * scale));
+            // float32, and a random bias meets the zero padding at the grid's border: small, not exactly zero.
+            Assert.That(report.Layers.Single(l => l.Name == "mlp.0").Lee, Is.LessThan(1e-4 * scale));
         }
     }
 
