@@ -41,6 +41,7 @@ public static class Auditor
         ModelRunErrors.CheckUsable(model);
         options.Validate();
         options.ValidateLayerActions(model);
+        using var unoptimized = UnoptimizedTorchScript.Begin();
         return new AuditRun(model, spec, options).Run();
     }
 }

@@ -54,6 +54,7 @@ public static class ModelLieAttribution
         if (options.MemoryBudgetBytes < Audit.AuditOptions.MinimumMemoryBudgetBytes)
             throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBudgetBytes, $"MemoryBudgetBytes must be at least {Audit.AuditOptions.MinimumMemoryBudgetBytes >> 20} MiB (the process itself takes about that); raise it.");
         if (x.Rank() == 0 || x.size(0) < 1) throw new ArgumentException("Needs at least one sample (samples first).", nameof(x));
+        using var unoptimized = Jit.UnoptimizedTorchScript.Begin();
         long n = x.size(0);
         var notes = new SortedSet<string>(StringComparer.Ordinal);
         int batchSize = ChunkSize(model, x, options, notes);
