@@ -163,6 +163,17 @@ public class RealFixtureCliTests
         // double backward and the output says so. Everything else (LRASPP's hardsigmoid included) goes by forward mode.
         // The JSON report carries the attribution's notes too.
         var notes = doc.RootElement.GetProperty("notes").EnumerateArray().Select(n => n.GetString()).ToList();
+        if (c.Model.StartsWith("vit", StringComparison.Ordinal))
+        {
+            // The 1 class token + 8×8 patch tokens carry the flow on the patch grid: the encoder's layers and the position
+            // embedding (encoder's own code) get their share; the per-token Linears commute with moving the grid.
+            Assert.That(notes, Has.Some.StartsWith("Along translate-x: Token tensors [batch, 65, features] carry translate-x on the 8×8 token grid (1 token fixed)"));
+            double Lee(string name) => rows.Single(r => r.GetProperty("name").GetString() == name).GetProperty("lee").GetDouble();
+            double largest = rows.Max(r => r.GetProperty("lee").GetDouble());
+            Assert.That(Lee("encoder.layers.encoder_layer_0.ln_1"), Is.GreaterThan(1e-6 * largest));
+            Assert.That(Lee("encoder.(functional)"), Is.GreaterThan(1e-6 * largest));
+            Assert.That(Lee("encoder.layers.encoder_layer_0.mlp.0"), Is.LessThan(1e-9 * largest));
+        }
         if (c.Model is "vit_scripted" or "attention_qkv_scripted")
         {
             Assert.That(run.Stdout, Does.Contain("pushed to the output by double backward"));
