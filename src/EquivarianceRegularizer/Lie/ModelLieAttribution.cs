@@ -57,7 +57,7 @@ public static class ModelLieAttribution
         using var unoptimized = Jit.UnoptimizedTorchScript.Begin();
         long n = x.size(0);
         var notes = new SortedSet<string>(StringComparer.Ordinal);
-        int batchSize = ChunkSize(model, x, options, notes);
+        var (batchSize, insideBytes) = ChunkSize(model, x, options, notes);
 
         BoundaryConvention? boundary = null;
         if (transform is ImageFlowTransform flow)
@@ -77,7 +77,7 @@ public static class ModelLieAttribution
         {
             using var scope = NewDisposeScope();
             var xb = x.narrow(0, start, Math.Min(batchSize, n - start));
-            var batch = ModuleContributions.Compute(model, xb, transform, options, notes);
+            var batch = ModuleContributions.Compute(model, xb, transform, options, insideBytes, notes);
             if (rows is null)
             {
                 rows = batch.Rows.Select(r => r.Row).ToList();
@@ -164,27 +164,40 @@ public static class ModelLieAttribution
     /// </summary>
     internal const double WorkingCopies = 12;
 
-    // Samples per chunk: BatchSize, or fewer where a chunk would not fit the memory budget beside what the process holds.
-    private static int ChunkSize(ObservedModel model, Tensor x, LieOptions options, SortedSet<string> notes)
+    /// <summary>
+    /// Bytes held per sample, in units of what one sample's forward holds inside its calls beyond their inputs and outputs
+    /// (an attention's weights; <see cref="ObservedModel.GraphBytesOfOneSample"/> less the capture): the forward-mode
+    /// passes carry value and tangent, the double-backward fallback a graph and its create_graph backward.
+    /// </summary>
+    internal const double InsideCopies = 3;
+
+    // Samples per chunk: BatchSize, or fewer where a chunk would not fit the memory budget beside what the process
+    // holds; and the bytes one sample's forward holds inside its calls beyond their inputs and outputs.
+    private static (int Size, long InsideBytes) ChunkSize(ObservedModel model, Tensor x, LieOptions options, SortedSet<string> notes)
     {
-        long perSample;
+        long capture;
         using (NewDisposeScope())
         using (no_grad())
         {
             var observed = model.Observe(x.narrow(0, 0, 1));
-            perSample = observed.Calls.Sum(c => Bytes(c.Input) + Bytes(c.Output)) + Bytes(observed.Output);
+            capture = observed.Calls.Sum(c => Bytes(c.Input) + Bytes(c.Output)) + Bytes(observed.Output);
         }
+        long inside = Math.Max(0, model.GraphBytesOfOneSample(x) - capture);
+        long perSample = (long)(WorkingCopies * capture + InsideCopies * inside);
         long budget = options.MemoryBudgetBytes;
         long available = Math.Max(budget / 8, budget - Environment.WorkingSet);
-        long fits = perSample > 0 ? (long)(available / (WorkingCopies * perSample)) : long.MaxValue;
+        long fits = perSample > 0 ? available / perSample : long.MaxValue;
         int size = (int)Math.Clamp(fits, 1, options.BatchSize);
         long n = x.size(0);
+        string held = FormattableString.Invariant($"every call's activations take {Mib(capture)} per sample") + (inside > capture ? $", and a forward holds {Mib(inside)} more inside the calls" : "");
         if (size < Math.Min(options.BatchSize, n))
-            notes.Add(FormattableString.Invariant($"Samples were attributed in chunks of at most {size} (every call's activations take {perSample / (double)(1L << 20):0.#} MiB per sample; memory budget {budget / (double)(1L << 20):0} MiB)."));
+            notes.Add($"Samples were attributed in chunks of at most {size} ({held}; memory budget {Mib(budget)}).");
         if (fits < 1)
-            notes.Add(FormattableString.Invariant($"One sample's attribution (about {WorkingCopies * perSample / (1L << 20):0} MiB) does not fit the memory budget of {budget / (double)(1L << 20):0} MiB: it ran one sample at a time and exceeds the budget; raise it."));
-        return size;
+            notes.Add($"One sample's attribution (about {Mib(perSample)}: {held}) does not fit the memory budget of {Mib(budget)}: it ran one sample at a time and exceeds the budget; raise it.");
+        return (size, inside);
     }
+
+    private static string Mib(long bytes) => FormattableString.Invariant($"{bytes / (double)(1L << 20):0.#} MiB");
 
     private static long Bytes(Tensor? t) => t is null ? 0 : t.numel() * t.dtype.ElementSize();
 }

@@ -26,7 +26,7 @@ namespace EquivarianceRegularizer.Lie;
 /// </summary>
 internal static class ModuleContributions
 {
-    public static AttributionBatch Compute(ObservedModel model, Tensor xb, IContinuousTransform transform, LieOptions options, ISet<string> notes)
+    public static AttributionBatch Compute(ObservedModel model, Tensor xb, IContinuousTransform transform, LieOptions options, long insideBytesPerSample, ISet<string> notes)
     {
         // The end-to-end Lie derivative by its own forward-mode jvp: the residual checks the attribution against it.
         var along = LieDerivative.Along(transform);
@@ -85,7 +85,7 @@ internal static class ModuleContributions
 
         // Plan every push first (a container that only chains its children needs none, and its ℓ is never computed),
         // then run them together: forward-mode pushes share model passes.
-        var pushes = new Pushes(model, xb, y0, calls, options.MemoryBudgetBytes);
+        var pushes = new Pushes(model, xb, y0, calls, options.MemoryBudgetBytes, insideBytesPerSample);
         var plan = new Dictionary<int, (int Whole, int Border, int Inside)>();
         var chains = new HashSet<int>();
         foreach (int i in kept)
@@ -226,7 +226,7 @@ internal static class ModuleContributions
     /// the double-backward trick: one backward with create_graph from a forward with zero probes on every call output
     /// gives g_i(u) = J_{y←o_i}ᵀu for all calls, then ∂⟨g_i(u), v⟩/∂u = J_{y←o_i}·v, one reverse pass per push.
     /// </summary>
-    private sealed class Pushes(ObservedModel model, Tensor xb, Tensor y0, IReadOnlyList<ModuleCall> calls, long memoryBudget)
+    private sealed class Pushes(ObservedModel model, Tensor xb, Tensor y0, IReadOnlyList<ModuleCall> calls, long memoryBudget, long insideBytesPerSample)
     {
         private readonly List<(int Call, Tensor V)> _requests = new();
         private Tensor? _xg, _y, _u, _gx;
@@ -293,12 +293,13 @@ internal static class ModuleContributions
         }
 
         // Copies of the batch in the pass starting at request first: the activations and tangents of every call for each
-        // copy, and the addends (each call's output size for every copy, value and tangent), within what the budget
-        // leaves beside the process's resident memory.
+        // copy and what a forward holds inside its calls beyond them (an attention's weights), value and tangent, and the
+        // addends (each call's output size for every copy, value and tangent), within what the budget leaves beside the
+        // process's resident memory.
         private int GroupSize(int first)
         {
             long b = xb.size(0);
-            long perCopy = 2 * calls.Sum(c => c.Output is { } o ? o.numel() * o.dtype.ElementSize() : 0);
+            long perCopy = 2 * calls.Sum(c => c.Output is { } o ? o.numel() * o.dtype.ElementSize() : 0) + 2 * insideBytesPerSample * b;
             long available = Math.Max(memoryBudget / 8, memoryBudget - Environment.WorkingSet);
             var distinct = new HashSet<int>();
             long addendsPerCopy = 0;

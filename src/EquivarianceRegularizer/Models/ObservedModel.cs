@@ -45,6 +45,29 @@ internal abstract class ObservedModel
     public Tensor Forward(Tensor x) => Model.call(x);
 
     /// <summary>
+    /// Resident bytes that the first sample of <paramref name="x"/> holds while its forward's autograd graph lives (the
+    /// tensors saved for the backward: an attention's weights, every activation a layer keeps), measured as the growth of
+    /// the process's resident memory after the C heap is trimmed. The inputs and outputs of module calls miss what a call
+    /// allocates inside itself (an attention over H·W pixel tokens holds (H·W)² weights per head); this does not. 0 where
+    /// the growth cannot be seen (the heap reused free pages), and in train mode (a forward would move batch statistics).
+    /// </summary>
+    public long GraphBytesOfOneSample(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (Training) return 0;
+        using var scope = NewDisposeScope();
+        using var grad = enable_grad();
+        var one = x.narrow(0, 0, 1).detach();
+        // Floating inputs run in the model's dtype and on its device (the audit keeps its inputs in float64).
+        one = one.is_floating_point() ? one.to(DType, Device, copy: true).requires_grad_(true) : one.to(Device, copy: true);
+        Audit.Phases.HeapTrim.Now();
+        long before = Environment.WorkingSet;
+        using var y = Forward(one);
+        long after = Environment.WorkingSet;
+        return Math.Max(0, after - before);
+    }
+
+    /// <summary>
     /// Runs the model once on <paramref name="x"/> and returns its output with every submodule call, in completion
     /// order, parents linked. Copies and probes belong to the caller's dispose scope.
     /// </summary>

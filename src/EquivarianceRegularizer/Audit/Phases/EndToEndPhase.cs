@@ -81,12 +81,17 @@ internal static class EndToEndPhase
         // float64 and batched unless training-mode normalization would see the concatenation; the audit measures the result.
         using var nograd = no_grad();
         var kernelModel = new EvaluatedModel(ctx.Model.Forward, ctx.DType, null, ActInInputDtype: true, Device: ctx.Model.Device);
-        // A quarter of the audit's budget per forward: batches of several samples even for 224×224 inputs.
+        // A quarter of the audit's budget per forward: batches of several samples even for 224×224 inputs. Where a
+        // forward holds more inside its layers than they take in and give out (an attention over pixel tokens), the
+        // batches are sized from that.
+        var (capture, inside) = ctx.Model.Training ? (0L, 0L) : ctx.BytesPerSample(x);
+        double inputBytes = (double)x.numel() / Math.Max(1, x.size(0)) * ctx.DType.ElementSize();
         var options = new EvaluationOptions
         {
             Batched = !ctx.Model.Training, NormLayers = NormLayerMode.Unchanged, ThrowOnNonFinite = false,
             MemoryBudgetBytes = Math.Max(14L << 20, ctx.Options.MemoryBudgetBytes / 4),
         };
+        if (inside > capture) options = options with { ActivationBytesPerInputByte = Math.Max(options.ActivationBytesPerInputByte, (capture + inside) / inputBytes) };
         var symmetries = Enumerable.Repeat(spec, plan.Count).ToArray();
         EvaluationResult result;
         try { result = EquivarianceEvaluator.Evaluate(kernelModel, x, symmetries, Distance.L2, null, plan, options, y); }

@@ -29,7 +29,10 @@ internal sealed class SampleChunks
     /// <summary>Samples per chunk (the last may hold fewer).</summary>
     public long Size { get; }
 
-    /// <summary>Bytes of one sample's whole-model capture (every layer call's input and output).</summary>
+    /// <summary>
+    /// Bytes of one sample's whole-model capture (every layer call's input and output), plus a <see cref="WorkingCopies"/>th
+    /// of what its forward holds inside the layers beyond that (an attention's weights).
+    /// </summary>
     public long BytesPerSample { get; }
 
     /// <summary>Number of chunks.</summary>
@@ -51,12 +54,15 @@ internal sealed class SampleChunks
     public static SampleChunks Plan(AuditContext ctx, Tensor xs)
     {
         long n = xs.size(0);
-        long perSample = CaptureBytesOfOneSample(ctx, xs);
+        // A forward can hold far more inside its calls than they take in and give out (an attention's weights): the
+        // gradient test holds that beside the captures.
+        var (capture, inside) = ctx.BytesPerSample(xs);
+        long perSample = capture + (long)(inside / WorkingCopies);
         long budget = ctx.Options.MemoryBudgetBytes;
         // What the process already holds (libtorch, the model's weights, the inputs) is not for the chunks.
         long resident = Environment.WorkingSet;
         long fits = ctx.Options.SamplesPerChunk ?? Fit(perSample, budget, resident);
-        string size = Mib(perSample);
+        string size = Mib(capture) + (inside > capture ? $" (and its forward holds {Mib(inside)} more inside the layers)" : "");
         if (ctx.Model.Training)
         {
             ctx.Notes.Add($"Layers and gradients: the {n} samples run together because train mode couples them (batch statistics); every layer's activations take {size} per sample"
@@ -80,18 +86,6 @@ internal sealed class SampleChunks
         long available = Math.Max(budget / 8, budget - resident);
         return perSample > 0 ? (long)(available / (WorkingCopies * perSample)) : long.MaxValue;
     }
-
-    private static long CaptureBytesOfOneSample(AuditContext ctx, Tensor xs)
-    {
-        using var scope = NewDisposeScope();
-        using var one = xs.narrow(0, 0, 1);
-        var (y, layers) = ctx.Capture(one);
-        long bytes = Bytes(y);
-        foreach (var (_, c) in layers) bytes += Bytes(c.Input) + Bytes(c.Output);
-        return bytes;
-    }
-
-    private static long Bytes(Tensor? t) => t is null ? 0 : t.numel() * t.dtype.ElementSize();
 
     private static string Mib(long bytes) => bytes >= 1L << 30
         ? FormattableString.Invariant($"{bytes / (double)(1L << 30):0.##} GiB")
