@@ -1,3 +1,4 @@
+using EquivarianceRegularizer.Audit;
 using EquivarianceRegularizer.Lie;
 using EquivarianceRegularizer.Models;
 using EquivarianceRegularizer.Transforms;
@@ -48,6 +49,25 @@ public class InsideMemoryTests
         var x = rand(2, 1, 64, 64);
         long graph = observed.GraphBytesOfOneSample(x);
         Assert.That(graph, Is.GreaterThan(48L << 20), "the softmax's 64 MiB output is saved for the backward");
+    }
+
+    [Test]
+    public void Audit_UnderABudget_RunsTheSamplesInPieces_WithTheSameErrors()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new PixelAttention();
+        model.eval();
+        var x = rand(4, 1, 64, 64, dtype: ScalarType.Float64);
+        // Pointwise convs and attention over all pixels turn with the image; a feature map is not invariant: errors of O(1).
+        var spec = Symmetry.Invariant(new RotationByQuarterTurns());
+        AuditReport Run(long budget) => Auditor.Audit(model, spec, new AuditOptions { Inputs = x, Layers = true, MemoryBudgetBytes = budget });
+        var tight = Run(256L << 20);
+        var loose = Run(16L << 30);
+        // 4 samples × 4 quarter turns hold about 1 GiB of attention weights at once; under 256 MiB they run in pieces.
+        Assert.That(tight.Notes, Has.Some.Contains("more inside the layers"));
+        Assert.That(tight.EndToEnd!.Relative.Max, Is.EqualTo(loose.EndToEnd!.Relative.Max).Within(1e-5 * loose.EndToEnd.Relative.Max));
+        Assert.That(tight.EndToEnd.Relative.Mean, Is.EqualTo(loose.EndToEnd.Relative.Mean).Within(1e-5 * loose.EndToEnd.Relative.Mean));
+        Assert.That(tight.EndToEnd.Relative.Max, Is.GreaterThan(1e-2));
     }
 
     [Test]

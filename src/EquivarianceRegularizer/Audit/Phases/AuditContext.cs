@@ -38,12 +38,43 @@ internal sealed class AuditContext(ObservedModel model, Symmetry spec, AuditOpti
         OutputMask is { } m && y.Rank() >= 3 && y.size(y.Rank() - 2) == m.size(0) && y.size(y.Rank() - 1) == m.size(1) ? y * m : y;
 
     /// <summary>The model's output for float64 inputs, run in <see cref="DType"/> without gradients, as float64.</summary>
+    /// <remarks>
+    /// Where one sample's forward holds more inside its layers than they take in and give out (an attention over pixel
+    /// tokens), the samples run in pieces that fit a quarter of the memory budget.
+    /// </remarks>
     public Tensor Forward(Tensor x64)
     {
         using var _ = no_grad();
+        long n = x64.size(0), rows = RowsPerForward(x64);
+        if (rows >= n) return ForwardWhole(x64);
+        using var scope = NewDisposeScope();
+        var pieces = new List<Tensor>();
+        for (long start = 0; start < n; start += rows) pieces.Add(ForwardWhole(x64.narrow(0, start, Math.Min(rows, n - start))));
+        return cat(pieces, 0).MoveToOuterDisposeScope();
+    }
+
+    private Tensor ForwardWhole(Tensor x64)
+    {
         using var xin = x64.to(DType, model.Device);
         using var y = ModelRunErrors.Run(() => model.Forward(xin), xin, options);
         return y.to(ScalarType.Float64, x64.device, copy: true);
+    }
+
+    // Samples per forward: all of them, unless one sample's forward holds more inside its layers than its calls' inputs
+    // and outputs (then as many as a quarter of the budget holds). Train mode runs the batch whole (batch statistics), and
+    // so does a model that cannot run one sample alone.
+    private long RowsPerForward(Tensor x64)
+    {
+        if (model.Training || _oneSampleFails || x64.Rank() == 0 || x64.size(0) < 2) return long.MaxValue;
+        long capture, inside;
+        try { (capture, inside) = BytesPerSample(x64); }
+        catch (Exception e) when (IsActionFailure(e))
+        {
+            _oneSampleFails = true;
+            return long.MaxValue;
+        }
+        if (inside <= capture) return long.MaxValue;
+        return Math.Max(1, options.MemoryBudgetBytes / 4 / (capture + inside));
     }
 
     /// <summary>The model's output and every layer call, named by occurrence ("conv", "conv#2", …: <see cref="ModuleCall.Name"/>).</summary>
@@ -56,6 +87,7 @@ internal sealed class AuditContext(ObservedModel model, Symmetry spec, AuditOpti
     }
 
     private (long Capture, long Inside)? _bytesPerSample;
+    private bool _oneSampleFails;
 
     /// <summary>
     /// Bytes of one sample's whole-model capture (every layer call's input and output, and the output), and what its
