@@ -65,14 +65,8 @@ internal sealed class AuditContext(ObservedModel model, Symmetry spec, AuditOpti
     // so does a model that cannot run one sample alone.
     private long RowsPerForward(Tensor x64)
     {
-        if (model.Training || _oneSampleFails || x64.Rank() == 0 || x64.size(0) < 2) return long.MaxValue;
-        long capture, inside;
-        try { (capture, inside) = BytesPerSample(x64); }
-        catch (Exception e) when (IsActionFailure(e))
-        {
-            _oneSampleFails = true;
-            return long.MaxValue;
-        }
+        if (x64.Rank() == 0 || x64.size(0) < 2) return long.MaxValue;
+        var (capture, inside) = MeasurableBytesPerSample(x64);
         if (inside <= capture) return long.MaxValue;
         return Math.Max(1, options.MemoryBudgetBytes / 4 / (capture + inside));
     }
@@ -106,6 +100,21 @@ internal sealed class AuditContext(ObservedModel model, Symmetry spec, AuditOpti
         long inside = Math.Max(0, model.GraphBytesOfOneSample(x64) - capture);
         _bytesPerSample = (capture, inside);
         return (capture, inside);
+    }
+
+    /// <summary>
+    /// <see cref="BytesPerSample"/>, or (0, 0) in train mode (a forward would move batch statistics) and for a model that
+    /// cannot run one sample alone (a fixed batch size in its code).
+    /// </summary>
+    public (long Capture, long Inside) MeasurableBytesPerSample(Tensor x64)
+    {
+        if (model.Training || _oneSampleFails) return (0, 0);
+        try { return BytesPerSample(x64); }
+        catch (Exception e) when (IsActionFailure(e))
+        {
+            _oneSampleFails = true;
+            return (0, 0);
+        }
     }
 
     private static long Bytes(Tensor? t) => t is null ? 0 : t.numel() * t.dtype.ElementSize();

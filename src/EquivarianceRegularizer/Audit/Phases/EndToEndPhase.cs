@@ -84,10 +84,7 @@ internal static class EndToEndPhase
         // A quarter of the audit's budget per forward: batches of several samples even for 224×224 inputs. Where a
         // forward holds more inside its layers than they take in and give out (an attention over pixel tokens), the
         // batches are sized from that.
-        (long, long) sizes = (0, 0);
-        try { if (!ctx.Model.Training) sizes = ctx.BytesPerSample(x); }
-        catch (Exception e) when (AuditContext.IsActionFailure(e)) { } // a model that cannot run one sample alone (a fixed batch size): sized by its inputs
-        var (capture, inside) = sizes;
+        var (capture, inside) = ctx.MeasurableBytesPerSample(x);
         double inputBytes = (double)x.numel() / Math.Max(1, x.size(0)) * ctx.DType.ElementSize();
         var options = new EvaluationOptions
         {
