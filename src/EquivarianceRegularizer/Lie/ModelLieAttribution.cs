@@ -175,14 +175,7 @@ public static class ModelLieAttribution
     // holds; and the bytes one sample's forward holds inside its calls beyond their inputs and outputs.
     private static (int Size, long InsideBytes) ChunkSize(ObservedModel model, Tensor x, LieOptions options, SortedSet<string> notes)
     {
-        long capture;
-        using (NewDisposeScope())
-        using (no_grad())
-        {
-            var observed = model.Observe(x.narrow(0, 0, 1));
-            capture = observed.Calls.Sum(c => Bytes(c.Input) + Bytes(c.Output)) + Bytes(observed.Output);
-        }
-        long inside = Math.Max(0, model.GraphBytesOfOneSample(x) - capture);
+        var (capture, inside) = model.BytesOfOneSample(x);
         long perSample = (long)(WorkingCopies * capture + InsideCopies * inside);
         long budget = options.MemoryBudgetBytes;
         long available = Math.Max(budget / 8, budget - Environment.WorkingSet);
@@ -197,7 +190,5 @@ public static class ModelLieAttribution
         return (size, inside);
     }
 
-    private static string Mib(long bytes) => FormattableString.Invariant($"{bytes / (double)(1L << 20):0.#} MiB");
-
-    private static long Bytes(Tensor? t) => t is null ? 0 : t.numel() * t.dtype.ElementSize();
+    private static string Mib(long bytes) => EquivarianceRegularizer.Reports.ReportFormat.Bytes(bytes);
 }

@@ -88,4 +88,10 @@ internal sealed class ModuleCall
 /// <param name="Output">The model's output (in the forward's autograd graph when grad mode was on).</param>
 /// <param name="Calls">Every submodule call, children before their parent (the order PyTorch's forward hooks fire).</param>
 /// <param name="Notes">Sentences on what could not be observed, once each.</param>
-internal sealed record ObservedForward(Tensor Output, IReadOnlyList<ModuleCall> Calls, IReadOnlyList<string> Notes);
+internal sealed record ObservedForward(Tensor Output, IReadOnlyList<ModuleCall> Calls, IReadOnlyList<string> Notes)
+{
+    /// <summary>Bytes of the output and of every call's input and output.</summary>
+    public long CapturedBytes => Bytes(Output) + Calls.Sum(c => Bytes(c.Input) + Bytes(c.Output));
+
+    private static long Bytes(Tensor? t) => t is null ? 0 : t.numel() * t.dtype.ElementSize();
+}

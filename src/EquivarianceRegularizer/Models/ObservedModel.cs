@@ -45,6 +45,21 @@ internal abstract class ObservedModel
     public Tensor Forward(Tensor x) => Model.call(x);
 
     /// <summary>
+    /// What the first sample of <paramref name="x"/> takes: the bytes of its whole-model capture (every call's input and
+    /// output, and the output), and what its forward holds inside the calls beyond that (<see cref="GraphBytesOfOneSample"/>
+    /// less the capture: an attention's weights).
+    /// </summary>
+    public (long Capture, long Inside) BytesOfOneSample(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        long capture;
+        using (NewDisposeScope())
+        using (no_grad())
+            capture = Observe(OneSample(x)).CapturedBytes;
+        return (capture, Math.Max(0, GraphBytesOfOneSample(x) - capture));
+    }
+
+    /// <summary>
     /// Resident bytes that the first sample of <paramref name="x"/> holds while its forward's autograd graph lives (the
     /// tensors saved for the backward: an attention's weights, every activation a layer keeps), measured as the growth of
     /// the process's resident memory after the C heap is trimmed. The inputs and outputs of module calls miss what a call
@@ -57,15 +72,17 @@ internal abstract class ObservedModel
         if (Training) return 0;
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
-        var one = x.narrow(0, 0, 1).detach();
-        // Floating inputs run in the model's dtype and on its device (the audit keeps its inputs in float64).
-        one = one.is_floating_point() ? one.to(DType, Device, copy: true).requires_grad_(true) : one.to(Device, copy: true);
+        var one = OneSample(x);
+        if (one.is_floating_point()) one.requires_grad_(true);
         Audit.Phases.HeapTrim.Now();
         long before = Environment.WorkingSet;
         using var y = Forward(one);
         long after = Environment.WorkingSet;
         return Math.Max(0, after - before);
     }
+
+    // A copy of the first sample, as the caller runs the model on it.
+    private static Tensor OneSample(Tensor x) => x.narrow(0, 0, 1).detach().clone();
 
     /// <summary>
     /// Runs the model once on <paramref name="x"/> and returns its output with every submodule call, in completion

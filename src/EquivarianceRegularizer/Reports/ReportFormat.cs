@@ -10,6 +10,11 @@ internal static class ReportFormat
     public static string N(double v) =>
         double.IsNaN(v) ? "n/a" : double.IsPositiveInfinity(v) ? "inf" : v == 0 ? "0" : v.ToString("0.###e+0", CultureInfo.InvariantCulture);
 
+    /// <summary>A size in MiB, or GiB from 1 GiB up ("70.3 MiB", "2 GiB").</summary>
+    public static string Bytes(long bytes) => bytes >= 1L << 30
+        ? FormattableString.Invariant($"{bytes / (double)(1L << 30):0.##} GiB")
+        : FormattableString.Invariant($"{bytes / (double)(1L << 20):0.#} MiB");
+
     /// <summary>
     /// <paramref name="s"/> with every character that could change how a report reads replaced by a visible escape:
     /// control characters (NUL, ESC, which starts terminal escape sequences, DEL, the C1 range), line and paragraph

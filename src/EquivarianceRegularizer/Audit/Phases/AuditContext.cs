@@ -84,22 +84,13 @@ internal sealed class AuditContext(ObservedModel model, Symmetry spec, AuditOpti
     private bool _oneSampleFails;
 
     /// <summary>
-    /// Bytes of one sample's whole-model capture (every layer call's input and output, and the output), and what its
-    /// forward holds inside the layers beyond that (an attention's weights: <see cref="ObservedModel.GraphBytesOfOneSample"/>
-    /// less the capture), measured once on the first sample of <paramref name="x64"/>.
+    /// <see cref="ObservedModel.BytesOfOneSample"/> of the first sample of <paramref name="x64"/>, measured once.
     /// </summary>
     public (long Capture, long Inside) BytesPerSample(Tensor x64)
     {
         if (_bytesPerSample is { } known) return known;
-        long capture;
-        using (NewDisposeScope())
-        {
-            var (y, layers) = Capture(x64.narrow(0, 0, 1));
-            capture = Bytes(y) + layers.Sum(l => Bytes(l.Capture.Input) + Bytes(l.Capture.Output));
-        }
-        long inside = Math.Max(0, model.GraphBytesOfOneSample(x64) - capture);
-        _bytesPerSample = (capture, inside);
-        return (capture, inside);
+        using var one = x64.narrow(0, 0, 1).to(DType, model.Device);
+        return (_bytesPerSample = model.BytesOfOneSample(one)).Value;
     }
 
     /// <summary>
@@ -116,8 +107,6 @@ internal sealed class AuditContext(ObservedModel model, Symmetry spec, AuditOpti
             return (0, 0);
         }
     }
-
-    private static long Bytes(Tensor? t) => t is null ? 0 : t.numel() * t.dtype.ElementSize();
 
     /// <summary>True for the exceptions libtorch and the transforms raise when an action does not fit a tensor.</summary>
     public static bool IsActionFailure(Exception e) =>

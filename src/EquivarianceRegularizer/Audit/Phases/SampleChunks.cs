@@ -87,7 +87,5 @@ internal sealed class SampleChunks
         return perSample > 0 ? (long)(available / (WorkingCopies * perSample)) : long.MaxValue;
     }
 
-    private static string Mib(long bytes) => bytes >= 1L << 30
-        ? FormattableString.Invariant($"{bytes / (double)(1L << 30):0.##} GiB")
-        : FormattableString.Invariant($"{bytes / (double)(1L << 20):0.#} MiB");
+    private static string Mib(long bytes) => EquivarianceRegularizer.Reports.ReportFormat.Bytes(bytes);
 }
